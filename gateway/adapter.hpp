@@ -1,0 +1,95 @@
+#pragma once
+
+#include "element.hpp"
+#include "jid.hpp"
+#include "stanza_error.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trestle::gateway {
+
+class Logger;
+class Store;
+
+/// One field of an adapter's registration form (XEP-0077 and XEP-0004).
+struct RegistrationField {
+  /// Form variable; also the legacy XEP-0077 element name when that is standard
+  /// (`username`, `nick`, `password`, `email`, `phone`, ...).
+  std::string var;
+  std::string label;
+  bool required = false;
+  /// Rendered as `text-private` and never shown back or logged.
+  bool secret = false;
+  /// Help shown to the user.
+  std::string description;
+};
+
+/// Registration field values, keyed by RegistrationField::var.
+using FieldValues = std::map<std::string, std::string>;
+
+/// What an adapter may use from the gateway. Lives as long as the adapter;
+/// used on the io_context thread only.
+class AdapterContext {
+public:
+  virtual ~AdapterContext() = default;
+  /// The component domain this adapter owns.
+  virtual const xmpp::Jid& domain() const = 0;
+  /// Sends a stanza to the XMPP server through this component's stream. Returns
+  /// false when the bounded send queue is full and the stanza was dropped.
+  virtual bool send(xmpp::Element stanza) = 0;
+  /// The shared store.
+  virtual Store& store() = 0;
+  /// The shared logger.
+  virtual Logger& log() = 0;
+};
+
+/// A network adapter: owns one component domain and translates between XMPP
+/// and its legacy network. Shared services (disco, version, ping, register,
+/// gateway prompt, ad-hoc) live in the gateway and ask the adapter only for
+/// what is network-specific.
+class Adapter {
+public:
+  virtual ~Adapter() = default;
+
+  /// Short adapter name: `irc`, `smtp`, `sms`.
+  virtual std::string_view name() const = 0;
+  /// The disco identity type under category `gateway` (`irc`, `smtp`, `sms`).
+  virtual std::string_view identity_type() const = 0;
+
+  /// Starts long-lived work (listeners, timers) on the io_context.
+  virtual void start() {}
+  /// Stops long-lived work; called once at shutdown.
+  virtual void stop() {}
+
+  /// A stanza from an allowed user that no shared service handled (messages,
+  /// presence, iqs to contact JIDs). The adapter must answer requests, with an
+  /// error if nothing else.
+  virtual void on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) = 0;
+
+  /// XEP-0100 `<desc/>`: what to type into the gateway prompt.
+  virtual std::string gateway_description() const = 0;
+  /// XEP-0100 `<prompt/>`: the label of the prompt field.
+  virtual std::string gateway_prompt() const = 0;
+  /// Turns a legacy address typed by a user into its JID on this domain; on
+  /// failure returns the error (usually `jid-malformed`) with an explanation.
+  virtual std::optional<xmpp::Jid> jid_for_address(std::string_view typed,
+                                                   xmpp::StanzaError& error) const = 0;
+
+  /// The registration form's fields.
+  virtual std::vector<RegistrationField> registration_fields() const = 0;
+  /// The registration form's instructions.
+  virtual std::string registration_instructions() const = 0;
+  /// Checks (and may normalise) submitted values before they are stored.
+  virtual std::optional<xmpp::StanzaError> validate_registration(const xmpp::Jid& user,
+                                                                 FieldValues& values) = 0;
+  /// The user's registration was removed; drop their legacy sessions.
+  virtual void on_unregistered(const xmpp::Jid& /*user*/) {}
+  /// An admin disconnected the user; drop their legacy sessions.
+  virtual void disconnect_user(const xmpp::Jid& /*user*/) {}
+};
+
+} // namespace trestle::gateway

@@ -1,0 +1,355 @@
+#include "app.hpp"
+
+#include "access_control.hpp"
+#include "activity.hpp"
+#include "component_connection.hpp"
+#include "http_server.hpp"
+#include "log.hpp"
+#include "metered_store.hpp"
+#include "metrics.hpp"
+#include "router.hpp"
+#include "services.hpp"
+#include "stanza.hpp"
+#include "trestle_version.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <stdexcept>
+#include <utility>
+
+namespace trestle::gateway {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+/// Users with a stanza in this window count as active without presence.
+constexpr auto activity_window = std::chrono::minutes(15);
+/// Graceful shutdown gives up and stops the loop after this.
+constexpr auto shutdown_deadline = std::chrono::seconds(5);
+
+LogLevel to_level(xmpp::LogSeverity severity) {
+  switch (severity) {
+  case xmpp::LogSeverity::debug:
+    return LogLevel::debug;
+  case xmpp::LogSeverity::info:
+    return LogLevel::info;
+  case xmpp::LogSeverity::warning:
+    return LogLevel::warning;
+  case xmpp::LogSeverity::error:
+    return LogLevel::error;
+  }
+  return LogLevel::info;
+}
+
+xmpp::ConnectionOptions connection_options(const XmppServerConfig& server,
+                                           const ComponentConfig& component) {
+  using std::chrono::seconds;
+  xmpp::ConnectionOptions options;
+  options.host = server.host;
+  options.port = server.port;
+  options.domain = component.domain;
+  options.secret = component.secret;
+  options.limits.max_stanza_bytes = server.limits.max_stanza_bytes;
+  options.limits.max_depth = server.limits.max_depth;
+  options.limits.max_attributes = server.limits.max_attributes;
+  options.connect_timeout = seconds(server.connect_timeout_seconds);
+  options.keepalive_interval = seconds(server.keepalive_interval_seconds);
+  options.keepalive_timeout = seconds(server.keepalive_timeout_seconds);
+  options.reconnect_min = seconds(server.reconnect_min_delay_seconds);
+  options.reconnect_max = seconds(server.reconnect_max_delay_seconds);
+  options.queue_limit = server.send_queue_limit;
+  return options;
+}
+
+} // namespace
+
+/// One component domain: its stream, its adapter and its router.
+struct Component final : AdapterContext {
+  Component(App::Impl& owner, const ComponentConfig& component_config, xmpp::Jid jid)
+      : app(owner), config(component_config), domain_jid(std::move(jid)) {}
+
+  const xmpp::Jid& domain() const override { return domain_jid; }
+  bool send(xmpp::Element stanza) override;
+  Store& store() override;
+  Logger& log() override;
+
+  App::Impl& app;
+  const ComponentConfig& config;
+  xmpp::Jid domain_jid;
+  std::string area;
+  std::unique_ptr<xmpp::ComponentConnection> connection;
+  std::unique_ptr<Adapter> adapter;
+  std::unique_ptr<Router> router;
+};
+
+struct App::Impl final : GatewayStatus {
+  explicit Impl(Config cfg)
+      : config(std::move(cfg)), log(config.logging.level), access(config.access),
+        signals(io, SIGTERM, SIGINT, SIGHUP), shutdown_timer(io) {}
+
+  Config config;
+  asio::io_context io;
+  Logger log;
+  Metrics metrics;
+  AccessControl access;
+  ActivityTracker activity;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<HttpServer> http;
+  std::vector<std::unique_ptr<Component>> components;
+  asio::signal_set signals;
+  asio::steady_timer shutdown_timer;
+  Clock::time_point started = Clock::now();
+  bool shutting_down = false;
+
+  void build(const AdapterRegistry& adapters);
+  void describe_metrics();
+  void start_http();
+  void wait_for_signal();
+  void reload();
+  void shutdown();
+
+  std::chrono::steady_clock::duration uptime() const override { return Clock::now() - started; }
+  std::vector<std::pair<std::string, std::string>> statistics() const override;
+  std::vector<std::string> active_users() const override {
+    return activity.active(activity_window, Clock::now());
+  }
+  bool disconnect_user(const xmpp::Jid& user) override;
+};
+
+bool Component::send(xmpp::Element stanza) {
+  const bool queued = connection->send(stanza);
+  if (queued) {
+    app.metrics.increment("trestle_stanzas_out_total", {{"component", config.domain}});
+  }
+  return queued;
+}
+
+Store& Component::store() {
+  return *app.store;
+}
+Logger& Component::log() {
+  return app.log;
+}
+
+void App::Impl::build(const AdapterRegistry& adapters) {
+  store = std::make_unique<MeteredStore>(open_sqlite_store(config.storage.sqlite_path),
+                                         [this](const std::error_code& ec) {
+                                           metrics.increment("trestle_store_errors_total");
+                                           log.warning("store", ec.message());
+                                         });
+  log.info("store", "opened " + config.storage.sqlite_path + " (schema version " +
+                        std::to_string(store->schema_version()) + ")");
+  for (const auto& component_config : config.components) {
+    auto jid = xmpp::Jid::parse(component_config.domain);
+    if (!jid || !jid->local().empty() || !jid->resource().empty()) {
+      throw std::runtime_error("component domain '" + component_config.domain +
+                               "' is not a valid domain");
+    }
+    auto component = std::make_unique<Component>(*this, component_config, *jid);
+    component->area = "component " + component_config.domain;
+    const auto factory = adapters.find(component_config.adapter);
+    if (factory == adapters.end()) {
+      throw std::runtime_error("no adapter called '" + component_config.adapter + "'");
+    }
+    component->adapter = factory->second(component_config, *component);
+    auto* raw = component.get();
+    component->router = std::make_unique<Router>(
+        ServiceContext{component_config, raw->domain_jid, *raw->adapter, *store, access, log,
+                       *this},
+        activity, [raw](const xmpp::Element& stanza) { return raw->send(stanza); });
+    component->connection = std::make_unique<xmpp::ComponentConnection>(
+        io, connection_options(config.xmpp, component_config),
+        [this, raw](xmpp::Element stanza) {
+          metrics.increment("trestle_stanzas_in_total", {{"component", raw->config.domain}});
+          raw->router->route(stanza);
+        },
+        [this, raw](xmpp::LogSeverity severity, std::string_view text) {
+          log.write(to_level(severity), raw->area, text);
+        });
+    components.push_back(std::move(component));
+  }
+}
+
+void App::Impl::describe_metrics() {
+  using Type = Metrics::Type;
+  metrics.describe("trestle_stanzas_in_total", "Stanzas received per component.", Type::counter);
+  metrics.describe("trestle_stanzas_out_total", "Stanzas queued for sending per component.",
+                   Type::counter);
+  metrics.describe("trestle_stanzas_dropped_total",
+                   "Stanzas refused because a component's send queue was full.", Type::counter);
+  metrics.describe("trestle_reconnects_total", "Component streams re-established.", Type::counter);
+  metrics.describe("trestle_auth_failures_total", "Component handshakes refused by the server.",
+                   Type::counter);
+  metrics.describe("trestle_component_up", "1 when the component stream is authenticated.",
+                   Type::gauge);
+  metrics.describe("trestle_send_queue_depth", "Stanzas waiting in a component's send queue.",
+                   Type::gauge);
+  metrics.describe("trestle_store_errors_total", "Failed store operations.", Type::counter);
+  metrics.describe("trestle_active_users", "Users active in the last 15 minutes.", Type::gauge);
+  metrics.describe("trestle_uptime_seconds", "Seconds since start-up.", Type::gauge);
+  // The driver keeps its own counters; copy them in at scrape time.
+  metrics.add_collector([this](Metrics& m) {
+    for (const auto& component : components) {
+      const Labels labels{{"component", component->config.domain}};
+      const auto& stats = component->connection->stats();
+      m.set("trestle_reconnects_total", labels, static_cast<double>(stats.reconnects));
+      m.set("trestle_auth_failures_total", labels, static_cast<double>(stats.auth_failures));
+      m.set("trestle_stanzas_dropped_total", labels, static_cast<double>(stats.dropped));
+      m.set("trestle_component_up", labels, component->connection->ready() ? 1 : 0);
+      m.set("trestle_send_queue_depth", labels,
+            static_cast<double>(component->connection->queue_depth()));
+    }
+    m.set("trestle_active_users", {}, static_cast<double>(active_users().size()));
+    m.set("trestle_uptime_seconds", {},
+          static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(uptime()).count()));
+  });
+}
+
+void App::Impl::start_http() {
+  if (!config.http.enabled) {
+    return;
+  }
+  http = std::make_unique<HttpServer>(io, config.http, log);
+  http->route("/healthz", [this](const HttpRequest&, std::function<void(HttpResponse)> reply) {
+    HttpResponse response;
+    bool healthy = true;
+    for (const auto& component : components) {
+      const auto& connection = *component->connection;
+      healthy = healthy && connection.ready();
+      response.body += component->config.domain + ": " +
+                       std::string(xmpp::to_string(connection.state())) +
+                       (connection.ready() ? "" : " (" + connection.status() + ")") + "\n";
+    }
+    response.status = healthy ? 200 : 503;
+    reply(std::move(response));
+  });
+  http->route("/metrics", [this](const HttpRequest&, std::function<void(HttpResponse)> reply) {
+    HttpResponse response;
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = metrics.render();
+    reply(std::move(response));
+  });
+  http->start();
+  log.info("http", "listening on " + config.http.bind + ":" + std::to_string(http->port()));
+}
+
+void App::Impl::wait_for_signal() {
+  signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) {
+      return;
+    }
+    if (signal == SIGHUP) {
+      reload();
+      wait_for_signal();
+      return;
+    }
+    log.info("app", std::string("received ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") +
+                        "; shutting down");
+    shutdown();
+  });
+}
+
+void App::Impl::reload() {
+  // Logs go to stderr, which has nothing to reopen; SIGHUP reloads the parts
+  // of the config that can change without reconnecting: access and log level.
+  try {
+    const auto fresh = load_config_file(config.source_path);
+    config.access = fresh.access;
+    config.logging = fresh.logging;
+    access.reload(config.access);
+    log.set_level(config.logging.level);
+    log.info("app", "reloaded access control and log level from " + config.source_path);
+  } catch (const ConfigError& error) {
+    log.error("app", std::string("reload failed, keeping the running config: ") + error.what());
+  }
+}
+
+void App::Impl::shutdown() {
+  if (shutting_down) {
+    return;
+  }
+  shutting_down = true;
+  signals.cancel();
+  if (http) {
+    http->stop();
+  }
+  auto remaining = std::make_shared<std::size_t>(components.size());
+  auto finish = [this, remaining] {
+    if (--*remaining > 0) {
+      return;
+    }
+    std::error_code ec;
+    store->flush(ec);
+    if (ec) {
+      log.error("store", "flush at shutdown failed: " + ec.message());
+    }
+    shutdown_timer.cancel();
+    log.info("app", "stopped");
+  };
+  for (auto& component : components) {
+    component->adapter->stop();
+    component->connection->stop(finish);
+  }
+  if (components.empty()) {
+    ++*remaining;
+    finish();
+  }
+  shutdown_timer.expires_after(shutdown_deadline);
+  shutdown_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) {
+      log.warning("app", "graceful shutdown took too long; stopping now");
+      io.stop();
+    }
+  });
+}
+
+std::vector<std::pair<std::string, std::string>> App::Impl::statistics() const {
+  std::vector<std::pair<std::string, std::string>> lines;
+  lines.emplace_back("version", TRESTLE_VERSION);
+  lines.emplace_back("active-users", std::to_string(active_users().size()));
+  for (const auto& component : components) {
+    const auto& connection = *component->connection;
+    const auto& stats = connection.stats();
+    const auto& domain = component->config.domain;
+    lines.emplace_back(domain + " state", std::string(xmpp::to_string(connection.state())));
+    lines.emplace_back(domain + " stanzas-in", std::to_string(stats.stanzas_in));
+    lines.emplace_back(domain + " stanzas-out", std::to_string(stats.stanzas_out));
+    lines.emplace_back(domain + " reconnects", std::to_string(stats.reconnects));
+    lines.emplace_back(domain + " queue-depth", std::to_string(connection.queue_depth()));
+  }
+  return lines;
+}
+
+bool App::Impl::disconnect_user(const xmpp::Jid& user) {
+  for (auto& component : components) {
+    component->adapter->disconnect_user(user);
+  }
+  return activity.forget(user);
+}
+
+App::App(Config config, const AdapterRegistry& adapters)
+    : impl_(std::make_unique<Impl>(std::move(config))) {
+  impl_->describe_metrics();
+  impl_->build(adapters);
+}
+
+App::~App() = default;
+
+int App::run() {
+  auto& impl = *impl_;
+  impl.start_http();
+  for (auto& component : impl.components) {
+    component->adapter->start();
+    component->connection->start();
+  }
+  impl.wait_for_signal();
+  impl.log.info("app", std::string("trestle ") + TRESTLE_VERSION + " started with " +
+                           std::to_string(impl.components.size()) + " components");
+  impl.io.run();
+  return 0;
+}
+
+} // namespace trestle::gateway

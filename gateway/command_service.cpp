@@ -1,0 +1,203 @@
+#include "command_service.hpp"
+
+#include "data_form.hpp"
+#include "log.hpp"
+#include "namespaces.hpp"
+#include "services.hpp"
+#include "stanza.hpp"
+
+#include <array>
+
+namespace trestle::gateway {
+namespace {
+
+using xmpp::Condition;
+using xmpp::Element;
+
+constexpr std::array<CommandService::Command, 3> all_commands = {{
+    {"uptime", "Uptime and statistics", true},
+    {"users", "List active users", true},
+    {"disconnect-user", "Disconnect a user", true},
+}};
+
+/// Sessions older than this are forgotten; more than max_sessions are refused.
+constexpr auto session_lifetime = std::chrono::minutes(10);
+constexpr std::size_t max_sessions = 256;
+
+Element error_reply(const Element& request, Condition condition, std::string text = {}) {
+  return xmpp::make_error_reply(request, xmpp::make_stanza_error(condition, std::move(text)));
+}
+
+Element& command_reply(Element& reply, std::string_view node, std::string_view session,
+                       std::string_view status) {
+  auto& command = reply.append("command", std::string(xmpp::ns::commands));
+  command.set_attr("node", std::string(node));
+  command.set_attr("sessionid", std::string(session));
+  command.set_attr("status", std::string(status));
+  return command;
+}
+
+std::string duration_text(std::chrono::steady_clock::duration elapsed) {
+  const auto total = std::chrono::duration_cast<std::chrono::seconds>(elapsed).count();
+  const auto days = total / 86400;
+  const auto hours = (total % 86400) / 3600;
+  const auto minutes = (total % 3600) / 60;
+  const auto seconds = total % 60;
+  return std::to_string(days) + "d " + std::to_string(hours) + "h " + std::to_string(minutes) +
+         "m " + std::to_string(seconds) + "s";
+}
+
+Element run_uptime(const ServiceContext& context, const Element& request, std::string_view id) {
+  auto reply = xmpp::make_iq_result(request);
+  auto& command = command_reply(reply, "uptime", id, "completed");
+  DataForm form;
+  form.type = "result";
+  form.title = "Uptime and statistics";
+  FormField uptime;
+  uptime.var = "uptime";
+  uptime.label = "Uptime";
+  uptime.values.push_back(duration_text(context.status.uptime()));
+  form.fields.push_back(std::move(uptime));
+  for (const auto& [label, value] : context.status.statistics()) {
+    FormField field;
+    field.var = label;
+    field.label = label;
+    field.values.push_back(value);
+    form.fields.push_back(std::move(field));
+  }
+  command.append(form.to_element());
+  return reply;
+}
+
+Element run_users(const ServiceContext& context, const Element& request, std::string_view id) {
+  auto reply = xmpp::make_iq_result(request);
+  auto& command = command_reply(reply, "users", id, "completed");
+  const auto users = context.status.active_users();
+  command.append("note")
+      .set_attr("type", "info")
+      .append_text(std::to_string(users.size()) + " active users");
+  DataForm form;
+  form.type = "result";
+  form.title = "Active users";
+  FormField list;
+  list.var = "users";
+  list.type = "jid-multi";
+  list.label = "Users";
+  list.values = users;
+  form.fields.push_back(std::move(list));
+  command.append(form.to_element());
+  return reply;
+}
+
+} // namespace
+
+std::vector<CommandService::Command> CommandService::commands(bool admin) {
+  std::vector<Command> visible;
+  for (const auto& command : all_commands) {
+    if (admin || !command.admin_only) {
+      visible.push_back(command);
+    }
+  }
+  return visible;
+}
+
+bool CommandService::has_command(std::string_view node, bool admin) {
+  for (const auto& command : commands(admin)) {
+    if (command.node == node) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view CommandService::command_name(std::string_view node) {
+  for (const auto& command : all_commands) {
+    if (command.node == node) {
+      return command.name;
+    }
+  }
+  return {};
+}
+
+Element CommandService::execute(const ServiceContext& context, const Element& request,
+                                const xmpp::Jid& from, bool admin) {
+  const auto* command = request.first_element();
+  const auto node = command->attr_or("node");
+  const auto known = command_name(node);
+  if (known.empty()) {
+    return error_reply(request, Condition::item_not_found, "no such command");
+  }
+  if (!has_command(node, admin)) {
+    return error_reply(request, Condition::forbidden, "this command is for gateway admins");
+  }
+  expire(Clock::now());
+  const auto action = command->attr_or("action", "execute");
+  const auto session_id = command->attr_or("sessionid");
+  if (action == "cancel") {
+    sessions_.erase(session_id);
+    auto reply = xmpp::make_iq_result(request);
+    command_reply(reply, node, session_id, "canceled");
+    return reply;
+  }
+  context.log.info("commands", from.bare_string() + " runs " + node);
+  if (node == "uptime") {
+    return run_uptime(context, request, "uptime-" + std::to_string(++next_session_));
+  }
+  if (node == "users") {
+    return run_users(context, request, "users-" + std::to_string(++next_session_));
+  }
+  return disconnect_user(context, request, *command, from);
+}
+
+Element CommandService::disconnect_user(const ServiceContext& context, const Element& request,
+                                        const Element& command, const xmpp::Jid& from) {
+  const auto session_id = command.attr_or("sessionid");
+  if (session_id.empty()) {
+    if (sessions_.size() >= max_sessions) {
+      return error_reply(request, Condition::resource_constraint, "too many open commands");
+    }
+    const auto id = "disconnect-" + std::to_string(++next_session_);
+    sessions_[id] = Session{"disconnect-user", from.bare_string(), Clock::now()};
+    auto reply = xmpp::make_iq_result(request);
+    auto& answer = command_reply(reply, "disconnect-user", id, "executing");
+    answer.append("actions").set_attr("execute", "complete").append("complete");
+    DataForm form;
+    form.title = "Disconnect a user";
+    form.instructions = "The user's legacy sessions on every gateway domain are closed.";
+    FormField jid;
+    jid.var = "jid";
+    jid.type = "jid-single";
+    jid.label = "User (bare JID)";
+    jid.required = true;
+    form.fields.push_back(std::move(jid));
+    answer.append(form.to_element());
+    return reply;
+  }
+  const auto session = sessions_.find(session_id);
+  if (session == sessions_.end() || session->second.owner != from.bare_string() ||
+      session->second.node != "disconnect-user") {
+    return error_reply(request, Condition::bad_request, "unknown or expired session");
+  }
+  sessions_.erase(session);
+  const auto form = find_form(command);
+  const auto target = form ? xmpp::Jid::parse(form->value("jid")) : std::nullopt;
+  if (!target) {
+    return error_reply(request, Condition::bad_request, "give the user's JID in the 'jid' field");
+  }
+  const bool existed = context.status.disconnect_user(target->bare());
+  context.log.info("commands", from.bare_string() + " disconnected " + target->bare_string());
+  auto reply = xmpp::make_iq_result(request);
+  command_reply(reply, "disconnect-user", session_id, "completed")
+      .append("note")
+      .set_attr("type", "info")
+      .append_text(existed ? target->bare_string() + " was disconnected"
+                           : target->bare_string() + " had no active session");
+  return reply;
+}
+
+void CommandService::expire(Clock::time_point now) {
+  std::erase_if(sessions_,
+                [now](const auto& entry) { return now - entry.second.started > session_lifetime; });
+}
+
+} // namespace trestle::gateway

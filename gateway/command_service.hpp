@@ -1,0 +1,56 @@
+#pragma once
+
+#include "element.hpp"
+#include "jid.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trestle::gateway {
+
+struct ServiceContext;
+
+/// XEP-0050 ad-hoc commands on a component domain: the admin commands
+/// `uptime` (uptime and statistics), `users` (active users) and
+/// `disconnect-user`. Multi-step sessions are kept briefly and bounded.
+class CommandService {
+public:
+  /// One command as listed in disco#items.
+  struct Command {
+    std::string_view node;
+    std::string_view name;
+    bool admin_only = true;
+  };
+
+  /// Commands visible to a user (admins see all).
+  static std::vector<Command> commands(bool admin);
+  /// True when `node` names a command visible to the user.
+  static bool has_command(std::string_view node, bool admin);
+  /// The human name of command `node` ("" if unknown).
+  static std::string_view command_name(std::string_view node);
+
+  /// Answers an iq set carrying `<command/>`.
+  xmpp::Element execute(const ServiceContext& context, const xmpp::Element& request,
+                        const xmpp::Jid& from, bool admin);
+
+private:
+  using Clock = std::chrono::steady_clock;
+  struct Session {
+    std::string node;
+    std::string owner;
+    Clock::time_point started;
+  };
+
+  xmpp::Element disconnect_user(const ServiceContext& context, const xmpp::Element& request,
+                                const xmpp::Element& command, const xmpp::Jid& from);
+  void expire(Clock::time_point now);
+
+  std::map<std::string, Session> sessions_;
+  std::uint64_t next_session_ = 0;
+};
+
+} // namespace trestle::gateway

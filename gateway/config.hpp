@@ -1,0 +1,125 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trestle::gateway {
+
+/// Log verbosity, most to least verbose.
+enum class LogLevel { debug, info, warning, error };
+
+/// Parser limits on the component stream (see xmpp::XmlLimits).
+struct XmlLimitsConfig {
+  std::size_t max_stanza_bytes = 512 * 1024;
+  std::size_t max_depth = 32;
+  std::size_t max_attributes = 64;
+};
+
+/// How to reach the XMPP server's component port, shared by all components.
+struct XmppServerConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 5347;
+  /// Seconds of silence before a whitespace keepalive / XEP-0199 ping is sent.
+  unsigned keepalive_interval_seconds = 60;
+  /// Seconds to wait for any traffic after a keepalive ping before reconnecting.
+  unsigned keepalive_timeout_seconds = 30;
+  /// Seconds to wait for TCP connect plus handshake.
+  unsigned connect_timeout_seconds = 15;
+  /// First reconnect delay, doubled after each failure up to the maximum.
+  unsigned reconnect_min_delay_seconds = 1;
+  unsigned reconnect_max_delay_seconds = 60;
+  /// Stanzas a component holds while the stream is down; more are refused.
+  std::size_t send_queue_limit = 1000;
+  XmlLimitsConfig limits;
+};
+
+/// Settings of an `irc` component.
+struct IrcSettings {
+  /// When set, the component serves this one IRC server (`#chan@domain`).
+  std::string fixed_server;
+};
+
+/// Settings of an `smtp` (email) component.
+struct EmailSettings {};
+
+/// Settings of an `sms` component.
+struct SmsSettings {
+  /// Country calling code used to normalise national numbers ("1", "44").
+  std::string default_country;
+};
+
+/// One external component: a domain served by one adapter.
+struct ComponentConfig {
+  std::string domain;
+  std::string secret;
+  /// Adapter name: "irc", "smtp" or "sms".
+  std::string adapter;
+  /// Display name in disco (defaults to a per-adapter name).
+  std::string name;
+  IrcSettings irc;
+  EmailSettings email;
+  SmsSettings sms;
+};
+
+/// Where state lives.
+struct StorageConfig {
+  /// SQLite database file; created if missing.
+  std::string sqlite_path = "trestle.db";
+};
+
+/// The HTTP listener for /healthz, /metrics and webhooks.
+struct HttpConfig {
+  bool enabled = true;
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 8088;
+  std::size_t max_body_bytes = 64 * 1024;
+  unsigned request_timeout_seconds = 10;
+  std::size_t max_connections = 256;
+};
+
+/// Who may use the gateway.
+struct AccessConfig {
+  /// Bare JIDs (`alice@example.org`) or domains (`example.org`), or `*`.
+  std::vector<std::string> allow;
+  /// Bare JIDs or domains refused even when allowed.
+  std::vector<std::string> deny;
+  /// Bare JIDs with admin rights (always allowed).
+  std::vector<std::string> admins;
+  /// When true, anything but registration needs a stored registration first.
+  bool require_registration = false;
+};
+
+/// Logging.
+struct LoggingConfig {
+  LogLevel level = LogLevel::info;
+};
+
+/// The whole configuration, parsed and validated once at start-up.
+struct Config {
+  std::string source_path;
+  XmppServerConfig xmpp;
+  std::vector<ComponentConfig> components;
+  StorageConfig storage;
+  HttpConfig http;
+  AccessConfig access;
+  LoggingConfig logging;
+};
+
+/// A configuration error, already formatted as `file:line:column: key.path: message`.
+class ConfigError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Reads and validates the YAML file at `path`; throws ConfigError.
+Config load_config_file(const std::string& path);
+/// Parses and validates YAML text; `source_name` is used in messages. Throws ConfigError.
+Config load_config_text(std::string_view text, std::string_view source_name);
+/// Parses a level name (`debug`, `info`, `warning`, `error`).
+std::optional<LogLevel> log_level_from_string(std::string_view name);
+
+} // namespace trestle::gateway

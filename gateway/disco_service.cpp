@@ -1,0 +1,79 @@
+#include "command_service.hpp"
+#include "namespaces.hpp"
+#include "services.hpp"
+#include "stanza.hpp"
+
+namespace trestle::gateway {
+
+std::vector<std::string> component_features() {
+  return {
+      std::string(xmpp::ns::disco_info), std::string(xmpp::ns::disco_items),
+      std::string(xmpp::ns::version),    std::string(xmpp::ns::ping),
+      std::string(xmpp::ns::register_),  std::string(xmpp::ns::gateway),
+      std::string(xmpp::ns::commands),
+  };
+}
+
+xmpp::Element answer_disco_info(const ServiceContext& context, const xmpp::Element& request,
+                                bool admin) {
+  const auto* query = request.first_element();
+  const auto node = query ? query->attr_or("node") : std::string();
+  if (!node.empty() && node != xmpp::ns::commands && !CommandService::has_command(node, admin)) {
+    return xmpp::make_error_reply(request,
+                                  xmpp::make_stanza_error(xmpp::Condition::item_not_found));
+  }
+  auto reply = xmpp::make_iq_result(request);
+  auto& answer = reply.append("query", std::string(xmpp::ns::disco_info));
+  if (!node.empty()) {
+    answer.set_attr("node", node);
+  }
+  if (node == xmpp::ns::commands) {
+    answer.append("identity")
+        .set_attr("category", "automation")
+        .set_attr("type", "command-list")
+        .set_attr("name", "Commands");
+    return reply;
+  }
+  if (!node.empty()) {
+    answer.append("identity")
+        .set_attr("category", "automation")
+        .set_attr("type", "command-node")
+        .set_attr("name", std::string(CommandService::command_name(node)));
+    answer.append("feature").set_attr("var", std::string(xmpp::ns::commands));
+    answer.append("feature").set_attr("var", std::string(xmpp::ns::data_forms));
+    return reply;
+  }
+  answer.append("identity")
+      .set_attr("category", "gateway")
+      .set_attr("type", std::string(context.adapter.identity_type()))
+      .set_attr("name", context.component.name);
+  for (const auto& feature : component_features()) {
+    answer.append("feature").set_attr("var", feature);
+  }
+  return reply;
+}
+
+xmpp::Element answer_disco_items(const ServiceContext& context, const xmpp::Element& request,
+                                 bool admin) {
+  const auto* query = request.first_element();
+  const auto node = query ? query->attr_or("node") : std::string();
+  if (!node.empty() && node != xmpp::ns::commands) {
+    return xmpp::make_error_reply(request,
+                                  xmpp::make_stanza_error(xmpp::Condition::item_not_found));
+  }
+  auto reply = xmpp::make_iq_result(request);
+  auto& answer = reply.append("query", std::string(xmpp::ns::disco_items));
+  if (node.empty()) {
+    return reply;
+  }
+  answer.set_attr("node", node);
+  for (const auto& command : CommandService::commands(admin)) {
+    answer.append("item")
+        .set_attr("jid", context.domain.to_string())
+        .set_attr("node", std::string(command.node))
+        .set_attr("name", std::string(command.name));
+  }
+  return reply;
+}
+
+} // namespace trestle::gateway

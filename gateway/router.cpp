@@ -1,0 +1,162 @@
+#include "router.hpp"
+
+#include "access_control.hpp"
+#include "activity.hpp"
+#include "log.hpp"
+#include "namespaces.hpp"
+#include "stanza.hpp"
+#include "store.hpp"
+
+namespace trestle::gateway {
+namespace {
+
+using xmpp::Condition;
+using xmpp::Element;
+using xmpp::StanzaKind;
+
+/// Whether an error reply to `stanza` is allowed: never to an error (RFC
+/// 6120 8.3.1), never to an iq result, and not to unavailable presence,
+/// which ends something and expects no answer.
+bool answerable(const Element& stanza) {
+  const auto type = stanza.attr_or("type");
+  if (type == "error") {
+    return false;
+  }
+  const auto kind = xmpp::kind_of(stanza);
+  if (kind == StanzaKind::iq) {
+    return type == "get" || type == "set";
+  }
+  return !(kind == StanzaKind::presence && type == "unavailable");
+}
+
+/// Services a user may reach before registering when registration is required.
+bool open_before_registration(std::string_view xmlns) {
+  return xmlns == xmpp::ns::register_ || xmlns == xmpp::ns::disco_info ||
+         xmlns == xmpp::ns::disco_items || xmlns == xmpp::ns::version || xmlns == xmpp::ns::ping ||
+         xmlns == xmpp::ns::gateway || xmlns == xmpp::ns::commands;
+}
+
+} // namespace
+
+Router::Router(ServiceContext context, ActivityTracker& activity, Send send)
+    : context_(context), activity_(activity), send_(std::move(send)) {}
+
+void Router::refuse(const Element& stanza, Condition condition, std::string text) {
+  if (answerable(stanza)) {
+    send_(xmpp::make_error_reply(stanza, xmpp::make_stanza_error(condition, std::move(text))));
+  }
+}
+
+bool Router::registered(const xmpp::Jid& user) {
+  std::error_code ec;
+  const auto found =
+      context_.store.find_registration(user.bare_string(), context_.domain.to_string(), ec);
+  if (ec) {
+    context_.log.error("router", "store error checking a registration: " + ec.message());
+  }
+  return found.has_value();
+}
+
+void Router::route(const Element& stanza) {
+  const xmpp::StanzaView view(stanza);
+  const auto from = view.from();
+  if (!from) {
+    // Nobody to answer: the server should never route this to us.
+    context_.log.warning("router", "dropped a <" + stanza.name() + "/> without a valid from");
+    return;
+  }
+  const auto to = view.to();
+  if (!to || to->domain() != context_.domain.domain()) {
+    refuse(stanza, Condition::jid_malformed, "the 'to' address is not on this gateway");
+    return;
+  }
+  if (!context_.access.allowed(*from)) {
+    context_.log.debug("router", "refused " + from->bare_string() + ": not allowed");
+    refuse(stanza, Condition::forbidden, "you are not allowed to use this gateway");
+    return;
+  }
+  const auto now = ActivityTracker::Clock::now();
+  activity_.touch(*from, context_.domain.to_string(), now);
+
+  const bool to_domain = to->local().empty();
+  if (view.kind() == StanzaKind::iq && to_domain) {
+    route_iq_to_domain(stanza, *from);
+    return;
+  }
+  if (view.kind() == StanzaKind::presence && to_domain) {
+    route_presence_to_domain(stanza, *from);
+    return;
+  }
+  if (view.kind() == StanzaKind::message && to_domain) {
+    refuse(stanza, Condition::service_unavailable,
+           "this is the gateway's own address; write to a contact on it instead");
+    return;
+  }
+  if (context_.access.registration_required() && !registered(*from)) {
+    refuse(stanza, Condition::registration_required,
+           "register with " + context_.domain.to_string() + " before using it");
+    return;
+  }
+  context_.adapter.on_stanza(stanza, *from);
+}
+
+void Router::route_iq_to_domain(const Element& stanza, const xmpp::Jid& from) {
+  const auto type = stanza.attr_or("type");
+  if (type != "get" && type != "set") {
+    return; // answers to our own requests; the driver consumes keepalive answers
+  }
+  const auto* payload = stanza.first_element();
+  if (!payload) {
+    refuse(stanza, Condition::bad_request, "an iq request needs a payload");
+    return;
+  }
+  const auto& xmlns = payload->xmlns();
+  if (context_.access.registration_required() && !open_before_registration(xmlns) &&
+      !registered(from)) {
+    refuse(stanza, Condition::registration_required,
+           "register with " + context_.domain.to_string() + " first");
+    return;
+  }
+  const bool get = type == "get";
+  const bool admin = context_.access.admin(from);
+  if (xmlns == xmpp::ns::disco_info && get) {
+    send_(answer_disco_info(context_, stanza, admin));
+  } else if (xmlns == xmpp::ns::disco_items && get) {
+    send_(answer_disco_items(context_, stanza, admin));
+  } else if (xmlns == xmpp::ns::version && get) {
+    send_(answer_version(stanza));
+  } else if (xmlns == xmpp::ns::ping && get) {
+    send_(answer_ping(stanza));
+  } else if (xmlns == xmpp::ns::register_ && payload->name() == "query") {
+    send_(answer_register(context_, stanza, from));
+  } else if (xmlns == xmpp::ns::gateway && payload->name() == "query") {
+    send_(answer_gateway(context_, stanza));
+  } else if (xmlns == xmpp::ns::commands && !get && payload->name() == "command") {
+    send_(commands_.execute(context_, stanza, from, admin));
+  } else {
+    refuse(stanza, Condition::service_unavailable, {});
+  }
+}
+
+void Router::route_presence_to_domain(const Element& stanza, const xmpp::Jid& from) {
+  const auto type = stanza.attr_or("type");
+  const auto now = ActivityTracker::Clock::now();
+  const auto& domain = context_.domain;
+  if (type.empty() || type == "unavailable") {
+    activity_.presence(from, domain.to_string(), type.empty(), now);
+    return;
+  }
+  if (type == "subscribe") {
+    // XEP-0100 section 4.1.1: the gateway accepts the user's subscription and
+    // asks for one back so its availability shows in the roster.
+    send_(xmpp::make_presence(domain, from.bare(), "subscribed"));
+    send_(xmpp::make_presence(domain, from.bare(), "subscribe"));
+    send_(xmpp::make_presence(domain, from.bare()));
+    return;
+  }
+  if (type == "probe") {
+    send_(xmpp::make_presence(domain, from));
+  }
+}
+
+} // namespace trestle::gateway

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "command_service.hpp"
+#include "element.hpp"
+#include "services.hpp"
+
+#include <functional>
+
+namespace trestle::gateway {
+
+class ActivityTracker;
+
+/// Routes stanzas that arrive on one component stream: drops what cannot be
+/// answered, refuses users that access control refuses (never silently),
+/// answers the shared services on the component domain itself, and hands
+/// everything else to the adapter. Runs on the io_context thread.
+class Router {
+public:
+  /// Sends a stanza out through the component stream.
+  using Send = std::function<bool(const xmpp::Element&)>;
+
+  Router(ServiceContext context, ActivityTracker& activity, Send send);
+
+  /// Handles one inbound stanza.
+  void route(const xmpp::Element& stanza);
+
+private:
+  void route_iq_to_domain(const xmpp::Element& stanza, const xmpp::Jid& from);
+  void route_presence_to_domain(const xmpp::Element& stanza, const xmpp::Jid& from);
+  bool registered(const xmpp::Jid& user);
+  void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);
+
+  ServiceContext context_;
+  ActivityTracker& activity_;
+  Send send_;
+  CommandService commands_;
+};
+
+} // namespace trestle::gateway

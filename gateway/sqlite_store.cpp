@@ -1,0 +1,637 @@
+#include "store.hpp"
+#include "store_error.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <sqlite3.h>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace trestle::gateway {
+namespace {
+
+/// The category behind StoreErrc; stateless, so one instance serves every store.
+class StoreCategory final : public std::error_category {
+public:
+  const char* name() const noexcept override { return "trestle.store"; }
+
+  std::string message(int value) const override {
+    switch (static_cast<StoreErrc>(value)) {
+    case StoreErrc::busy:
+      return "the database is locked by another connection";
+    case StoreErrc::read_only:
+      return "the database cannot be written";
+    case StoreErrc::constraint:
+      return "the write conflicts with an existing row";
+    case StoreErrc::corrupt:
+      return "the database file is corrupt or not a database";
+    case StoreErrc::full:
+      return "the disk or the database is full";
+    case StoreErrc::io_error:
+      return "the database file could not be read or written";
+    case StoreErrc::failed:
+      return "the database operation failed";
+    }
+    return "unknown store error";
+  }
+};
+
+/// Maps an SQLite result code (primary or extended) to the kind callers act on.
+std::error_code error_from_sqlite(int rc) {
+  switch (rc & 0xff) {
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return StoreErrc::busy;
+  case SQLITE_READONLY:
+  case SQLITE_PERM:
+  case SQLITE_AUTH:
+    return StoreErrc::read_only;
+  case SQLITE_CONSTRAINT:
+    return StoreErrc::constraint;
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB:
+    return StoreErrc::corrupt;
+  case SQLITE_FULL:
+    return StoreErrc::full;
+  case SQLITE_IOERR:
+  case SQLITE_CANTOPEN:
+  case SQLITE_PROTOCOL:
+    return StoreErrc::io_error;
+  default:
+    return StoreErrc::failed;
+  }
+}
+
+/// One schema step, applied in its own transaction. A shipped step is history:
+/// never edit one, append a new one. Column names avoid words PostgreSQL
+/// reserves (`user`) so that its backend can keep the same layout.
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr std::array<Migration, 2> migrations{{
+    {1, R"sql(
+CREATE TABLE registrations (
+  component TEXT NOT NULL,
+  user_jid TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (component, user_jid)
+) WITHOUT ROWID;
+CREATE TABLE registration_fields (
+  component TEXT NOT NULL,
+  user_jid TEXT NOT NULL,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (component, user_jid, field),
+  FOREIGN KEY (component, user_jid) REFERENCES registrations (component, user_jid)
+    ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE TABLE address_map (
+  component TEXT NOT NULL,
+  legacy_key TEXT NOT NULL,
+  legacy_spelling TEXT NOT NULL,
+  jid TEXT NOT NULL,
+  PRIMARY KEY (component, legacy_key)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX address_map_jid ON address_map (component, jid);
+CREATE TABLE correlations (
+  component TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  legacy_id TEXT NOT NULL,
+  xmpp_id TEXT NOT NULL,
+  user_jid TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (component, kind, legacy_id)
+);
+CREATE INDEX correlations_xmpp ON correlations (component, kind, xmpp_id);
+)sql"},
+    // Version 2 makes find_registration_by_field and prune_correlations index
+    // lookups instead of table scans.
+    {2, R"sql(
+CREATE INDEX correlations_created_at ON correlations (created_at);
+CREATE INDEX registration_fields_value ON registration_fields (component, field, value);
+)sql"},
+}};
+
+constexpr int latest_version = migrations.back().version;
+
+/// Every statement the store runs; each is prepared once at open.
+enum class Query : std::size_t {
+  begin,
+  commit,
+  rollback,
+  find_registration,
+  list_registrations,
+  find_registration_by_field,
+  upsert_registration,
+  delete_registration_fields,
+  insert_registration_field,
+  delete_registration,
+  upsert_address,
+  find_address_by_legacy,
+  find_address_by_jid,
+  upsert_correlation,
+  find_correlation_by_legacy,
+  find_correlation_by_xmpp,
+  prune_correlations,
+  checkpoint,
+};
+
+constexpr std::array<std::pair<Query, const char*>, 18> query_sql{{
+    {Query::begin, "BEGIN IMMEDIATE"},
+    {Query::commit, "COMMIT"},
+    {Query::rollback, "ROLLBACK"},
+    {Query::find_registration,
+     "SELECT r.user_jid, r.updated_at, f.field, f.value FROM registrations AS r "
+     "LEFT JOIN registration_fields AS f "
+     "ON f.component = r.component AND f.user_jid = r.user_jid "
+     "WHERE r.component = ?1 AND r.user_jid = ?2"},
+    {Query::list_registrations,
+     "SELECT r.user_jid, r.updated_at, f.field, f.value FROM registrations AS r "
+     "LEFT JOIN registration_fields AS f "
+     "ON f.component = r.component AND f.user_jid = r.user_jid "
+     "WHERE r.component = ?1 ORDER BY r.user_jid"},
+    // Several users may share a value; the smallest user wins so the answer is stable.
+    {Query::find_registration_by_field,
+     "SELECT r.user_jid, r.updated_at, f.field, f.value FROM registrations AS r "
+     "LEFT JOIN registration_fields AS f "
+     "ON f.component = r.component AND f.user_jid = r.user_jid "
+     "WHERE r.component = ?1 AND r.user_jid = (SELECT user_jid FROM registration_fields "
+     "WHERE component = ?1 AND field = ?2 AND value = ?3 ORDER BY user_jid LIMIT 1)"},
+    {Query::upsert_registration,
+     "INSERT INTO registrations (component, user_jid, updated_at) VALUES (?1, ?2, ?3) "
+     "ON CONFLICT (component, user_jid) DO UPDATE SET updated_at = excluded.updated_at"},
+    {Query::delete_registration_fields,
+     "DELETE FROM registration_fields WHERE component = ?1 AND user_jid = ?2"},
+    {Query::insert_registration_field,
+     "INSERT INTO registration_fields (component, user_jid, field, value) VALUES (?1, ?2, ?3, ?4)"},
+    // Fields go with the row through ON DELETE CASCADE.
+    {Query::delete_registration,
+     "DELETE FROM registrations WHERE component = ?1 AND user_jid = ?2"},
+    // An upsert on the key only: a JID already used by another key is a
+    // constraint error rather than a silent REPLACE of that other row.
+    {Query::upsert_address,
+     "INSERT INTO address_map (component, legacy_key, legacy_spelling, jid) "
+     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (component, legacy_key) DO UPDATE SET "
+     "legacy_spelling = excluded.legacy_spelling, jid = excluded.jid"},
+    {Query::find_address_by_legacy,
+     "SELECT component, legacy_key, legacy_spelling, jid FROM address_map "
+     "WHERE component = ?1 AND legacy_key = ?2"},
+    {Query::find_address_by_jid, "SELECT component, legacy_key, legacy_spelling, jid FROM "
+                                 "address_map WHERE component = ?1 AND jid = ?2"},
+    {Query::upsert_correlation,
+     "INSERT INTO correlations (component, kind, legacy_id, xmpp_id, user_jid, peer, created_at) "
+     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (component, kind, legacy_id) DO UPDATE SET "
+     "xmpp_id = excluded.xmpp_id, user_jid = excluded.user_jid, peer = excluded.peer, "
+     "created_at = excluded.created_at"},
+    {Query::find_correlation_by_legacy,
+     "SELECT component, kind, legacy_id, xmpp_id, user_jid, peer, created_at FROM correlations "
+     "WHERE component = ?1 AND kind = ?2 AND legacy_id = ?3"},
+    // One XMPP message may have several legacy ids (a split SMS); the newest answers.
+    {Query::find_correlation_by_xmpp,
+     "SELECT component, kind, legacy_id, xmpp_id, user_jid, peer, created_at FROM correlations "
+     "WHERE component = ?1 AND kind = ?2 AND xmpp_id = ?3 "
+     "ORDER BY created_at DESC, legacy_id LIMIT 1"},
+    {Query::prune_correlations, "DELETE FROM correlations WHERE created_at < ?1"},
+    {Query::checkpoint, "PRAGMA wal_checkpoint(TRUNCATE)"},
+}};
+
+constexpr bool queries_in_enum_order() {
+  for (std::size_t i = 0; i < query_sql.size(); ++i) {
+    if (static_cast<std::size_t>(query_sql[i].first) != i) {
+      return false;
+    }
+  }
+  return static_cast<std::size_t>(Query::checkpoint) + 1 == query_sql.size();
+}
+static_assert(queries_in_enum_order(), "query_sql must list every Query in enum order");
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StatementFinalizer {
+  void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
+};
+using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
+using StatementHandle = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
+
+/// A cached statement in use for one call. Binds parameters in order and
+/// resets the statement on scope exit, so that no cached statement keeps a
+/// read transaction (and the WAL) pinned between calls.
+class Use {
+public:
+  explicit Use(sqlite3_stmt* statement) : statement_(statement) {}
+  Use(const Use&) = delete;
+  Use& operator=(const Use&) = delete;
+  ~Use() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+
+  /// Binds the next parameter; the text must outlive this object (no copy is made).
+  Use& text(std::string_view value) {
+    note(sqlite3_bind_text64(statement_, ++bound_, value.data(), value.size(), SQLITE_STATIC,
+                             SQLITE_UTF8));
+    return *this;
+  }
+  /// Binds the next parameter.
+  Use& integer(std::int64_t value) {
+    note(sqlite3_bind_int64(statement_, ++bound_, value));
+    return *this;
+  }
+  /// Runs one step: SQLITE_ROW, SQLITE_DONE, or the first error (a failed bind included).
+  int step() { return bind_error_ != SQLITE_OK ? bind_error_ : sqlite3_step(statement_); }
+  /// Runs the statement to its end and reports failure through `ec`.
+  bool run(std::error_code& ec) {
+    int rc = step();
+    while (rc == SQLITE_ROW) {
+      rc = step();
+    }
+    if (rc != SQLITE_DONE) {
+      ec = error_from_sqlite(rc);
+      return false;
+    }
+    return true;
+  }
+
+  std::string column_text(int column) const {
+    // Text first, then bytes: the order SQLite documents for a stable length.
+    const auto* data = sqlite3_column_text(statement_, column);
+    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement_, column));
+    return data == nullptr ? std::string{} : std::string(reinterpret_cast<const char*>(data), size);
+  }
+  std::int64_t column_int(int column) const { return sqlite3_column_int64(statement_, column); }
+  bool column_null(int column) const {
+    return sqlite3_column_type(statement_, column) == SQLITE_NULL;
+  }
+
+private:
+  void note(int rc) {
+    if (rc != SQLITE_OK && bind_error_ == SQLITE_OK) {
+      bind_error_ = rc;
+    }
+  }
+
+  sqlite3_stmt* statement_;
+  int bound_ = 0;
+  int bind_error_ = SQLITE_OK;
+};
+
+/// Reads registration rows (user, updated_at, field, value; one row per field,
+/// one row of NULL fields for a registration without any), grouped by user,
+/// into `out`; returns the last step's result code.
+int read_registrations(Use& query, const std::string& component, std::vector<Registration>& out) {
+  int rc = query.step();
+  for (; rc == SQLITE_ROW; rc = query.step()) {
+    std::string user = query.column_text(0);
+    if (out.empty() || out.back().user != user) {
+      out.push_back(Registration{std::move(user), component, {}, query.column_int(1)});
+    }
+    if (!query.column_null(2)) {
+      out.back().fields.insert_or_assign(query.column_text(2), query.column_text(3));
+    }
+  }
+  return rc;
+}
+
+AddressMapping read_address(const Use& query) {
+  return AddressMapping{query.column_text(0), query.column_text(1), query.column_text(2),
+                        query.column_text(3)};
+}
+
+Correlation read_correlation(const Use& query) {
+  return Correlation{query.column_text(0), query.column_text(1), query.column_text(2),
+                     query.column_text(3), query.column_text(4), query.column_text(5),
+                     query.column_int(6)};
+}
+
+/// Steps a query expected to give at most one row and turns it into a T.
+template <typename T, typename Read>
+std::optional<T> find_one(Use& query, std::error_code& ec, Read read) {
+  const int rc = query.step();
+  if (rc == SQLITE_ROW) {
+    return read(query);
+  }
+  if (rc != SQLITE_DONE) {
+    ec = error_from_sqlite(rc);
+  }
+  return std::nullopt;
+}
+
+/// Store on one SQLite connection. Not thread-safe: the connection is opened
+/// without SQLite's mutex, so one thread at a time uses it.
+class SqliteStore final : public Store {
+public:
+  SqliteStore(DbHandle db, int version) : db_(std::move(db)), version_(version) {}
+
+  /// Prepares every query; throws on failure (a bug or a damaged schema).
+  void prepare(const std::string& path) {
+    for (std::size_t i = 0; i < query_sql.size(); ++i) {
+      sqlite3_stmt* statement = nullptr;
+      const int rc = sqlite3_prepare_v3(db_.get(), query_sql[i].second, -1,
+                                        SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
+      statements_[i].reset(statement);
+      if (rc != SQLITE_OK) {
+        throw std::runtime_error("store " + path +
+                                 ": cannot prepare a query: " + sqlite3_errmsg(db_.get()));
+      }
+    }
+  }
+
+  std::optional<Registration> find_registration(const std::string& user,
+                                                const std::string& component,
+                                                std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::find_registration));
+    query.text(component).text(user);
+    return first_registration(query, component, ec);
+  }
+
+  void put_registration(const Registration& registration, std::error_code& ec) override {
+    ec.clear();
+    if (!Use(statement(Query::begin)).run(ec)) {
+      return;
+    }
+    if (write_registration(registration, ec) && Use(statement(Query::commit)).run(ec)) {
+      return;
+    }
+    // A failed COMMIT may leave the transaction open (busy) or have ended it.
+    if (sqlite3_get_autocommit(db_.get()) == 0) {
+      std::error_code ignored;
+      Use(statement(Query::rollback)).run(ignored);
+    }
+  }
+
+  bool remove_registration(const std::string& user, const std::string& component,
+                           std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::delete_registration));
+    query.text(component).text(user);
+    return query.run(ec) && sqlite3_changes(db_.get()) > 0;
+  }
+
+  std::vector<Registration> registrations(const std::string& component,
+                                          std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::list_registrations));
+    query.text(component);
+    std::vector<Registration> out;
+    if (const int rc = read_registrations(query, component, out); rc != SQLITE_DONE) {
+      ec = error_from_sqlite(rc);
+      out.clear();
+    }
+    return out;
+  }
+
+  std::optional<Registration> find_registration_by_field(const std::string& component,
+                                                         const std::string& field,
+                                                         const std::string& value,
+                                                         std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::find_registration_by_field));
+    query.text(component).text(field).text(value);
+    return first_registration(query, component, ec);
+  }
+
+  void put_address(const AddressMapping& mapping, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::upsert_address));
+    query.text(mapping.component)
+        .text(mapping.legacy_key)
+        .text(mapping.legacy_spelling)
+        .text(mapping.jid);
+    query.run(ec);
+  }
+
+  std::optional<AddressMapping> find_address_by_legacy(const std::string& component,
+                                                       const std::string& legacy_key,
+                                                       std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::find_address_by_legacy));
+    query.text(component).text(legacy_key);
+    return find_one<AddressMapping>(query, ec, read_address);
+  }
+
+  std::optional<AddressMapping> find_address_by_jid(const std::string& component,
+                                                    const std::string& jid,
+                                                    std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::find_address_by_jid));
+    query.text(component).text(jid);
+    return find_one<AddressMapping>(query, ec, read_address);
+  }
+
+  void put_correlation(const Correlation& correlation, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::upsert_correlation));
+    query.text(correlation.component)
+        .text(correlation.kind)
+        .text(correlation.legacy_id)
+        .text(correlation.xmpp_id)
+        .text(correlation.user)
+        .text(correlation.peer)
+        .integer(correlation.created_at);
+    query.run(ec);
+  }
+
+  std::optional<Correlation> find_correlation_by_legacy(const std::string& component,
+                                                        const std::string& kind,
+                                                        const std::string& legacy_id,
+                                                        std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::find_correlation_by_legacy));
+    query.text(component).text(kind).text(legacy_id);
+    return find_one<Correlation>(query, ec, read_correlation);
+  }
+
+  std::optional<Correlation> find_correlation_by_xmpp(const std::string& component,
+                                                      const std::string& kind,
+                                                      const std::string& xmpp_id,
+                                                      std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::find_correlation_by_xmpp));
+    query.text(component).text(kind).text(xmpp_id);
+    return find_one<Correlation>(query, ec, read_correlation);
+  }
+
+  std::size_t prune_correlations(std::int64_t before, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::prune_correlations));
+    query.integer(before);
+    return query.run(ec) ? static_cast<std::size_t>(sqlite3_changes64(db_.get())) : 0;
+  }
+
+  void flush(std::error_code& ec) override {
+    ec.clear();
+    // The pragma answers one row (busy, wal pages, checkpointed pages); busy
+    // means a reader or writer kept part of the WAL from being written back.
+    Use query(statement(Query::checkpoint));
+    const int rc = query.step();
+    if (rc == SQLITE_ROW && query.column_int(0) != 0) {
+      ec = StoreErrc::busy;
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      ec = error_from_sqlite(rc);
+    }
+  }
+
+  int schema_version() const override { return version_; }
+
+private:
+  sqlite3_stmt* statement(Query query) const {
+    return statements_[static_cast<std::size_t>(query)].get();
+  }
+
+  /// The registration rows of one user, inside put_registration's transaction:
+  /// the row is upserted and its fields replaced as a whole.
+  bool write_registration(const Registration& registration, std::error_code& ec) {
+    if (!Use(statement(Query::upsert_registration))
+             .text(registration.component)
+             .text(registration.user)
+             .integer(registration.updated_at)
+             .run(ec)) {
+      return false;
+    }
+    if (!Use(statement(Query::delete_registration_fields))
+             .text(registration.component)
+             .text(registration.user)
+             .run(ec)) {
+      return false;
+    }
+    for (const auto& [field, value] : registration.fields) {
+      Use insert(statement(Query::insert_registration_field));
+      if (!insert.text(registration.component)
+               .text(registration.user)
+               .text(field)
+               .text(value)
+               .run(ec)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::optional<Registration> first_registration(Use& query, const std::string& component,
+                                                 std::error_code& ec) {
+    std::vector<Registration> found;
+    if (const int rc = read_registrations(query, component, found); rc != SQLITE_DONE) {
+      ec = error_from_sqlite(rc);
+      return std::nullopt;
+    }
+    if (found.empty()) {
+      return std::nullopt;
+    }
+    return std::move(found.front());
+  }
+
+  // Declared before the statements so that it is closed after they are finalized.
+  DbHandle db_;
+  std::array<StatementHandle, query_sql.size()> statements_;
+  int version_;
+};
+
+[[noreturn]] void fail(sqlite3* db, const std::string& path, std::string_view what) {
+  throw std::runtime_error("store " + path + ": " + std::string(what) + ": " +
+                           (db == nullptr ? "out of memory" : sqlite3_errmsg(db)));
+}
+
+void exec_or_throw(sqlite3* db, const std::string& sql, const std::string& path,
+                   std::string_view what) {
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    fail(db, path, what);
+  }
+}
+
+int read_user_version(sqlite3* db, const std::string& path) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &raw, nullptr) != SQLITE_OK) {
+    fail(db, path, "cannot read the schema version");
+  }
+  StatementHandle statement(raw);
+  if (sqlite3_step(statement.get()) != SQLITE_ROW) {
+    fail(db, path, "cannot read the schema version");
+  }
+  return sqlite3_column_int(statement.get(), 0);
+}
+
+/// Applies one step unless another process got there first while we waited
+/// for the write lock; all or nothing.
+void apply(sqlite3* db, const Migration& migration, const std::string& path) {
+  const std::string what = "migration to schema version " + std::to_string(migration.version);
+  exec_or_throw(db, "BEGIN IMMEDIATE", path, what + " cannot lock the database");
+  try {
+    if (read_user_version(db, path) < migration.version) {
+      exec_or_throw(db, migration.sql, path, what + " failed");
+      exec_or_throw(db, "PRAGMA user_version = " + std::to_string(migration.version), path,
+                    what + " failed");
+    }
+    exec_or_throw(db, "COMMIT", path, what + " cannot commit");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+/// Brings the schema to latest_version and returns it; refuses a newer one.
+int migrate(sqlite3* db, const std::string& path) {
+  const int found = read_user_version(db, path);
+  if (found > latest_version) {
+    throw std::runtime_error("store " + path + ": schema version " + std::to_string(found) +
+                             " is newer than this trestle knows (" +
+                             std::to_string(latest_version) +
+                             "); upgrade trestle or restore a backup");
+  }
+  for (const Migration& migration : migrations) {
+    if (migration.version > found) {
+      apply(db, migration, path);
+    }
+  }
+  return read_user_version(db, path);
+}
+
+} // namespace
+
+const std::error_category& store_category() noexcept {
+  static const StoreCategory category;
+  return category;
+}
+
+std::error_code make_error_code(StoreErrc errc) noexcept {
+  return {static_cast<int>(errc), store_category()};
+}
+
+std::unique_ptr<Store> open_sqlite_store(const std::string& path) {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  DbHandle db(raw);
+  if (rc != SQLITE_OK) {
+    fail(db.get(), path, "cannot open");
+  }
+  // SQLite silently falls back to read-only when the file is write-protected;
+  // a gateway that cannot record registrations must not start.
+  if (sqlite3_db_readonly(db.get(), "main") == 1) {
+    throw std::runtime_error("store " + path + ": the database file is read-only");
+  }
+  // Waits out a short lock held by a backup tool or a second instance
+  // instead of failing at once; long enough for a commit, short for the loop.
+  sqlite3_busy_timeout(db.get(), 2000);
+  // The first statement reads the header: a file that is not a database fails here.
+  exec_or_throw(db.get(), "PRAGMA journal_mode = WAL", path, "cannot use it as a database");
+  exec_or_throw(db.get(), "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", path,
+                "cannot configure the connection");
+  const int version = migrate(db.get(), path);
+  auto store = std::make_unique<SqliteStore>(std::move(db), version);
+  store->prepare(path);
+  return store;
+}
+
+} // namespace trestle::gateway

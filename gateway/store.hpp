@@ -1,0 +1,110 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace trestle::gateway {
+
+/// A user's registration with one component (XEP-0077), as field → value.
+struct Registration {
+  /// Bare JID of the XMPP user.
+  std::string user;
+  /// Component domain the registration belongs to.
+  std::string component;
+  std::map<std::string, std::string> fields;
+  /// Unix seconds of the last change.
+  std::int64_t updated_at = 0;
+};
+
+/// One row of the mapping table: a legacy address and its JID localpart.
+struct AddressMapping {
+  std::string component;
+  /// Normalised form used for lookups (e.g. case-folded by CASEMAPPING).
+  std::string legacy_key;
+  /// The spelling last seen, used when sending back to the legacy network.
+  std::string legacy_spelling;
+  /// The JID (bare or with resource) that stands for the legacy address.
+  std::string jid;
+};
+
+/// A message-correlation record: a legacy-side id and the XMPP-side id.
+struct Correlation {
+  std::string component;
+  /// What is being correlated ("sms-dlr", "email-thread", ...).
+  std::string kind;
+  std::string legacy_id;
+  std::string xmpp_id;
+  /// Bare JID of the XMPP user the record belongs to.
+  std::string user;
+  /// The legacy peer (phone number, email address, ...).
+  std::string peer;
+  std::int64_t created_at = 0;
+};
+
+/// Persistent state behind the gateway. Narrow on purpose so that a
+/// PostgreSQL backend can follow the SQLite one. Every call is short (one
+/// indexed statement) and reports failure through `ec`, never by throwing.
+class Store {
+public:
+  virtual ~Store() = default;
+
+  /// The registration of `user` with `component`, or nullopt.
+  virtual std::optional<Registration>
+  find_registration(const std::string& user, const std::string& component, std::error_code& ec) = 0;
+  /// Inserts or replaces a registration.
+  virtual void put_registration(const Registration& registration, std::error_code& ec) = 0;
+  /// Deletes a registration; returns whether one existed.
+  virtual bool remove_registration(const std::string& user, const std::string& component,
+                                   std::error_code& ec) = 0;
+  /// All registrations with `component`, ordered by user.
+  virtual std::vector<Registration> registrations(const std::string& component,
+                                                  std::error_code& ec) = 0;
+  /// The registration of `component` whose `field` equals `value` (unique
+  /// identities such as an email local part), or nullopt.
+  virtual std::optional<Registration> find_registration_by_field(const std::string& component,
+                                                                 const std::string& field,
+                                                                 const std::string& value,
+                                                                 std::error_code& ec) = 0;
+
+  /// Inserts or updates a mapping (keyed by component + legacy_key).
+  virtual void put_address(const AddressMapping& mapping, std::error_code& ec) = 0;
+  /// The mapping for a legacy key, or nullopt.
+  virtual std::optional<AddressMapping> find_address_by_legacy(const std::string& component,
+                                                               const std::string& legacy_key,
+                                                               std::error_code& ec) = 0;
+  /// The mapping for a JID, or nullopt.
+  virtual std::optional<AddressMapping> find_address_by_jid(const std::string& component,
+                                                            const std::string& jid,
+                                                            std::error_code& ec) = 0;
+
+  /// Stores a correlation (replacing one with the same component, kind and legacy_id).
+  virtual void put_correlation(const Correlation& correlation, std::error_code& ec) = 0;
+  /// Looks a correlation up by its legacy id.
+  virtual std::optional<Correlation> find_correlation_by_legacy(const std::string& component,
+                                                                const std::string& kind,
+                                                                const std::string& legacy_id,
+                                                                std::error_code& ec) = 0;
+  /// Looks a correlation up by its XMPP id.
+  virtual std::optional<Correlation> find_correlation_by_xmpp(const std::string& component,
+                                                              const std::string& kind,
+                                                              const std::string& xmpp_id,
+                                                              std::error_code& ec) = 0;
+  /// Deletes correlations created before `before` (Unix seconds); returns how many.
+  virtual std::size_t prune_correlations(std::int64_t before, std::error_code& ec) = 0;
+
+  /// Makes everything written durable (WAL checkpoint); called at shutdown.
+  virtual void flush(std::error_code& ec) = 0;
+  /// The schema version the database is at.
+  virtual int schema_version() const = 0;
+};
+
+/// Opens (creating and migrating) the SQLite store at `path` (":memory:" for
+/// tests). Throws std::runtime_error with a clear message on start-up failure.
+std::unique_ptr<Store> open_sqlite_store(const std::string& path);
+
+} // namespace trestle::gateway

@@ -1,0 +1,736 @@
+#include "gateway/store.hpp"
+#include "gateway/store_error.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sqlite3.h>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+using trestle::gateway::AddressMapping;
+using trestle::gateway::Correlation;
+using trestle::gateway::open_sqlite_store;
+using trestle::gateway::Registration;
+using trestle::gateway::Store;
+using trestle::gateway::StoreErrc;
+
+/// The schema version the code under test is expected to reach.
+constexpr int latest_version = 2;
+
+/// Migration 1 exactly as it shipped. A copy on purpose: the upgrade test must
+/// start from the historical schema, not from whatever the code says today.
+constexpr const char* version_1_ddl = R"sql(
+CREATE TABLE registrations (
+  component TEXT NOT NULL,
+  user_jid TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (component, user_jid)
+) WITHOUT ROWID;
+CREATE TABLE registration_fields (
+  component TEXT NOT NULL,
+  user_jid TEXT NOT NULL,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (component, user_jid, field),
+  FOREIGN KEY (component, user_jid) REFERENCES registrations (component, user_jid)
+    ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE TABLE address_map (
+  component TEXT NOT NULL,
+  legacy_key TEXT NOT NULL,
+  legacy_spelling TEXT NOT NULL,
+  jid TEXT NOT NULL,
+  PRIMARY KEY (component, legacy_key)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX address_map_jid ON address_map (component, jid);
+CREATE TABLE correlations (
+  component TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  legacy_id TEXT NOT NULL,
+  xmpp_id TEXT NOT NULL,
+  user_jid TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (component, kind, legacy_id)
+);
+CREATE INDEX correlations_xmpp ON correlations (component, kind, xmpp_id);
+PRAGMA user_version = 1;
+)sql";
+
+/// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir {
+public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "trestle-store-XXXXXX").string();
+    BOOST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+
+  /// A path for `name` inside the directory.
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+  std::filesystem::path path_;
+};
+
+/// A second, plain SQLite connection to look at (or tamper with) a store file.
+class RawDb {
+public:
+  explicit RawDb(const std::string& path) {
+    const int rc = sqlite3_open(path.c_str(), &db_);
+    if (rc != SQLITE_OK) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+    }
+    BOOST_REQUIRE_EQUAL(rc, SQLITE_OK);
+  }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+  ~RawDb() { sqlite3_close(db_); }
+
+  void exec(const std::string& sql) {
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
+    const std::string message = error == nullptr ? "" : error;
+    sqlite3_free(error);
+    BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, sql << ": " << message);
+  }
+
+  /// The first column of the first row as text ("" when there is no row).
+  std::string text(const std::string& sql) {
+    sqlite3_stmt* statement = nullptr;
+    BOOST_REQUIRE_EQUAL(sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr), SQLITE_OK);
+    std::string out;
+    if (sqlite3_step(statement) == SQLITE_ROW && sqlite3_column_text(statement, 0) != nullptr) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+    }
+    sqlite3_finalize(statement);
+    return out;
+  }
+
+  bool has_index(const std::string& name) {
+    return text("SELECT name FROM sqlite_master WHERE type = 'index' AND name = '" + name + "'") ==
+           name;
+  }
+
+private:
+  sqlite3* db_ = nullptr;
+};
+
+/// The message of the runtime_error open_sqlite_store throws for `path` ("" if none).
+std::string open_failure(const std::string& path) {
+  try {
+    open_sqlite_store(path);
+  } catch (const std::runtime_error& error) {
+    return error.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+Registration alice_irc() {
+  return Registration{"alice@example.org",
+                      "irc.example.org",
+                      {{"nick", "alice"}, {"sasl_password", "p4ss & <w\"o'rd>"}},
+                      1700000000};
+}
+
+Correlation dlr(const std::string& legacy_id, const std::string& xmpp_id, std::int64_t at) {
+  return Correlation{"sms.example.org", "sms-dlr",      legacy_id, xmpp_id,
+                     "bob@example.org", "+15551234567", at};
+}
+
+void require_same(const Registration& got, const Registration& want) {
+  BOOST_TEST(got.user == want.user);
+  BOOST_TEST(got.component == want.component);
+  BOOST_TEST(got.updated_at == want.updated_at);
+  BOOST_TEST((got.fields == want.fields));
+}
+
+void require_same(const Correlation& got, const Correlation& want) {
+  BOOST_TEST(got.component == want.component);
+  BOOST_TEST(got.kind == want.kind);
+  BOOST_TEST(got.legacy_id == want.legacy_id);
+  BOOST_TEST(got.xmpp_id == want.xmpp_id);
+  BOOST_TEST(got.user == want.user);
+  BOOST_TEST(got.peer == want.peer);
+  BOOST_TEST(got.created_at == want.created_at);
+}
+
+/// Fills `store` with one row of every kind; checked by require_sample.
+void put_sample(Store& store) {
+  std::error_code ec;
+  store.put_registration(alice_irc(), ec);
+  BOOST_REQUIRE(!ec);
+  store.put_address({"irc.example.org", "#chan", "#Chan", "#chan%irc.libera.chat@irc.example.org"},
+                    ec);
+  BOOST_REQUIRE(!ec);
+  store.put_correlation(dlr("prov-1", "msg-1", 100), ec);
+  BOOST_REQUIRE(!ec);
+}
+
+void require_sample(Store& store) {
+  std::error_code ec;
+  const auto registration = store.find_registration("alice@example.org", "irc.example.org", ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_REQUIRE(registration.has_value());
+  require_same(*registration, alice_irc());
+  const auto mapping = store.find_address_by_legacy("irc.example.org", "#chan", ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_REQUIRE(mapping.has_value());
+  BOOST_TEST(mapping->legacy_spelling == "#Chan");
+  const auto correlation =
+      store.find_correlation_by_legacy("sms.example.org", "sms-dlr", "prov-1", ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_REQUIRE(correlation.has_value());
+  require_same(*correlation, dlr("prov-1", "msg-1", 100));
+}
+
+/// Skips a test whose premise (file permissions) does not hold for root.
+boost::test_tools::assertion_result not_root(boost::unit_test::test_unit_id) {
+  boost::test_tools::assertion_result result(::geteuid() != 0);
+  result.message() << "root ignores file permissions";
+  return result;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(sqlite_store)
+
+BOOST_AUTO_TEST_CASE(registration_round_trip) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  BOOST_TEST(!store->find_registration("alice@example.org", "irc.example.org", ec).has_value());
+  BOOST_TEST(!ec);
+
+  Registration with_odd_bytes = alice_irc();
+  with_odd_bytes.fields["realname"] = std::string("Al\0ice \xc3\xa9t\xc3\xa9", 14);
+  store->put_registration(with_odd_bytes, ec);
+  BOOST_REQUIRE(!ec);
+  const auto found = store->find_registration("alice@example.org", "irc.example.org", ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_REQUIRE(found.has_value());
+  require_same(*found, with_odd_bytes);
+  BOOST_TEST(found->fields.at("realname").size() == 14u);
+
+  BOOST_TEST(!store->find_registration("alice@example.org", "mail.example.org", ec).has_value());
+  BOOST_TEST(!store->find_registration("bob@example.org", "irc.example.org", ec).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(registration_without_fields_round_trips) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec;
+  const Registration bare{"carol@example.org", "sms.example.org", {}, 42};
+  store->put_registration(bare, ec);
+  BOOST_REQUIRE(!ec);
+  const auto found = store->find_registration("carol@example.org", "sms.example.org", ec);
+  BOOST_REQUIRE(found.has_value());
+  require_same(*found, bare);
+}
+
+BOOST_AUTO_TEST_CASE(put_registration_replaces_all_fields) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec;
+  store->put_registration(alice_irc(), ec);
+  BOOST_REQUIRE(!ec);
+  const Registration changed{
+      "alice@example.org", "irc.example.org", {{"nick", "alice2"}}, 1800000000};
+  store->put_registration(changed, ec);
+  BOOST_REQUIRE(!ec);
+  const auto found = store->find_registration("alice@example.org", "irc.example.org", ec);
+  BOOST_REQUIRE(found.has_value());
+  require_same(*found, changed);
+  BOOST_TEST(found->fields.count("sasl_password") == 0u);
+  BOOST_TEST(store->registrations("irc.example.org", ec).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(remove_registration_removes_its_fields) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec;
+  store->put_registration(alice_irc(), ec);
+  Registration other = alice_irc();
+  other.component = "mail.example.org";
+  store->put_registration(other, ec);
+  BOOST_REQUIRE(!ec);
+
+  BOOST_TEST(store->remove_registration("alice@example.org", "irc.example.org", ec));
+  BOOST_TEST(!ec);
+  BOOST_TEST(!store->find_registration("alice@example.org", "irc.example.org", ec).has_value());
+  // The fields went too (ON DELETE CASCADE, i.e. foreign keys are on).
+  BOOST_TEST(
+      !store->find_registration_by_field("irc.example.org", "nick", "alice", ec).has_value());
+  BOOST_TEST(!ec);
+  BOOST_TEST(store->find_registration("alice@example.org", "mail.example.org", ec).has_value());
+
+  ec = StoreErrc::failed;
+  BOOST_TEST(!store->remove_registration("alice@example.org", "irc.example.org", ec));
+  BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(remove_registration_leaves_no_orphan_fields) {
+  TempDir dir;
+  const std::string path = dir.file("orphans.db");
+  auto store = open_sqlite_store(path);
+  std::error_code ec;
+  store->put_registration(alice_irc(), ec);
+  BOOST_REQUIRE(!ec);
+  RawDb raw(path);
+  BOOST_REQUIRE(raw.text("SELECT count(*) FROM registration_fields") == "2");
+  BOOST_TEST(store->remove_registration("alice@example.org", "irc.example.org", ec));
+  BOOST_TEST(!ec);
+  BOOST_TEST(raw.text("SELECT count(*) FROM registration_fields") == "0");
+}
+
+BOOST_AUTO_TEST_CASE(registrations_lists_one_component_by_user) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec;
+  for (const char* user : {"zed@example.org", "alice@example.org", "mike@example.org"}) {
+    store->put_registration({user, "irc.example.org", {{"nick", user}, {"server", "libera"}}, 7},
+                            ec);
+    BOOST_REQUIRE(!ec);
+  }
+  store->put_registration({"bob@example.org", "sms.example.org", {}, 7}, ec);
+  BOOST_REQUIRE(!ec);
+
+  const auto all = store->registrations("irc.example.org", ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_REQUIRE_EQUAL(all.size(), 3u);
+  BOOST_TEST(all[0].user == "alice@example.org");
+  BOOST_TEST(all[1].user == "mike@example.org");
+  BOOST_TEST(all[2].user == "zed@example.org");
+  for (const auto& registration : all) {
+    BOOST_TEST(registration.component == "irc.example.org");
+    BOOST_TEST(registration.fields.size() == 2u);
+    BOOST_TEST(registration.fields.at("nick") == registration.user);
+  }
+  const auto sms = store->registrations("sms.example.org", ec);
+  BOOST_REQUIRE_EQUAL(sms.size(), 1u);
+  BOOST_TEST(sms[0].fields.empty());
+  BOOST_TEST(store->registrations("nothing.example.org", ec).empty());
+  BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(find_registration_by_field_matches_exactly) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec;
+  store->put_registration({"alice@example.org", "mail.example.org", {{"local", "alice"}}, 1}, ec);
+  store->put_registration({"bob@example.org", "mail.example.org", {{"local", "bob"}}, 1}, ec);
+  BOOST_REQUIRE(!ec);
+
+  const auto bob = store->find_registration_by_field("mail.example.org", "local", "bob", ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_REQUIRE(bob.has_value());
+  BOOST_TEST(bob->user == "bob@example.org");
+  BOOST_TEST(bob->fields.at("local") == "bob");
+
+  BOOST_TEST(
+      !store->find_registration_by_field("mail.example.org", "local", "Bob", ec).has_value());
+  BOOST_TEST(!store->find_registration_by_field("mail.example.org", "nick", "bob", ec).has_value());
+  BOOST_TEST(!store->find_registration_by_field("irc.example.org", "local", "bob", ec).has_value());
+  BOOST_TEST(!ec);
+
+  // A changed value is found under the new one only.
+  store->put_registration({"bob@example.org", "mail.example.org", {{"local", "robert"}}, 2}, ec);
+  BOOST_TEST(
+      !store->find_registration_by_field("mail.example.org", "local", "bob", ec).has_value());
+  BOOST_TEST(
+      store->find_registration_by_field("mail.example.org", "local", "robert", ec).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(find_registration_by_shared_value_picks_smallest_user) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec;
+  store->put_registration({"zed@example.org", "irc.example.org", {{"server", "libera"}}, 1}, ec);
+  store->put_registration({"amy@example.org", "irc.example.org", {{"server", "libera"}}, 1}, ec);
+  BOOST_REQUIRE(!ec);
+  const auto found = store->find_registration_by_field("irc.example.org", "server", "libera", ec);
+  BOOST_REQUIRE(found.has_value());
+  BOOST_TEST(found->user == "amy@example.org");
+}
+
+BOOST_AUTO_TEST_CASE(address_mapping_both_ways_and_upsert) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  BOOST_TEST(!store->find_address_by_legacy("irc.example.org", "#chan", ec).has_value());
+  BOOST_TEST(!ec);
+  const AddressMapping chan{"irc.example.org", "#chan", "#Chan", "#chan%libera@irc.example.org"};
+  store->put_address(chan, ec);
+  BOOST_REQUIRE(!ec);
+
+  auto by_jid = store->find_address_by_jid("irc.example.org", chan.jid, ec);
+  BOOST_REQUIRE(by_jid.has_value());
+  BOOST_TEST(by_jid->legacy_key == "#chan");
+  BOOST_TEST(by_jid->legacy_spelling == "#Chan");
+  BOOST_TEST(by_jid->component == "irc.example.org");
+  BOOST_TEST(!store->find_address_by_jid("sms.example.org", chan.jid, ec).has_value());
+
+  // Same key: the spelling and JID follow the newest write.
+  store->put_address({"irc.example.org", "#chan", "#CHAN", "#chan%oftc@irc.example.org"}, ec);
+  BOOST_REQUIRE(!ec);
+  const auto by_key = store->find_address_by_legacy("irc.example.org", "#chan", ec);
+  BOOST_REQUIRE(by_key.has_value());
+  BOOST_TEST(by_key->legacy_spelling == "#CHAN");
+  BOOST_TEST(by_key->jid == "#chan%oftc@irc.example.org");
+  BOOST_TEST(!store->find_address_by_jid("irc.example.org", chan.jid, ec).has_value());
+  BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(address_jid_taken_by_another_key_is_a_constraint_error) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec;
+  store->put_address({"mail.example.org", "bob@example.com", "Bob@example.com", "bob@mail"}, ec);
+  BOOST_REQUIRE(!ec);
+  store->put_address({"mail.example.org", "eve@example.com", "eve@example.com", "bob@mail"}, ec);
+  BOOST_TEST(ec == StoreErrc::constraint);
+  BOOST_TEST(ec.category().name() == std::string("trestle.store"));
+  const auto kept = store->find_address_by_jid("mail.example.org", "bob@mail", ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_REQUIRE(kept.has_value());
+  BOOST_TEST(kept->legacy_key == "bob@example.com");
+  BOOST_TEST(!store->find_address_by_legacy("mail.example.org", "eve@example.com", ec).has_value());
+  // The same JID in another component is another address.
+  store->put_address({"sms.example.org", "eve@example.com", "eve@example.com", "bob@mail"}, ec);
+  BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(correlations_by_either_id_and_replacement) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  BOOST_TEST(
+      !store->find_correlation_by_xmpp("sms.example.org", "sms-dlr", "msg-1", ec).has_value());
+  BOOST_TEST(!ec);
+  store->put_correlation(dlr("prov-1", "msg-1", 100), ec);
+  BOOST_REQUIRE(!ec);
+
+  auto found = store->find_correlation_by_xmpp("sms.example.org", "sms-dlr", "msg-1", ec);
+  BOOST_REQUIRE(found.has_value());
+  require_same(*found, dlr("prov-1", "msg-1", 100));
+  BOOST_TEST(!store->find_correlation_by_legacy("sms.example.org", "email-thread", "prov-1", ec)
+                  .has_value());
+  BOOST_TEST(
+      !store->find_correlation_by_legacy("mail.example.org", "sms-dlr", "prov-1", ec).has_value());
+
+  // Same legacy id again: replaced, not duplicated.
+  store->put_correlation(dlr("prov-1", "msg-9", 150), ec);
+  BOOST_REQUIRE(!ec);
+  found = store->find_correlation_by_legacy("sms.example.org", "sms-dlr", "prov-1", ec);
+  BOOST_REQUIRE(found.has_value());
+  require_same(*found, dlr("prov-1", "msg-9", 150));
+  BOOST_TEST(
+      !store->find_correlation_by_xmpp("sms.example.org", "sms-dlr", "msg-1", ec).has_value());
+  BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(correlation_by_shared_xmpp_id_is_the_newest) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec;
+  // One long SMS sent as three parts, each with its provider id.
+  store->put_correlation(dlr("part-b", "msg-1", 200), ec);
+  store->put_correlation(dlr("part-c", "msg-1", 150), ec);
+  store->put_correlation(dlr("part-a", "msg-1", 100), ec);
+  BOOST_REQUIRE(!ec);
+  const auto found = store->find_correlation_by_xmpp("sms.example.org", "sms-dlr", "msg-1", ec);
+  BOOST_REQUIRE(found.has_value());
+  BOOST_TEST(found->legacy_id == "part-b");
+}
+
+BOOST_AUTO_TEST_CASE(prune_correlations_deletes_strictly_older) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  BOOST_TEST(store->prune_correlations(1000, ec) == 0u);
+  BOOST_TEST(!ec);
+  store->put_correlation(dlr("p-100", "m-100", 100), ec);
+  store->put_correlation(dlr("p-200", "m-200", 200), ec);
+  store->put_correlation(dlr("p-300", "m-300", 300), ec);
+  BOOST_REQUIRE(!ec);
+
+  BOOST_TEST(store->prune_correlations(200, ec) == 1u);
+  BOOST_TEST(!ec);
+  BOOST_TEST(
+      !store->find_correlation_by_legacy("sms.example.org", "sms-dlr", "p-100", ec).has_value());
+  BOOST_TEST(
+      store->find_correlation_by_legacy("sms.example.org", "sms-dlr", "p-200", ec).has_value());
+  BOOST_TEST(store->prune_correlations(200, ec) == 0u);
+  BOOST_TEST(store->prune_correlations(301, ec) == 2u);
+  BOOST_TEST(
+      !store->find_correlation_by_xmpp("sms.example.org", "sms-dlr", "m-300", ec).has_value());
+  BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(memory_store_flushes_without_error) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  store->flush(ec);
+  BOOST_TEST(!ec);
+  BOOST_TEST(store->schema_version() == latest_version);
+}
+
+BOOST_AUTO_TEST_CASE(file_store_keeps_data_across_reopen) {
+  TempDir dir;
+  const std::string path = dir.file("trestle.db");
+  {
+    auto store = open_sqlite_store(path);
+    put_sample(*store);
+    std::error_code ec = StoreErrc::failed;
+    store->flush(ec);
+    BOOST_TEST(!ec);
+    // TRUNCATE: everything is in the main file and the WAL is empty.
+    BOOST_TEST(std::filesystem::file_size(path + "-wal") == 0u);
+  }
+  auto store = open_sqlite_store(path);
+  BOOST_TEST(store->schema_version() == latest_version);
+  require_sample(*store);
+}
+
+BOOST_AUTO_TEST_CASE(fresh_database_is_at_latest_version_in_wal_mode) {
+  TempDir dir;
+  const std::string path = dir.file("fresh.db");
+  auto store = open_sqlite_store(path);
+  BOOST_TEST(store->schema_version() == latest_version);
+  RawDb raw(path);
+  BOOST_TEST(raw.text("PRAGMA user_version") == std::to_string(latest_version));
+  BOOST_TEST(raw.text("PRAGMA journal_mode") == "wal");
+  BOOST_TEST(raw.has_index("registration_fields_value"));
+  BOOST_TEST(raw.has_index("correlations_created_at"));
+}
+
+BOOST_AUTO_TEST_CASE(version_1_database_migrates_keeping_rows) {
+  TempDir dir;
+  const std::string path = dir.file("v1.db");
+  {
+    RawDb raw(path);
+    raw.exec(version_1_ddl);
+    raw.exec(
+        "INSERT INTO registrations VALUES ('irc.example.org', 'alice@example.org', 1700000000);"
+        "INSERT INTO registration_fields VALUES "
+        "('irc.example.org', 'alice@example.org', 'nick', 'alice'),"
+        "('irc.example.org', 'alice@example.org', 'sasl_password', "
+        "'p4ss & <w\"o''rd>');"
+        "INSERT INTO address_map VALUES ('irc.example.org', '#chan', '#Chan', "
+        "'#chan%irc.libera.chat@irc.example.org');"
+        "INSERT INTO correlations VALUES ('sms.example.org', 'sms-dlr', 'prov-1', 'msg-1', "
+        "'bob@example.org', '+15551234567', 100);");
+    BOOST_REQUIRE(!raw.has_index("registration_fields_value"));
+  }
+  auto store = open_sqlite_store(path);
+  BOOST_TEST(store->schema_version() == latest_version);
+  require_sample(*store);
+  std::error_code ec;
+  BOOST_TEST(store->find_registration_by_field("irc.example.org", "nick", "alice", ec).has_value());
+  RawDb raw(path);
+  BOOST_TEST(raw.text("PRAGMA user_version") == std::to_string(latest_version));
+  BOOST_TEST(raw.has_index("registration_fields_value"));
+  BOOST_TEST(raw.has_index("correlations_created_at"));
+}
+
+BOOST_AUTO_TEST_CASE(failed_migration_is_rolled_back_and_reported) {
+  TempDir dir;
+  const std::string path = dir.file("broken.db");
+  {
+    // Claims version 1 but lacks registration_fields.value, which step 2 indexes.
+    RawDb raw(path);
+    raw.exec("CREATE TABLE registration_fields (component TEXT, user_jid TEXT, field TEXT);"
+             "CREATE TABLE correlations (created_at INTEGER);"
+             "PRAGMA user_version = 1;");
+  }
+  const std::string message = open_failure(path);
+  BOOST_TEST(contains(message, path));
+  BOOST_TEST(contains(message, "migration to schema version 2 failed"));
+  BOOST_TEST(contains(message, "value"));
+  RawDb raw(path);
+  BOOST_TEST(raw.text("PRAGMA user_version") == "1");
+  // Step 2 creates this index before failing on the other: gone, so the step was atomic.
+  BOOST_TEST(!raw.has_index("correlations_created_at"));
+}
+
+BOOST_AUTO_TEST_CASE(newer_schema_is_refused) {
+  TempDir dir;
+  const std::string path = dir.file("future.db");
+  {
+    RawDb raw(path);
+    raw.exec("CREATE TABLE t (x); PRAGMA user_version = 99;");
+  }
+  const std::string message = open_failure(path);
+  BOOST_TEST(contains(message, path));
+  BOOST_TEST(contains(message, "schema version 99 is newer"));
+  BOOST_TEST(contains(message, "(" + std::to_string(latest_version) + ")"));
+  RawDb raw(path);
+  BOOST_TEST(raw.text("PRAGMA user_version") == "99");
+}
+
+BOOST_AUTO_TEST_CASE(garbage_file_is_refused) {
+  TempDir dir;
+  const std::string path = dir.file("garbage.db");
+  {
+    std::ofstream out(path, std::ios::binary);
+    for (int i = 0; i < 200; ++i) {
+      out << "this is a text file, not an SQLite database\n";
+    }
+  }
+  const std::string message = open_failure(path);
+  BOOST_TEST(contains(message, path));
+  BOOST_TEST(contains(message, "not a database"));
+}
+
+BOOST_AUTO_TEST_CASE(missing_directory_is_refused) {
+  TempDir dir;
+  const std::string path = dir.file("no-such-dir/trestle.db");
+  const std::string message = open_failure(path);
+  BOOST_TEST(contains(message, path));
+  BOOST_TEST(contains(message, "cannot open"));
+  BOOST_TEST(!std::filesystem::exists(path));
+}
+
+BOOST_AUTO_TEST_CASE(read_only_file_is_refused, *boost::unit_test::precondition(not_root)) {
+  TempDir dir;
+  const std::string path = dir.file("ro.db");
+  open_sqlite_store(path).reset();
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read);
+  const std::string message = open_failure(path);
+  BOOST_TEST(contains(message, path));
+  BOOST_TEST(contains(message, "read-only"));
+}
+
+BOOST_AUTO_TEST_CASE(locked_database_reports_busy_and_still_reads) {
+  TempDir dir;
+  const std::string path = dir.file("locked.db");
+  auto store = open_sqlite_store(path);
+  put_sample(*store);
+
+  // Another connection holds the write lock past the store's busy timeout.
+  RawDb other(path);
+  other.exec("BEGIN IMMEDIATE");
+  std::error_code ec;
+  Registration changed = alice_irc();
+  changed.fields["nick"] = "alice2";
+  store->put_registration(changed, ec);
+  BOOST_TEST(ec == StoreErrc::busy);
+  store->put_correlation(dlr("prov-2", "msg-2", 200), ec);
+  BOOST_TEST(ec == StoreErrc::busy);
+  store->flush(ec);
+  BOOST_TEST(ec == StoreErrc::busy);
+  // WAL: readers are not blocked by the writer, and the failed write left nothing behind.
+  require_sample(*store);
+  other.exec("ROLLBACK");
+
+  store->put_registration(changed, ec);
+  BOOST_TEST(!ec);
+  const auto found = store->find_registration("alice@example.org", "irc.example.org", ec);
+  BOOST_REQUIRE(found.has_value());
+  BOOST_TEST(found->fields.at("nick") == "alice2");
+}
+
+BOOST_AUTO_TEST_CASE(corrupt_pages_report_corrupt_without_throwing) {
+  TempDir dir;
+  const std::string path = dir.file("corrupt.db");
+  int page_size = 0;
+  {
+    auto store = open_sqlite_store(path);
+    put_sample(*store);
+    RawDb raw(path);
+    page_size = std::stoi(raw.text("PRAGMA page_size"));
+  }
+  // Page 1 (header and schema) stays intact so the store opens; every table
+  // and index page after it becomes noise.
+  const auto size = std::filesystem::file_size(path);
+  BOOST_REQUIRE(size > static_cast<std::uintmax_t>(page_size));
+  {
+    std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+    file.seekp(page_size);
+    const std::string noise(size - static_cast<std::uintmax_t>(page_size), '\xa5');
+    file.write(noise.data(), static_cast<std::streamsize>(noise.size()));
+    BOOST_REQUIRE(file.good());
+  }
+
+  auto store = open_sqlite_store(path);
+  std::error_code ec;
+  BOOST_TEST(!store->find_registration("alice@example.org", "irc.example.org", ec).has_value());
+  BOOST_TEST(ec == StoreErrc::corrupt);
+  BOOST_TEST(store->registrations("irc.example.org", ec).empty());
+  BOOST_TEST(ec == StoreErrc::corrupt);
+  BOOST_TEST(!store->find_address_by_legacy("irc.example.org", "#chan", ec).has_value());
+  BOOST_TEST(ec == StoreErrc::corrupt);
+  store->put_registration(alice_irc(), ec);
+  BOOST_TEST(ec == StoreErrc::corrupt);
+  BOOST_TEST(!store->remove_registration("alice@example.org", "irc.example.org", ec));
+  BOOST_TEST(ec == StoreErrc::corrupt);
+  BOOST_TEST(store->prune_correlations(1000, ec) == 0u);
+  BOOST_TEST(ec == StoreErrc::corrupt);
+}
+
+BOOST_AUTO_TEST_CASE(failed_put_registration_rolls_back_and_releases_the_lock) {
+  TempDir dir;
+  const std::string path = dir.file("half.db");
+  int page_size = 0;
+  int fields_page = 0;
+  {
+    auto store = open_sqlite_store(path);
+    put_sample(*store);
+    RawDb raw(path);
+    page_size = std::stoi(raw.text("PRAGMA page_size"));
+    fields_page = std::stoi(
+        raw.text("SELECT rootpage FROM sqlite_master WHERE name = 'registration_fields'"));
+  }
+  // Only the fields table is damaged: the registration row updates, then
+  // replacing its fields fails inside the same transaction.
+  {
+    std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+    file.seekp(static_cast<std::streamoff>(fields_page - 1) * page_size);
+    const std::string noise(static_cast<std::size_t>(page_size), '\xa5');
+    file.write(noise.data(), static_cast<std::streamsize>(noise.size()));
+    BOOST_REQUIRE(file.good());
+  }
+  auto store = open_sqlite_store(path);
+  std::error_code ec;
+  Registration changed = alice_irc();
+  changed.updated_at = 1900000000;
+  store->put_registration(changed, ec);
+  BOOST_TEST(ec == StoreErrc::corrupt);
+
+  RawDb raw(path);
+  BOOST_TEST(raw.text("SELECT updated_at FROM registrations") == "1700000000");
+  // No transaction was left open: a later write commits and others can see it.
+  store->put_address({"irc.example.org", "#new", "#New", "#new%irc.libera.chat@irc.example.org"},
+                     ec);
+  BOOST_TEST(!ec);
+  BOOST_TEST(raw.text("SELECT legacy_spelling FROM address_map WHERE legacy_key = '#new'") ==
+             "#New");
+}
+
+BOOST_AUTO_TEST_CASE(error_category_names_every_kind) {
+  const auto& category = trestle::gateway::store_category();
+  BOOST_TEST(category.name() == std::string("trestle.store"));
+  std::vector<std::string> messages;
+  for (StoreErrc errc :
+       {StoreErrc::busy, StoreErrc::read_only, StoreErrc::constraint, StoreErrc::corrupt,
+        StoreErrc::full, StoreErrc::io_error, StoreErrc::failed}) {
+    const std::error_code ec = errc;
+    BOOST_TEST(ec);
+    BOOST_TEST(&ec.category() == &category);
+    BOOST_TEST(ec.message() != category.message(0));
+    for (const auto& seen : messages) {
+      BOOST_TEST(seen != ec.message());
+    }
+    messages.push_back(ec.message());
+  }
+  BOOST_TEST(category.message(0) == "unknown store error");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

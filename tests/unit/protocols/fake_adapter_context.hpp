@@ -1,0 +1,137 @@
+#pragma once
+
+#include "adapter.hpp"
+#include "log.hpp"
+#include "store.hpp"
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace trestle::protocols_test {
+
+/// An AdapterContext that records what an adapter sends and logs.
+class FakeAdapterContext final : public gateway::AdapterContext {
+public:
+  /// `store` may be null for adapters that never use it.
+  explicit FakeAdapterContext(std::string_view domain, gateway::Store* store = nullptr)
+      : domain_(xmpp::Jid::parse(domain).value()), store_(store), log_file_(std::tmpfile()),
+        logger_(gateway::LogLevel::debug, log_file_) {
+    if (log_file_ == nullptr) {
+      throw std::runtime_error("cannot create a temporary log file");
+    }
+  }
+  ~FakeAdapterContext() override { std::fclose(log_file_); }
+  FakeAdapterContext(const FakeAdapterContext&) = delete;
+  FakeAdapterContext& operator=(const FakeAdapterContext&) = delete;
+
+  /// The domain given at construction.
+  const xmpp::Jid& domain() const override { return domain_; }
+  /// Records `stanza` in `sent`, or refuses it when `accept_sends` is false.
+  bool send(xmpp::Element stanza) override {
+    if (!accept_sends) {
+      return false;
+    }
+    sent.push_back(std::move(stanza));
+    return true;
+  }
+  /// The store given at construction; a test that gave none fails loudly.
+  gateway::Store& store() override {
+    if (store_ == nullptr) {
+      throw std::logic_error("this test gave the adapter no store");
+    }
+    return *store_;
+  }
+  /// A debug-level logger writing to a temporary file (see log_text()).
+  gateway::Logger& log() override { return logger_; }
+
+  /// Everything logged so far.
+  std::string log_text() {
+    std::fflush(log_file_);
+    std::rewind(log_file_);
+    std::string text;
+    for (int c = std::fgetc(log_file_); c != EOF; c = std::fgetc(log_file_)) {
+      text += static_cast<char>(c);
+    }
+    return text;
+  }
+
+  /// Stanzas the adapter sent, in order.
+  std::vector<xmpp::Element> sent;
+  /// When false, send() refuses like a full send queue.
+  bool accept_sends = true;
+
+private:
+  xmpp::Jid domain_;
+  gateway::Store* store_;
+  std::FILE* log_file_;
+  gateway::Logger logger_;
+};
+
+/// A Store whose every call fails with an I/O error, as a broken database
+/// would; the overrides only set `ec`.
+class FailingStore final : public gateway::Store {
+public:
+  std::optional<gateway::Registration> find_registration(const std::string&, const std::string&,
+                                                         std::error_code& ec) override {
+    return fail<std::optional<gateway::Registration>>(ec);
+  }
+  void put_registration(const gateway::Registration&, std::error_code& ec) override { fail(ec); }
+  bool remove_registration(const std::string&, const std::string&, std::error_code& ec) override {
+    return fail<bool>(ec);
+  }
+  std::vector<gateway::Registration> registrations(const std::string&,
+                                                   std::error_code& ec) override {
+    return fail<std::vector<gateway::Registration>>(ec);
+  }
+  std::optional<gateway::Registration> find_registration_by_field(const std::string&,
+                                                                  const std::string&,
+                                                                  const std::string&,
+                                                                  std::error_code& ec) override {
+    return fail<std::optional<gateway::Registration>>(ec);
+  }
+  void put_address(const gateway::AddressMapping&, std::error_code& ec) override { fail(ec); }
+  std::optional<gateway::AddressMapping>
+  find_address_by_legacy(const std::string&, const std::string&, std::error_code& ec) override {
+    return fail<std::optional<gateway::AddressMapping>>(ec);
+  }
+  std::optional<gateway::AddressMapping> find_address_by_jid(const std::string&, const std::string&,
+                                                             std::error_code& ec) override {
+    return fail<std::optional<gateway::AddressMapping>>(ec);
+  }
+  void put_correlation(const gateway::Correlation&, std::error_code& ec) override { fail(ec); }
+  std::optional<gateway::Correlation> find_correlation_by_legacy(const std::string&,
+                                                                 const std::string&,
+                                                                 const std::string&,
+                                                                 std::error_code& ec) override {
+    return fail<std::optional<gateway::Correlation>>(ec);
+  }
+  std::optional<gateway::Correlation> find_correlation_by_xmpp(const std::string&,
+                                                               const std::string&,
+                                                               const std::string&,
+                                                               std::error_code& ec) override {
+    return fail<std::optional<gateway::Correlation>>(ec);
+  }
+  std::size_t prune_correlations(std::int64_t, std::error_code& ec) override {
+    return fail<std::size_t>(ec);
+  }
+  void flush(std::error_code& ec) override { fail(ec); }
+  int schema_version() const override { return 0; }
+
+private:
+  template <typename T = void> static T fail(std::error_code& ec) {
+    ec = std::make_error_code(std::errc::io_error);
+    if constexpr (!std::is_void_v<T>) {
+      return T{};
+    }
+  }
+};
+
+} // namespace trestle::protocols_test

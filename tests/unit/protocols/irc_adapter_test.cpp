@@ -1,0 +1,168 @@
+#include "fake_adapter_context.hpp"
+#include "irc_adapter.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <stdexcept>
+#include <string>
+
+using trestle::gateway::ComponentConfig;
+using trestle::gateway::FieldValues;
+using trestle::irc::IrcAdapter;
+using trestle::protocols_test::FakeAdapterContext;
+using trestle::xmpp::Condition;
+using trestle::xmpp::Jid;
+using trestle::xmpp::StanzaError;
+
+namespace {
+
+ComponentConfig irc_config(std::string fixed_server = {}) {
+  ComponentConfig config;
+  config.domain = "irc.example.org";
+  config.adapter = "irc";
+  config.irc.fixed_server = std::move(fixed_server);
+  return config;
+}
+
+const Jid& alice() {
+  static const Jid jid = Jid::parse("alice@example.org").value();
+  return jid;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(irc_adapter)
+
+BOOST_AUTO_TEST_CASE(names) {
+  FakeAdapterContext context("irc.example.org");
+  const IrcAdapter adapter(irc_config(), context);
+  BOOST_TEST(adapter.name() == "irc");
+  BOOST_TEST(adapter.identity_type() == "irc");
+  BOOST_TEST(adapter.gateway_prompt() == "IRC channel, nickname or server");
+  BOOST_TEST(adapter.gateway_description().find("#channel%irc.example.net") != std::string::npos);
+  BOOST_TEST(adapter.address_rules().fixed_server.empty());
+}
+
+BOOST_AUTO_TEST_CASE(jid_for_channel_user_and_server) {
+  FakeAdapterContext context("irc.example.org");
+  const IrcAdapter adapter(irc_config(), context);
+  StanzaError error;
+  const auto channel = adapter.jid_for_address("#chan%irc.libera.chat", error);
+  BOOST_REQUIRE(channel);
+  BOOST_TEST(channel->bare_string() == "#chan%irc.libera.chat@irc.example.org");
+  const auto local = adapter.jid_for_address("&local%irc.libera.chat", error);
+  BOOST_REQUIRE(local);
+  BOOST_TEST(local->local() == "\\26local%irc.libera.chat");
+  const auto user = adapter.jid_for_address("nick%irc.libera.chat", error);
+  BOOST_REQUIRE(user);
+  BOOST_TEST(user->bare_string() == "nick%irc.libera.chat@irc.example.org");
+  const auto server = adapter.jid_for_address("irc.libera.chat", error);
+  BOOST_REQUIRE(server);
+  BOOST_TEST(server->bare_string() == "irc.libera.chat@irc.example.org");
+}
+
+BOOST_AUTO_TEST_CASE(jid_for_a_bad_address_is_jid_malformed) {
+  FakeAdapterContext context("irc.example.org");
+  const IrcAdapter adapter(irc_config(), context);
+  StanzaError error;
+  BOOST_TEST(!adapter.jid_for_address("#chan", error));
+  BOOST_TEST((error.condition == Condition::jid_malformed));
+  BOOST_TEST(error.text.find("needs its server") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(jid_the_jid_library_refuses_is_jid_malformed) {
+  FakeAdapterContext context("irc.example.org");
+  const IrcAdapter adapter(irc_config(), context);
+  StanzaError error;
+  // U+00A0 (no-break space) is valid in a channel name but nodeprep prohibits it.
+  BOOST_TEST(!adapter.jid_for_address("#a\xc2\xa0z%irc.libera.chat", error));
+  BOOST_TEST((error.condition == Condition::jid_malformed));
+  BOOST_TEST(error.text.find("cannot be written as a JID") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(fixed_server_mode) {
+  FakeAdapterContext context("irc.example.org");
+  const IrcAdapter adapter(irc_config("IRC.Libera.Chat"), context);
+  BOOST_TEST(adapter.address_rules().fixed_server == "irc.libera.chat");
+  BOOST_TEST(adapter.gateway_prompt() == "IRC channel or nickname");
+  BOOST_TEST(adapter.gateway_description().find("irc.libera.chat") != std::string::npos);
+  StanzaError error;
+  const auto channel = adapter.jid_for_address("#chan", error);
+  BOOST_REQUIRE(channel);
+  BOOST_TEST(channel->bare_string() == "#chan@irc.example.org");
+  const auto server = adapter.jid_for_address("irc.libera.chat", error);
+  BOOST_REQUIRE(server);
+  BOOST_TEST(server->bare_string() == "irc.example.org");
+  BOOST_TEST(!adapter.jid_for_address("nick%irc.libera.chat", error));
+  BOOST_TEST((error.condition == Condition::jid_malformed));
+  BOOST_TEST(adapter.registration_instructions().find("irc.libera.chat") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_fixed_server_is_a_startup_error) {
+  FakeAdapterContext context("irc.example.org");
+  BOOST_CHECK_THROW(IrcAdapter(irc_config("not a host"), context), std::invalid_argument);
+  try {
+    IrcAdapter adapter(irc_config("irc_x.net"), context);
+    BOOST_ERROR("no exception");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()).find("irc.fixed_server") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(registration_fields) {
+  FakeAdapterContext context("irc.example.org");
+  const IrcAdapter adapter(irc_config(), context);
+  const auto fields = adapter.registration_fields();
+  BOOST_REQUIRE(fields.size() == 4u);
+  BOOST_TEST(fields[0].var == "nick");
+  BOOST_TEST(fields[0].required);
+  BOOST_TEST(!fields[0].secret);
+  BOOST_TEST(fields[1].var == "username");
+  BOOST_TEST(!fields[1].required);
+  BOOST_TEST(fields[2].var == "realname");
+  BOOST_TEST(fields[3].var == "password");
+  BOOST_TEST(fields[3].secret);
+  BOOST_TEST(!fields[3].required);
+  BOOST_TEST(adapter.registration_instructions().find("SASL") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(valid_registration_is_normalised) {
+  FakeAdapterContext context("irc.example.org");
+  IrcAdapter adapter(irc_config(), context);
+  FieldValues values{{"nick", "  Alice "},
+                     {"username", " alice "},
+                     {"realname", "Alice Liddell"},
+                     {"password", "p@ss word"}};
+  BOOST_TEST(!adapter.validate_registration(alice(), values).has_value());
+  BOOST_TEST(values["nick"] == "Alice");
+  BOOST_TEST(values["username"] == "alice");
+  BOOST_TEST(values["realname"] == "Alice Liddell");
+  BOOST_TEST(values["password"] == "p@ss word");
+  FieldValues nick_only{{"nick", "bob"}};
+  BOOST_TEST(!adapter.validate_registration(alice(), nick_only).has_value());
+  FieldValues empty_optional{{"nick", "bob"}, {"username", ""}, {"password", ""}};
+  BOOST_TEST(!adapter.validate_registration(alice(), empty_optional).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(registration_errors) {
+  FakeAdapterContext context("irc.example.org");
+  IrcAdapter adapter(irc_config(), context);
+  const auto check = [&](FieldValues values, std::string_view expected) {
+    const auto error = adapter.validate_registration(alice(), values);
+    BOOST_REQUIRE(error);
+    BOOST_TEST((error->condition == Condition::not_acceptable));
+    BOOST_TEST(error->text.find(expected) != std::string::npos, error->text);
+  };
+  check({}, "nickname is required");
+  check({{"nick", "   "}}, "nickname is required");
+  check({{"nick", "9lives"}}, "digit");
+  check({{"nick", "a b"}}, "space");
+  check({{"nick", "#chan"}}, "channel prefix");
+  check({{"nick", "bob"}, {"username", "a b"}}, "username");
+  check({{"nick", "bob"}, {"username", "a@b"}}, "'@'");
+  check({{"nick", "bob"}, {"username", ":ab"}}, "':'");
+  check({{"nick", "bob"}, {"realname", "a\r\nQUIT"}}, "real name");
+  check({{"nick", "bob"}, {"password", "x\ny"}}, "password");
+  check({{"nick", "bob"}, {"password", std::string("x\0y", 3)}}, "password");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,498 @@
+#include "component_connection.hpp"
+
+#include "backoff.hpp"
+#include "component_session.hpp"
+#include "namespaces.hpp"
+#include "stanza.hpp"
+
+#include <array>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <deque>
+#include <exception>
+#include <random>
+#include <utility>
+
+namespace trestle::xmpp {
+namespace {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+constexpr std::string_view keepalive_id_prefix = "trestle-keepalive-";
+
+std::string seconds_text(std::chrono::milliseconds delay) {
+  const auto tenths = delay.count() / 100;
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + "s";
+}
+
+} // namespace
+
+/// One TCP connection and its session. Shared by the reader, writer and
+/// watchdog coroutines of that connection; dies with the last of them.
+struct Link {
+  explicit Link(asio::io_context& io, const ConnectionOptions& options)
+      : socket(io), session(options.domain, options.secret, options.limits), wake(io), watchdog(io),
+        writer_exit(io) {}
+
+  tcp::socket socket;
+  ComponentSession session;
+  /// Bytes that go out before queued stanzas: header, handshake, pings, errors.
+  std::deque<std::string> control;
+  asio::steady_timer wake;
+  asio::steady_timer watchdog;
+  asio::steady_timer writer_exit;
+  Clock::time_point last_rx = Clock::now();
+  bool alive = true;
+  bool ready = false;
+  /// After the control bytes are written the writer ends (stream is over).
+  bool finish_after_control = false;
+  bool writer_running = false;
+  bool closing = false;
+  std::uint64_t pings = 0;
+
+  void notify() { wake.cancel(); }
+  void shutdown() {
+    alive = false;
+    error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+    wake.cancel();
+    watchdog.cancel();
+  }
+};
+
+struct ComponentConnection::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io_context, ConnectionOptions opts, StanzaHandler handler, LogSink sink)
+      : io(io_context), options(std::move(opts)), on_stanza(std::move(handler)),
+        log(std::move(sink)),
+        backoff(options.reconnect_min, options.reconnect_max, std::random_device{}()),
+        backoff_timer(io_context) {}
+
+  asio::io_context& io;
+  ConnectionOptions options;
+  StanzaHandler on_stanza;
+  LogSink log;
+  Backoff backoff;
+  asio::steady_timer backoff_timer;
+  std::deque<std::string> queue;
+  std::shared_ptr<Link> link;
+  LinkState state = LinkState::idle;
+  std::string status = "not started";
+  ConnectionStats stats;
+  bool stopping = false;
+  bool ever_ready = false;
+  std::function<void()> stopped;
+
+  void say(LogSeverity severity, const std::string& text) {
+    if (log) {
+      log(severity, text);
+    }
+  }
+
+  awaitable<void> run();
+  awaitable<void> attempt();
+  awaitable<void> write_loop(std::shared_ptr<Link> link);
+  awaitable<void> watch(std::shared_ptr<Link> link);
+  void handle(Link& link, std::vector<SessionEvent> events);
+  void handle_close(Link& link, const SessionEvent& closed);
+  bool is_keepalive_answer(const Element& stanza) const;
+};
+
+awaitable<void> ComponentConnection::Impl::run() {
+  auto self = shared_from_this();
+  while (!stopping) {
+    co_await attempt();
+    if (stopping) {
+      break;
+    }
+    const auto delay = backoff.next();
+    state = LinkState::backing_off;
+    say(LogSeverity::info, "reconnecting in " + seconds_text(delay));
+    backoff_timer.expires_after(delay);
+    error_code ec;
+    co_await backoff_timer.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+  state = LinkState::stopped;
+  status = "stopped";
+  if (!queue.empty()) {
+    say(LogSeverity::warning,
+        std::to_string(queue.size()) + " queued stanzas were not sent before shutdown");
+  }
+  if (stopped) {
+    asio::post(io, std::exchange(stopped, {}));
+  }
+}
+
+awaitable<void> ComponentConnection::Impl::attempt() {
+  auto self = shared_from_this();
+  auto current = std::make_shared<Link>(io, options);
+  link = current;
+  ++stats.attempts;
+  state = LinkState::connecting;
+  const std::string where = options.host + ":" + std::to_string(options.port);
+  say(LogSeverity::info, "connecting to " + where);
+
+  // The watchdog enforces the connect/handshake deadline, then keepalive.
+  asio::co_spawn(io, watch(current), asio::detached);
+
+  error_code ec;
+  tcp::resolver resolver(io);
+  const auto endpoints = co_await resolver.async_resolve(options.host, std::to_string(options.port),
+                                                         asio::redirect_error(use_awaitable, ec));
+  if (!ec && current->alive) {
+    co_await asio::async_connect(current->socket, endpoints,
+                                 asio::redirect_error(use_awaitable, ec));
+  }
+  if (ec || !current->alive) {
+    if (!stopping) {
+      status = "cannot connect to " + where + ": " +
+               (ec ? ec.message()
+                   : std::string("timed out after ") + seconds_text(options.connect_timeout));
+      say(LogSeverity::warning, status);
+    }
+    current->shutdown();
+    co_return;
+  }
+  current->socket.set_option(tcp::no_delay(true), ec);
+  state = LinkState::authenticating;
+  current->writer_running = true;
+  handle(*current, current->session.open());
+  asio::co_spawn(io, write_loop(current), asio::detached);
+
+  std::array<char, 16384> buffer{};
+  while (current->alive) {
+    const std::size_t n = co_await current->socket.async_read_some(
+        asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (current->alive && !stopping && !current->closing) {
+        status = "connection lost: " + ec.message();
+        say(LogSeverity::warning, status);
+      }
+      break;
+    }
+    current->last_rx = Clock::now();
+    handle(*current, current->session.receive(std::string_view(buffer.data(), n)));
+    if (current->session.state() == ComponentSession::State::closed) {
+      break;
+    }
+  }
+
+  // Let the writer put out what the session still had to say (closing tag,
+  // stream error), bounded by the close timeout.
+  if (current->writer_running) {
+    current->finish_after_control = true;
+    current->notify();
+    current->writer_exit.expires_after(options.close_timeout);
+    co_await current->writer_exit.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+  current->shutdown();
+  if (state == LinkState::ready) {
+    state = LinkState::connecting;
+  }
+}
+
+void ComponentConnection::Impl::handle(Link& current, std::vector<SessionEvent> events) {
+  for (auto& event : events) {
+    switch (event.kind) {
+    case SessionEvent::Kind::write:
+      current.control.push_back(std::move(event.bytes));
+      current.notify();
+      break;
+    case SessionEvent::Kind::authenticated:
+      current.ready = true;
+      state = LinkState::ready;
+      status = "ready";
+      if (ever_ready) {
+        ++stats.reconnects;
+      }
+      ever_ready = true;
+      backoff.reset();
+      say(LogSeverity::info, "authenticated as " + options.domain + "; " +
+                                 std::to_string(queue.size()) + " queued stanzas to send");
+      current.watchdog.cancel(); // switch from the connect deadline to keepalive
+      current.notify();
+      break;
+    case SessionEvent::Kind::stanza:
+      ++stats.stanzas_in;
+      if (!is_keepalive_answer(event.stanza) && on_stanza) {
+        on_stanza(std::move(event.stanza));
+      }
+      break;
+    case SessionEvent::Kind::closed:
+      handle_close(current, event);
+      break;
+    }
+  }
+}
+
+void ComponentConnection::Impl::handle_close(Link& current, const SessionEvent& closed) {
+  current.closing = true;
+  current.finish_after_control = true;
+  current.notify();
+  std::string detail;
+  if (closed.has_error) {
+    detail = std::string(to_string(closed.error.condition));
+    if (!closed.error.text.empty()) {
+      detail += " (" + closed.error.text + ")";
+    }
+  }
+  switch (closed.reason) {
+  case CloseReason::auth_failed:
+    ++stats.auth_failures;
+    status = "authentication failed for " + options.domain +
+             ": the server refused the handshake; check the component secret and that the "
+             "server has a component for this domain" +
+             (detail.empty() ? std::string() : "; server said " + detail);
+    say(LogSeverity::error, status);
+    break;
+  case CloseReason::local_close:
+    status = "closed";
+    say(LogSeverity::info, "stream closed");
+    break;
+  case CloseReason::peer_closed:
+    status = "stream closed by the server";
+    say(LogSeverity::warning, status);
+    break;
+  case CloseReason::stream_error_received:
+    status = "stream error from the server: " + detail;
+    say(LogSeverity::warning, status);
+    break;
+  case CloseReason::stream_error_sent:
+    status = "stream error sent to the server: " + detail;
+    say(LogSeverity::warning, status);
+    break;
+  }
+}
+
+bool ComponentConnection::Impl::is_keepalive_answer(const Element& stanza) const {
+  if (stanza.name() != "iq") {
+    return false;
+  }
+  const auto type = stanza.attr_or("type");
+  return (type == "result" || type == "error") &&
+         stanza.attr_or("id").starts_with(keepalive_id_prefix);
+}
+
+awaitable<void> ComponentConnection::Impl::write_loop(std::shared_ptr<Link> current) {
+  auto self = shared_from_this();
+  error_code ec;
+  while (current->alive) {
+    std::string bytes;
+    bool from_queue = false;
+    if (!current->control.empty()) {
+      bytes = std::move(current->control.front());
+      current->control.pop_front();
+    } else if (current->ready && !current->closing && !queue.empty()) {
+      bytes = std::move(queue.front());
+      queue.pop_front();
+      from_queue = true;
+    } else if (current->finish_after_control) {
+      break;
+    } else {
+      current->wake.expires_at(Clock::time_point::max());
+      co_await current->wake.async_wait(asio::redirect_error(use_awaitable, ec));
+      continue;
+    }
+    co_await asio::async_write(current->socket, asio::buffer(bytes),
+                               asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (from_queue) {
+        // Not known to have arrived: keep it first in line for the next link
+        // (at least once, in order).
+        queue.push_front(std::move(bytes));
+      }
+      current->shutdown();
+      break;
+    }
+    if (from_queue) {
+      ++stats.stanzas_out;
+    }
+  }
+  current->writer_running = false;
+  current->writer_exit.cancel();
+}
+
+awaitable<void> ComponentConnection::Impl::watch(std::shared_ptr<Link> current) {
+  auto self = shared_from_this();
+  error_code ec;
+  const auto deadline = Clock::now() + options.connect_timeout;
+  while (current->alive && !current->ready) {
+    current->watchdog.expires_at(deadline);
+    co_await current->watchdog.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (current->alive && !current->ready && Clock::now() >= deadline) {
+      status = "timed out connecting to " + options.host + ":" + std::to_string(options.port) +
+               " after " + seconds_text(options.connect_timeout);
+      say(LogSeverity::warning, status);
+      current->closing = true;
+      current->shutdown();
+      co_return;
+    }
+  }
+  while (current->alive && !current->closing) {
+    const auto quiet_until = current->last_rx + options.keepalive_interval;
+    if (Clock::now() < quiet_until) {
+      current->watchdog.expires_at(quiet_until);
+      co_await current->watchdog.async_wait(asio::redirect_error(use_awaitable, ec));
+      continue;
+    }
+    // Silence for a whole interval: ping ourselves through the server
+    // (XEP-0199); any traffic in the timeout proves the link is alive.
+    const auto sent_at = Clock::now();
+    const auto jid = options.domain;
+    Element ping("iq");
+    ping.set_attr("type", "get");
+    ping.set_attr("id", std::string(keepalive_id_prefix) + std::to_string(++current->pings));
+    ping.set_attr("from", jid);
+    ping.set_attr("to", jid);
+    ping.append("ping", std::string(ns::ping));
+    current->control.push_back(current->session.encode(ping));
+    current->notify();
+    current->watchdog.expires_at(sent_at + options.keepalive_timeout);
+    co_await current->watchdog.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (current->alive && !current->closing && current->last_rx < sent_at &&
+        Clock::now() >= sent_at + options.keepalive_timeout) {
+      status = "no answer to keepalive within " + seconds_text(options.keepalive_timeout);
+      say(LogSeverity::warning, status + "; reconnecting");
+      current->shutdown();
+      co_return;
+    }
+  }
+}
+
+ComponentConnection::ComponentConnection(asio::io_context& io, ConnectionOptions options,
+                                         StanzaHandler on_stanza, LogSink log)
+    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(on_stanza), std::move(log))) {}
+
+ComponentConnection::~ComponentConnection() {
+  impl_->stopping = true;
+  impl_->on_stanza = nullptr;
+  impl_->log = nullptr;
+  impl_->backoff_timer.cancel();
+  if (impl_->link) {
+    impl_->link->shutdown();
+  }
+}
+
+void ComponentConnection::start() {
+  if (impl_->state != LinkState::idle) {
+    return;
+  }
+  impl_->state = LinkState::connecting;
+  asio::co_spawn(impl_->io, impl_->run(), [impl = impl_](std::exception_ptr error) {
+    if (error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        impl->say(LogSeverity::error, std::string("component driver failed: ") + e.what());
+      }
+    }
+  });
+}
+
+void ComponentConnection::stop(std::function<void()> done) {
+  auto& impl = *impl_;
+  if (impl.state == LinkState::stopped || impl.state == LinkState::idle) {
+    impl.state = LinkState::stopped;
+    if (done) {
+      asio::post(impl.io, std::move(done));
+    }
+    return;
+  }
+  impl.stopping = true;
+  impl.stopped = std::move(done);
+  impl.backoff_timer.cancel();
+  auto current = impl.link;
+  if (!current || !current->alive) {
+    return;
+  }
+  if (current->ready && !current->closing) {
+    // Graceful: what is queued, our closing tag, then wait (bounded) for the
+    // server's closing tag.
+    while (!impl.queue.empty()) {
+      current->control.push_back(std::move(impl.queue.front()));
+      impl.queue.pop_front();
+      ++impl.stats.stanzas_out;
+    }
+    impl.handle(*current, current->session.close());
+    current->closing = true;
+    current->watchdog.expires_after(impl.options.close_timeout);
+    current->watchdog.async_wait([current](error_code ec) {
+      if (!ec) {
+        current->shutdown();
+      }
+    });
+  } else {
+    current->shutdown();
+  }
+}
+
+void ComponentConnection::reconnect_now() {
+  if (impl_->link && impl_->link->alive) {
+    impl_->link->shutdown();
+  }
+  impl_->backoff_timer.cancel();
+}
+
+bool ComponentConnection::send(const Element& stanza) {
+  auto& impl = *impl_;
+  if (impl.stopping || impl.queue.size() >= impl.options.queue_limit) {
+    ++impl.stats.dropped;
+    impl.say(LogSeverity::warning, impl.stopping ? "stanza dropped: component is stopping"
+                                                 : "stanza dropped: send queue full (" +
+                                                       std::to_string(impl.queue.size()) + ")");
+    return false;
+  }
+  impl.queue.push_back(serialize(stanza, ns::component));
+  if (impl.link && impl.link->ready) {
+    impl.link->notify();
+  }
+  return true;
+}
+
+const std::string& ComponentConnection::domain() const {
+  return impl_->options.domain;
+}
+LinkState ComponentConnection::state() const {
+  return impl_->state;
+}
+const std::string& ComponentConnection::status() const {
+  return impl_->status;
+}
+const ConnectionStats& ComponentConnection::stats() const {
+  return impl_->stats;
+}
+std::size_t ComponentConnection::queue_depth() const {
+  return impl_->queue.size();
+}
+
+std::string_view to_string(LinkState state) {
+  switch (state) {
+  case LinkState::idle:
+    return "idle";
+  case LinkState::connecting:
+    return "connecting";
+  case LinkState::authenticating:
+    return "authenticating";
+  case LinkState::ready:
+    return "ready";
+  case LinkState::backing_off:
+    return "waiting to reconnect";
+  case LinkState::stopped:
+    return "stopped";
+  }
+  return "unknown";
+}
+
+} // namespace trestle::xmpp
