@@ -105,6 +105,8 @@ struct App::Impl final : GatewayStatus {
   bool shutting_down = false;
 
   void build(const AdapterRegistry& adapters);
+  /// The component whose domain a stanza is addressed to, else the stream's own.
+  Component* owner_of(const xmpp::Element& stanza, Component& stream_owner);
   void describe_metrics();
   void start_http();
   void wait_for_signal();
@@ -132,6 +134,18 @@ Store& Component::store() {
 }
 Logger& Component::log() {
   return app.log;
+}
+
+Component* App::Impl::owner_of(const xmpp::Element& stanza, Component& stream_owner) {
+  const auto to = xmpp::StanzaView(stanza).to();
+  if (to) {
+    for (const auto& component : components) {
+      if (component->domain_jid.domain() == to->domain()) {
+        return component.get();
+      }
+    }
+  }
+  return &stream_owner;
 }
 
 void App::Impl::build(const AdapterRegistry& adapters) {
@@ -163,8 +177,12 @@ void App::Impl::build(const AdapterRegistry& adapters) {
     component->connection = std::make_unique<xmpp::ComponentConnection>(
         io, connection_options(config.xmpp, component_config),
         [this, raw](xmpp::Element stanza) {
-          metrics.increment("trestle_stanzas_in_total", {{"component", raw->config.domain}});
-          raw->router->route(stanza);
+          // A server may route any of our domains over any of our streams
+          // (ejabberd does when one listener serves several components), so
+          // the 'to' domain, not the stream, picks the component.
+          auto* owner = owner_of(stanza, *raw);
+          metrics.increment("trestle_stanzas_in_total", {{"component", owner->config.domain}});
+          owner->router->route(stanza);
         },
         [this, raw](xmpp::LogSeverity severity, std::string_view text) {
           log.write(to_level(severity), raw->area, text);

@@ -359,7 +359,8 @@ class ProsodyServer(XmppServer):
             'component_interfaces = { "127.0.0.1" }',
             "s2s_ports = { }",
             'modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "posix" }',
-            'modules_disabled = { "s2s"; "offline" }',
+            # offline storage stays on: the queued-stanza test relies on it.
+            'modules_disabled = { "s2s" }',
             "c2s_require_encryption = false",
             "allow_unencrypted_plain_auth = true",
             'authentication = "internal_hashed"',
@@ -480,6 +481,7 @@ class EjabberdServer(XmppServer):
             '    what: "*"\n'
             "modules:\n"
             "  mod_disco: {}\n"
+            "  mod_offline: {}\n"
             "  mod_ping: {}\n"
             "  mod_roster: {}\n")
 
@@ -537,6 +539,13 @@ class EjabberdServer(XmppServer):
             thread.join(max(1.0, deadline - time.monotonic()) + 5)
         if errors:
             raise errors[0]
+        # mnesia writes its transaction log with a delay, so a SIGKILL soon
+        # after could lose the new accounts; a clean stop puts them on disk.
+        proc, self.proc = self.proc, None
+        terminate_process(proc, timeout=max(5.0, deadline - time.monotonic()))
+        self._prepare()
+        self.proc = self._launch()
+        self.wait_until_listening(deadline + 15)
 
     def _log_files(self) -> list[Path]:
         return [self.logs_dir / "ejabberd.log", self.logs_dir / "error.log"]

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import servers  # noqa: E402
 from trestle_process import (DEFAULT_COMPONENTS, Component, TrestleProcess,  # noqa: E402
                              binary_from_env, trestle_version)
+from probe_process import ProbeProcess, probe_from_env  # noqa: E402
 from xmpp_client import (NS_COMMANDS, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_GATEWAY,  # noqa: E402
                          NS_PING, NS_REGISTER, NS_VERSION, CommandResult, XmppTestClient,
                          build_submit_form, error_condition, iq_type, parse_form, q,
@@ -42,6 +43,10 @@ REQUIRED_FEATURES = [
 ]
 ADMIN_COMMANDS = ["uptime", "users", "disconnect-user"]
 
+# The probe (trestle's XEP-0114 driver alone) has its own component domain.
+PROBE = probe_from_env()
+PROBE_DOMAIN, PROBE_SECRET = "probe.localhost", "s3cret-probe"
+
 _SERVERS: dict[str, servers.XmppServer] = {}
 
 
@@ -49,7 +54,8 @@ def shared_server(kind: str) -> servers.XmppServer:
     """The module's server of this kind, started on first use and restarted if it died."""
     server = _SERVERS.get(kind)
     if server is None:
-        server = servers.make_server(kind, [(c.domain, c.secret) for c in DEFAULT_COMPONENTS])
+        entries = [(c.domain, c.secret) for c in DEFAULT_COMPONENTS]
+        server = servers.make_server(kind, entries + [(PROBE_DOMAIN, PROBE_SECRET)])
         _SERVERS[kind] = server
     if not server.running():
         server.start()
@@ -408,6 +414,38 @@ class ReconnectTests(TrestleTestBase):
                 self.assert_result(alice.disco_info(domain).iq)
 
 
+class QueueTests(TrestleTestBase):
+    """Stanzas sent while the server is down wait in the send queue and arrive in order."""
+
+    start_trestle_in_setup = False
+
+    def test_queued_stanzas_arrive_in_order_after_restart(self) -> None:
+        if PROBE is None:
+            self.skipTest("TRESTLE_PROBE is not set to the component_probe binary")
+        probe = ProbeProcess(PROBE, self.server.component_port, PROBE_DOMAIN, PROBE_SECRET)
+        self.addCleanup(probe.close)
+        probe.wait_state("ready", timeout=20)
+
+        self.server.kill()
+        probe.wait_state(lambda s: s not in ("ready", "idle"), timeout=15)
+        bodies = [f"queued {i} <&>\"'" for i in range(1, 6)]
+        for depth, body in enumerate(bodies, start=1):
+            self.assertEqual(probe.send(self.server.jid("alice"), body), f"queued {depth}",
+                             probe.log_tail())
+
+        self.server.restart()
+        probe.wait_state("ready", timeout=60)
+        self.assertEqual(probe.quit(), 0, probe.log_tail())
+
+        # alice was offline all along: the server stored the messages for her.
+        alice = self.user("alice")
+        received = []
+        for _ in bodies:
+            msg = alice.wait_message(lambda m: m.get("from") == PROBE_DOMAIN, timeout=20)
+            received.append(text_of(msg, "jabber:client", "body"))
+        self.assertEqual(received, bodies)
+
+
 class LifecycleTests(TrestleTestBase):
     """Start, healthy, SIGTERM, exit code 0, port closed."""
 
@@ -421,7 +459,8 @@ class LifecycleTests(TrestleTestBase):
 
 def make_test_classes(kinds: list[str], namespace: dict) -> None:
     """One unittest.TestCase per (scenario class, server kind), e.g. ServicesTests_prosody."""
-    for mixin in (ServicesTests, AccessTests, WrongSecretTests, ReconnectTests, LifecycleTests):
+    for mixin in (ServicesTests, AccessTests, WrongSecretTests, ReconnectTests, QueueTests,
+                  LifecycleTests):
         for kind in kinds:
             name = f"{mixin.__name__}_{kind}"
             namespace[name] = type(name, (mixin, unittest.TestCase), {"server_kind": kind})

@@ -1,0 +1,280 @@
+#pragma once
+
+#include "access_control.hpp"
+#include "activity.hpp"
+#include "adapter.hpp"
+#include "config.hpp"
+#include "element.hpp"
+#include "jid.hpp"
+#include "log.hpp"
+#include "router.hpp"
+#include "services.hpp"
+#include "stanza_error.hpp"
+#include "store.hpp"
+#include "xml_stream_parser.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace trestle::gateway_test {
+
+/// An Adapter for the gateway's own tests: records everything it is given and
+/// has a small registration form (a required `username`, a required secret
+/// `password` and an optional non-XEP-0077 `server`). Never shipped.
+class TestAdapter final : public gateway::Adapter {
+public:
+  /// `domain` is the component domain addresses are translated onto.
+  explicit TestAdapter(std::string domain) : domain_(std::move(domain)) {}
+
+  std::string_view name() const override { return "test"; }
+  std::string_view identity_type() const override { return "test"; }
+
+  /// Records the stanza and its sender.
+  void on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) override {
+    received.push_back(stanza);
+    received_from.push_back(from.to_string());
+  }
+
+  std::string gateway_description() const override { return "Enter a test network address"; }
+  std::string gateway_prompt() const override { return "Test address"; }
+
+  /// `x` → `x@domain`; anything with a space (or not a valid localpart) is
+  /// refused with jid-malformed.
+  std::optional<xmpp::Jid> jid_for_address(std::string_view typed,
+                                           xmpp::StanzaError& error) const override {
+    if (typed.find(' ') != std::string_view::npos) {
+      error = xmpp::make_stanza_error(xmpp::Condition::jid_malformed,
+                                      "a test address has no spaces");
+      return std::nullopt;
+    }
+    std::string reason;
+    auto jid = xmpp::Jid::from_parts(typed, domain_, {}, &reason);
+    if (!jid) {
+      error = xmpp::make_stanza_error(xmpp::Condition::jid_malformed, reason);
+    }
+    return jid;
+  }
+
+  std::vector<gateway::RegistrationField> registration_fields() const override {
+    return {
+        {"username", "User name", true, false, ""},
+        {"password", "Password", true, true, ""},
+        {"server", "Server", false, false, "The test server to use"},
+    };
+  }
+  std::string registration_instructions() const override { return "Choose a test user name."; }
+
+  /// Refuses the user name `taken` with conflict and lower-cases the others,
+  /// so tests can see that what is stored is what validation returned.
+  std::optional<xmpp::StanzaError> validate_registration(const xmpp::Jid& user,
+                                                         gateway::FieldValues& values) override {
+    validated_for.push_back(user.to_string());
+    const auto username = values.find("username");
+    if (username == values.end()) {
+      return std::nullopt;
+    }
+    if (username->second == "taken") {
+      return xmpp::make_stanza_error(xmpp::Condition::conflict, "that user name is taken");
+    }
+    std::transform(username->second.begin(), username->second.end(), username->second.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return std::nullopt;
+  }
+  void on_unregistered(const xmpp::Jid& user) override { unregistered.push_back(user.to_string()); }
+  void disconnect_user(const xmpp::Jid& user) override { disconnected.push_back(user.to_string()); }
+
+  /// Stanzas handed to on_stanza(), in order, and their senders (full JIDs).
+  std::vector<xmpp::Element> received;
+  std::vector<std::string> received_from;
+  /// Users (as given) whose registration was validated, unregistered or disconnected.
+  std::vector<std::string> validated_for;
+  std::vector<std::string> unregistered;
+  std::vector<std::string> disconnected;
+
+private:
+  std::string domain_;
+};
+
+/// A GatewayStatus with values set by the test; records disconnect requests.
+class TestStatus final : public gateway::GatewayStatus {
+public:
+  std::chrono::steady_clock::duration uptime() const override { return uptime_value; }
+  std::vector<std::pair<std::string, std::string>> statistics() const override { return stats; }
+  std::vector<std::string> active_users() const override { return users; }
+  /// Records `user` and reports whether it is in `users`.
+  bool disconnect_user(const xmpp::Jid& user) override {
+    disconnected.push_back(user.to_string());
+    return std::find(users.begin(), users.end(), user.bare_string()) != users.end();
+  }
+
+  std::chrono::steady_clock::duration uptime_value{};
+  std::vector<std::pair<std::string, std::string>> stats;
+  std::vector<std::string> users;
+  std::vector<std::string> disconnected;
+};
+
+/// A debug-level Logger writing to a temporary file the test can read back.
+class LogFile {
+public:
+  LogFile() : file_(std::tmpfile()), logger_(gateway::LogLevel::debug, file_) {
+    if (file_ == nullptr) {
+      throw std::runtime_error("cannot create a temporary log file");
+    }
+  }
+  ~LogFile() { std::fclose(file_); }
+  LogFile(const LogFile&) = delete;
+  LogFile& operator=(const LogFile&) = delete;
+
+  /// The logger.
+  gateway::Logger& logger() { return logger_; }
+  /// Everything logged so far.
+  std::string text() {
+    std::fflush(file_);
+    std::rewind(file_);
+    std::string out;
+    for (int c = std::fgetc(file_); c != EOF; c = std::fgetc(file_)) {
+      out += static_cast<char>(c);
+    }
+    return out;
+  }
+
+private:
+  std::FILE* file_;
+  gateway::Logger logger_;
+};
+
+/// The component domain every gateway test uses.
+inline constexpr std::string_view test_domain = "test.example.org";
+
+/// Users of example.org are allowed, mallory@example.org is denied and
+/// admin@example.org is the admin.
+inline gateway::AccessConfig test_access() {
+  gateway::AccessConfig access;
+  access.allow = {"example.org"};
+  access.deny = {"mallory@example.org"};
+  access.admins = {"admin@example.org"};
+  return access;
+}
+
+/// Parses `text` (which must be valid) as a JID.
+inline xmpp::Jid jid(std::string_view text) {
+  auto parsed = xmpp::Jid::parse(text);
+  if (!parsed) {
+    throw std::invalid_argument("not a JID: " + std::string(text));
+  }
+  return *parsed;
+}
+
+/// Parses exactly one stanza written as XML on a component stream (default
+/// namespace `jabber:component:accept`), as the router receives it.
+inline xmpp::Element stanza(std::string_view xml) {
+  struct Collector final : xmpp::XmlStreamParser::Handler {
+    void on_stream_open(const xmpp::Element&) override {}
+    void on_stanza(xmpp::Element element) override { stanzas.push_back(std::move(element)); }
+    void on_stream_close() override {}
+    std::vector<xmpp::Element> stanzas;
+  } collector;
+  xmpp::XmlStreamParser parser(collector);
+  const bool ok = parser.feed("<stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
+                              "xmlns='jabber:component:accept' from='test.example.org'>") &&
+                  parser.feed(xml);
+  if (!ok || collector.stanzas.size() != 1) {
+    throw std::invalid_argument("not exactly one stanza: " + std::string(xml));
+  }
+  return std::move(collector.stanzas.front());
+}
+
+/// The error condition of `reply` (`service-unavailable`, ...), or "" when it
+/// is not an error; a string so that failures print readably.
+inline std::string condition_of(const xmpp::Element& reply) {
+  const auto error = xmpp::stanza_error_from(reply);
+  return error ? std::string(xmpp::to_string(error->condition)) : std::string();
+}
+
+/// The error text of `reply`, or "".
+inline std::string error_text_of(const xmpp::Element& reply) {
+  const auto error = xmpp::stanza_error_from(reply);
+  return error ? error->text : std::string();
+}
+
+/// Everything a ServiceContext refers to, owned in one place: the test
+/// adapter, an in-memory SQLite store (or a test's own), test_access() and a
+/// TestStatus.
+struct ServiceFixture {
+  ServiceFixture()
+      : domain(jid(test_domain)), adapter(std::string(test_domain)),
+        owned_store(gateway::open_sqlite_store(":memory:")), store(owned_store.get()),
+        access(test_access()) {
+    component.domain = std::string(test_domain);
+    component.adapter = "test";
+    component.name = "Test gateway";
+  }
+
+  /// A context over this fixture's members (valid as long as the fixture).
+  gateway::ServiceContext context() {
+    return {component, domain, adapter, *store, access, log.logger(), status};
+  }
+
+  /// Stores a registration for `user` (bare) directly, bypassing the service.
+  void register_user(std::string_view user, gateway::FieldValues fields) {
+    std::error_code ec;
+    store->put_registration(gateway::Registration{std::string(user), component.domain,
+                                                  std::move(fields), 1},
+                            ec);
+    if (ec) {
+      throw std::runtime_error("cannot store a test registration: " + ec.message());
+    }
+  }
+
+  /// The stored registration of `user` (bare), or nullopt.
+  std::optional<gateway::Registration> registration_of(std::string_view user) {
+    std::error_code ec;
+    auto found = store->find_registration(std::string(user), component.domain, ec);
+    if (ec) {
+      throw std::runtime_error("cannot read a test registration: " + ec.message());
+    }
+    return found;
+  }
+
+  gateway::ComponentConfig component;
+  xmpp::Jid domain;
+  TestAdapter adapter;
+  std::unique_ptr<gateway::Store> owned_store;
+  /// The store the context uses; a test may point it at its own.
+  gateway::Store* store;
+  gateway::AccessControl access;
+  LogFile log;
+  TestStatus status;
+};
+
+/// A ServiceFixture with a Router over it that records what it sends.
+struct RouterFixture : ServiceFixture {
+  RouterFixture()
+      : router(context(), activity, [this](const xmpp::Element& out) {
+          sent.push_back(out);
+          return true;
+        }) {}
+
+  /// Routes `xml` (parsed with stanza()) and returns what the router sent for it.
+  std::vector<xmpp::Element> route(std::string_view xml) {
+    const auto before = sent.size();
+    router.route(stanza(xml));
+    return {sent.begin() + static_cast<std::ptrdiff_t>(before), sent.end()};
+  }
+
+  gateway::ActivityTracker activity;
+  /// Every stanza the router sent, in order.
+  std::vector<xmpp::Element> sent;
+  gateway::Router router;
+};
+
+} // namespace trestle::gateway_test
