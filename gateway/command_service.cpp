@@ -134,7 +134,12 @@ Element CommandService::execute(const ServiceContext& context, const Element& re
   const auto action = command->attr_or("action", "execute");
   const auto session_id = command->attr_or("sessionid");
   if (action == "cancel") {
-    sessions_.erase(session_id);
+    // Only the admin who opened a session may end it; for anyone else the
+    // cancel is a no-op, as it is for a session that has already ended.
+    if (const auto session = sessions_.find(session_id);
+        session != sessions_.end() && session->second.owner == from.bare_string()) {
+      sessions_.erase(session);
+    }
     auto reply = xmpp::make_iq_result(request);
     command_reply(reply, node, session_id, "canceled");
     return reply;

@@ -85,6 +85,9 @@ std::optional<DataForm> DataForm::parse(const xmpp::Element& x) {
     for (const auto* value : node->find_all("value")) {
       field.values.push_back(value->text());
     }
+    for (const auto* option : node->find_all("option")) {
+      field.options.emplace_back(option->attr_or("label"), option->child_text("value"));
+    }
     form.fields.push_back(std::move(field));
   }
   return form;

@@ -92,6 +92,9 @@ struct ComponentConnection::Impl : std::enable_shared_from_this<Impl> {
   std::string status = "not started";
   ConnectionStats stats;
   bool stopping = false;
+  /// Set by reconnect_now(): the next reconnect is a request, not a failure,
+  /// so it skips the backoff.
+  bool reconnect_requested = false;
   bool ever_ready = false;
   std::function<void()> stopped;
 
@@ -113,9 +116,13 @@ struct ComponentConnection::Impl : std::enable_shared_from_this<Impl> {
 awaitable<void> ComponentConnection::Impl::run() {
   auto self = shared_from_this();
   while (!stopping) {
+    reconnect_requested = false;
     co_await attempt();
     if (stopping) {
       break;
+    }
+    if (reconnect_requested) {
+      continue;
     }
     const auto delay = backoff.next();
     state = LinkState::backing_off;
@@ -439,7 +446,9 @@ void ComponentConnection::stop(std::function<void()> done) {
 }
 
 void ComponentConnection::reconnect_now() {
+  impl_->reconnect_requested = true;
   if (impl_->link && impl_->link->alive) {
+    impl_->status = "reconnecting on request";
     impl_->link->shutdown();
   }
   impl_->backoff_timer.cancel();

@@ -84,8 +84,21 @@ std::vector<SessionEvent> ComponentSession::close() {
 }
 
 void ComponentSession::on_stream_open(const Element& header) {
+  if (state_ == State::closing) {
+    // close() came before the server's header: our closing tag is out, so
+    // nothing more may be written (RFC 6120 4.4); wait for the server's.
+    return;
+  }
   if (state_ != State::waiting_for_stream_start) {
     fail(StreamCondition::invalid_xml, "unexpected stream header");
+    return;
+  }
+  const auto content = header.attr("xmlns");
+  if (content && *content != ns::component) {
+    // A client or server port (jabber:client, jabber:server) would only
+    // refuse the handshake later; name the real problem now.
+    fail(StreamCondition::invalid_namespace,
+         "the server's stream is not " + std::string(ns::component));
     return;
   }
   const auto id = header.attr("id");
@@ -112,7 +125,9 @@ void ComponentSession::on_stanza(Element stanza) {
     // (e.g. host-unknown for a domain the server does not know).
     const auto reason = state_ == State::authenticating ? CloseReason::auth_failed
                                                         : CloseReason::stream_error_received;
-    events_.push_back(write_event(std::string(stream_close_tag)));
+    if (state_ != State::closing) {
+      events_.push_back(write_event(std::string(stream_close_tag)));
+    }
     finish(reason, &error);
     return;
   }
@@ -129,6 +144,10 @@ void ComponentSession::on_stanza(Element stanza) {
     return;
   case State::ready:
   case State::closing: {
+    if (state_ == State::closing && stanza.name() == "handshake") {
+      // The answer to a handshake sent before close(): not a violation.
+      return;
+    }
     if (kind_of(stanza) == StanzaKind::other) {
       fail(StreamCondition::unsupported_stanza_type, "unexpected <" + stanza.name() + "/>");
       return;
@@ -148,6 +167,11 @@ void ComponentSession::on_stanza(Element stanza) {
 }
 
 void ComponentSession::on_stream_close() {
+  if (state_ == State::closed) {
+    // The stream already ended in this chunk (a stream error is usually
+    // followed by the closing tag): one close, with the first reason.
+    return;
+  }
   if (state_ == State::closing) {
     finish(CloseReason::local_close, nullptr);
     return;
@@ -163,6 +187,12 @@ void ComponentSession::transition(State next) {
 
 void ComponentSession::fail(StreamCondition condition, std::string text) {
   StreamError error{condition, std::move(text)};
+  if (state_ == State::closing) {
+    // Our closing tag is out: no stream error may follow it (RFC 6120 4.4).
+    // The server broke the stream while we waited for its closing tag.
+    finish(CloseReason::local_close, &error);
+    return;
+  }
   // Our stream header is always written before anything is parsed, so the
   // error can go straight into it (RFC 6120 4.9.1.2).
   std::string bytes = serialize(to_element(error), ns::component);

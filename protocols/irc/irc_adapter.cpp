@@ -1,6 +1,8 @@
 #include "irc_adapter.hpp"
 
+#include "address_text.hpp"
 #include "log.hpp"
+#include "not_available.hpp"
 #include "stanza.hpp"
 
 #include <stdexcept>
@@ -12,50 +14,6 @@ namespace {
 
 constexpr std::string_view not_available_text =
     "IRC delivery is not available in this version of trestle yet";
-
-/// Answers a stanza for IRC while no IRC client exists: requests (a message
-/// with a body, an iq get/set, a subscription or directed available
-/// presence) get `service-unavailable`; the rest is dropped. A stanza of
-/// type error is never answered (RFC 6120 8.3.1), which also stops loops.
-void answer_not_available(const xmpp::Element& stanza, gateway::AdapterContext& context) {
-  const xmpp::StanzaView view(stanza);
-  const std::string type = view.type();
-  if (type == "error") {
-    return;
-  }
-  bool request = false;
-  switch (view.kind()) {
-  case xmpp::StanzaKind::message:
-    request = stanza.find("body") != nullptr;
-    break;
-  case xmpp::StanzaKind::iq:
-    request = view.is_iq_request();
-    break;
-  case xmpp::StanzaKind::presence:
-    request = type.empty() || type == "subscribe";
-    break;
-  case xmpp::StanzaKind::other:
-    break;
-  }
-  if (!request) {
-    return;
-  }
-  const auto error = xmpp::make_stanza_error(xmpp::Condition::service_unavailable,
-                                             std::string(not_available_text));
-  if (!context.send(xmpp::make_error_reply(stanza, error))) {
-    context.log().warning("component " + context.domain().to_string(),
-                          "send queue full: dropped a service-unavailable reply");
-  }
-}
-
-std::string trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  const auto last = text.find_last_not_of(" \t");
-  return std::string(text.substr(first, last - first + 1));
-}
 
 /// CR, LF and NUL end or split an IRC line, so no field may carry them.
 bool has_line_break_or_nul(std::string_view text) {
@@ -99,7 +57,7 @@ IrcAdapter::IrcAdapter(const gateway::ComponentConfig& config, gateway::AdapterC
 }
 
 void IrcAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& /*from*/) {
-  answer_not_available(stanza, context_);
+  gateway::answer_not_available(stanza, context_, not_available_text);
 }
 
 std::string IrcAdapter::gateway_description() const {
@@ -154,7 +112,9 @@ std::string IrcAdapter::registration_instructions() const {
 std::optional<xmpp::StanzaError> IrcAdapter::validate_registration(const xmpp::Jid& /*user*/,
                                                                    gateway::FieldValues& values) {
   const auto nick_field = values.find("nick");
-  const std::string nick = nick_field == values.end() ? std::string() : trimmed(nick_field->second);
+  const std::string nick = nick_field == values.end()
+                               ? std::string()
+                               : std::string(protocols::trim_blanks(nick_field->second));
   if (nick.empty()) {
     return not_acceptable("a nickname is required");
   }
@@ -165,7 +125,7 @@ std::optional<xmpp::StanzaError> IrcAdapter::validate_registration(const xmpp::J
   values["nick"] = nick;
 
   if (const auto field = values.find("username"); field != values.end()) {
-    field->second = trimmed(field->second);
+    field->second = std::string(protocols::trim_blanks(field->second));
     if (!field->second.empty()) {
       if (auto problem = check_username(field->second)) {
         return not_acceptable(std::move(*problem));

@@ -1,5 +1,7 @@
 #include "irc_address.hpp"
 
+#include "address_text.hpp"
+#include "utf8.hpp"
 #include "xep0106.hpp"
 
 #include <cstddef>
@@ -9,6 +11,12 @@ namespace trestle::irc {
 
 namespace {
 
+using protocols::ascii_lower;
+using protocols::fail;
+using protocols::fail_parse;
+using protocols::is_ascii_digit;
+using protocols::trim_blanks;
+
 /// Longer than any IRC server's CHANNELLEN or NICKLEN, and short enough that
 /// the escaped localpart stays within RFC 7622's 1023 bytes.
 constexpr std::size_t max_name_bytes = 255;
@@ -16,83 +24,9 @@ constexpr std::size_t max_name_bytes = 255;
 constexpr std::size_t max_host_bytes = 253;
 constexpr std::size_t max_label_bytes = 63;
 
-/// Stores `text` in `*error` when the caller asked for a reason; returns false
-/// so that checks read `return fail(error, "...")`.
-bool fail(std::string* error, std::string text) {
-  if (error != nullptr) {
-    *error = std::move(text);
-  }
-  return false;
-}
-
-/// nullopt-returning twin of fail() for the parse functions.
-std::nullopt_t fail_parse(std::string* error, std::string text) {
-  fail(error, std::move(text));
-  return std::nullopt;
-}
-
-bool is_ascii_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-
 bool is_ascii_control(char c) {
   const auto byte = static_cast<unsigned char>(c);
   return byte < 0x20 || byte == 0x7f;
-}
-
-char ascii_lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string_view trim_blanks(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  const auto last = text.find_last_not_of(" \t");
-  return text.substr(first, last - first + 1);
-}
-
-/// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or
-/// code points above U+10FFFF): JIDs carry only UTF-8, IRC carries bytes.
-bool is_valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    std::size_t length = 0;
-    char32_t code = 0;
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    } else if (lead >= 0xc2 && lead <= 0xdf) {
-      length = 2;
-      code = lead & 0x1f;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      length = 3;
-      code = lead & 0x0f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      length = 4;
-      code = lead & 0x07;
-    } else {
-      return false;
-    }
-    if (text.size() - i < length) {
-      return false;
-    }
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) {
-        return false;
-      }
-      code = (code << 6) | (next & 0x3f);
-    }
-    const char32_t minimum = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000;
-    if (code < minimum || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
-      return false;
-    }
-    i += length;
-  }
-  return true;
 }
 
 /// Checks what channel names and nicknames share: length, encoding, no
@@ -105,7 +39,7 @@ bool check_name_bytes(std::string_view name, std::string_view what, std::string*
     return fail(error, "the " + std::string(what) + " is longer than " +
                            std::to_string(max_name_bytes) + " bytes");
   }
-  if (!is_valid_utf8(name)) {
+  if (!xmpp::is_valid_utf8(name)) {
     return fail(error, "the " + std::string(what) + " is not valid UTF-8");
   }
   for (const char c : name) {

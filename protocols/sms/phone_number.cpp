@@ -1,11 +1,17 @@
 #include "phone_number.hpp"
 
+#include "address_text.hpp"
+
 #include <array>
 #include <cstddef>
 
 namespace trestle::sms {
 
 namespace {
+
+using protocols::fail;
+using protocols::fail_parse;
+using protocols::is_ascii_digit;
 
 /// ITU-T E.164: at most 15 digits. Fewer than 8 is shorter than any
 /// subscriber number an SMS provider delivers to.
@@ -18,24 +24,6 @@ constexpr std::string_view expected_form =
 /// Calling codes whose national numbers keep their leading 0 after the
 /// country code (Italy: 06 1234 5678 is +39 06 1234 5678).
 constexpr std::array<std::string_view, 1> keeps_leading_zero{"39"};
-
-/// Stores `text` in `*error` when the caller asked for a reason; returns false.
-bool fail(std::string* error, std::string text) {
-  if (error != nullptr) {
-    *error = std::move(text);
-  }
-  return false;
-}
-
-/// nullopt-returning twin of fail() for the parse functions.
-std::nullopt_t fail_parse(std::string* error, std::string text) {
-  fail(error, std::move(text));
-  return std::nullopt;
-}
-
-bool is_ascii_digit(char c) {
-  return c >= '0' && c <= '9';
-}
 
 /// Visual separators people write inside numbers.
 bool is_separator(char c) {

@@ -1,6 +1,7 @@
 #include "sms_adapter.hpp"
 
 #include "log.hpp"
+#include "not_available.hpp"
 #include "phone_number.hpp"
 #include "stanza.hpp"
 
@@ -14,41 +15,6 @@ namespace {
 constexpr std::string_view not_available_text =
     "SMS delivery is not available in this version of trestle yet";
 
-/// Answers a stanza for SMS while no provider is wired: requests (a message
-/// with a body, an iq get/set, a subscription or directed available
-/// presence) get `service-unavailable`; the rest is dropped. A stanza of
-/// type error is never answered (RFC 6120 8.3.1), which also stops loops.
-void answer_not_available(const xmpp::Element& stanza, gateway::AdapterContext& context) {
-  const xmpp::StanzaView view(stanza);
-  const std::string type = view.type();
-  if (type == "error") {
-    return;
-  }
-  bool request = false;
-  switch (view.kind()) {
-  case xmpp::StanzaKind::message:
-    request = stanza.find("body") != nullptr;
-    break;
-  case xmpp::StanzaKind::iq:
-    request = view.is_iq_request();
-    break;
-  case xmpp::StanzaKind::presence:
-    request = type.empty() || type == "subscribe";
-    break;
-  case xmpp::StanzaKind::other:
-    break;
-  }
-  if (!request) {
-    return;
-  }
-  const auto error = xmpp::make_stanza_error(xmpp::Condition::service_unavailable,
-                                             std::string(not_available_text));
-  if (!context.send(xmpp::make_error_reply(stanza, error))) {
-    context.log().warning("component " + context.domain().to_string(),
-                          "send queue full: dropped a service-unavailable reply");
-  }
-}
-
 } // namespace
 
 SmsAdapter::SmsAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context)
@@ -61,7 +27,7 @@ SmsAdapter::SmsAdapter(const gateway::ComponentConfig& config, gateway::AdapterC
 }
 
 void SmsAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& /*from*/) {
-  answer_not_available(stanza, context_);
+  gateway::answer_not_available(stanza, context_, not_available_text);
 }
 
 std::string SmsAdapter::gateway_description() const {

@@ -1,7 +1,9 @@
 #include "email_adapter.hpp"
 
+#include "address_text.hpp"
 #include "email_address.hpp"
 #include "log.hpp"
+#include "not_available.hpp"
 #include "stanza.hpp"
 #include "store.hpp"
 
@@ -15,50 +17,6 @@ namespace {
 constexpr std::string_view not_available_text =
     "Email delivery is not available in this version of trestle yet";
 
-/// Answers a stanza for email while SMTP is not wired: requests (a message
-/// with a body, an iq get/set, a subscription or directed available
-/// presence) get `service-unavailable`; the rest is dropped. A stanza of
-/// type error is never answered (RFC 6120 8.3.1), which also stops loops.
-void answer_not_available(const xmpp::Element& stanza, gateway::AdapterContext& context) {
-  const xmpp::StanzaView view(stanza);
-  const std::string type = view.type();
-  if (type == "error") {
-    return;
-  }
-  bool request = false;
-  switch (view.kind()) {
-  case xmpp::StanzaKind::message:
-    request = stanza.find("body") != nullptr;
-    break;
-  case xmpp::StanzaKind::iq:
-    request = view.is_iq_request();
-    break;
-  case xmpp::StanzaKind::presence:
-    request = type.empty() || type == "subscribe";
-    break;
-  case xmpp::StanzaKind::other:
-    break;
-  }
-  if (!request) {
-    return;
-  }
-  const auto error = xmpp::make_stanza_error(xmpp::Condition::service_unavailable,
-                                             std::string(not_available_text));
-  if (!context.send(xmpp::make_error_reply(stanza, error))) {
-    context.log().warning("component " + context.domain().to_string(),
-                          "send queue full: dropped a service-unavailable reply");
-  }
-}
-
-std::string trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  const auto last = text.find_last_not_of(" \t");
-  return std::string(text.substr(first, last - first + 1));
-}
-
 } // namespace
 
 EmailAdapter::EmailAdapter(const gateway::ComponentConfig& /*config*/,
@@ -66,7 +24,7 @@ EmailAdapter::EmailAdapter(const gateway::ComponentConfig& /*config*/,
     : context_(context) {}
 
 void EmailAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& /*from*/) {
-  answer_not_available(stanza, context_);
+  gateway::answer_not_available(stanza, context_, not_available_text);
 }
 
 std::string EmailAdapter::gateway_description() const {
@@ -114,7 +72,7 @@ std::optional<xmpp::StanzaError> EmailAdapter::validate_registration(const xmpp:
   if (field == values.end()) {
     return std::nullopt;
   }
-  field->second = trimmed(field->second);
+  field->second = std::string(protocols::trim_blanks(field->second));
   if (field->second.empty()) {
     return std::nullopt;
   }

@@ -1,5 +1,6 @@
 #include "email_address.hpp"
 
+#include "address_text.hpp"
 #include "xep0106.hpp"
 
 #include <cstddef>
@@ -8,36 +9,19 @@ namespace trestle::smtp {
 
 namespace {
 
+using protocols::ascii_lower;
+using protocols::fail;
+using protocols::fail_parse;
+using protocols::is_ascii_digit;
+using protocols::is_ascii_letter;
+using protocols::trim_blanks;
+
 /// RFC 5321 section 4.5.3.1.1 and 4.5.3.1.2.
 constexpr std::size_t max_local_bytes = 64;
 constexpr std::size_t max_domain_bytes = 255;
 constexpr std::size_t max_label_bytes = 63;
 
 constexpr std::string_view expected_form = "expected an address such as bob@example.com";
-
-/// Stores `text` in `*error` when the caller asked for a reason; returns false.
-bool fail(std::string* error, std::string text) {
-  if (error != nullptr) {
-    *error = std::move(text);
-  }
-  return false;
-}
-
-/// nullopt-returning twin of fail() for the parse functions.
-std::nullopt_t fail_parse(std::string* error, std::string text) {
-  fail(error, std::move(text));
-  return std::nullopt;
-}
-
-bool is_ascii_letter(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_ascii_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-char ascii_lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 std::string ascii_lowered(std::string_view text) {
   std::string out(text);
@@ -71,15 +55,6 @@ std::string describe_bad_local_char(char c) {
   }
   return "the local part contains '" + std::string(1, c) +
          "', which needs quoting; quoted local parts are not supported";
-}
-
-std::string_view trim_blanks(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  const auto last = text.find_last_not_of(" \t");
-  return text.substr(first, last - first + 1);
 }
 
 /// Checks one domain label (letters, digits, inner hyphens).

@@ -1,11 +1,14 @@
 // Fuzzes the XML stream parser: the input is parsed whole and in three
-// chunks split where a hash of the input says (the events must agree), both
+// chunks split where a hash of the input says (the events must agree, except
+// that a chunked parse may still be waiting for input where a whole one
+// already failed), both
 // as given and after a valid stream header. Every stanza is serialized and
 // re-parsed inside a fresh stream, and must come back identical.
 #include "element.hpp"
 #include "namespaces.hpp"
 #include "xml_stream_parser.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -120,11 +123,24 @@ void check_stream(std::string_view input) {
       (whole.failed && whole.condition == StreamCondition::policy_violation) ||
       (chunked.failed && chunked.condition == StreamCondition::policy_violation);
   if (!chunk_dependent) {
-    if (whole.events != chunked.events) {
-      fail("chunking changed the events", std::string(input));
-    }
-    if (whole.failed != chunked.failed || whole.condition != chunked.condition) {
-      fail("chunking changed the outcome", std::string(input));
+    if (whole.failed == chunked.failed) {
+      if (whole.events != chunked.events) {
+        fail("chunking changed the events", std::string(input));
+      }
+      if (whole.condition != chunked.condition) {
+        fail("chunking changed the stream error", std::string(input));
+      }
+    } else {
+      // libxml2's push parser may wait for more input (for example inside
+      // what it takes for a quoted value) before it sees an error that a
+      // bigger chunk shows at once. The undecided parse must have seen a
+      // prefix of the decided one's events, and nothing else.
+      const Outcome& decided = whole.failed ? whole : chunked;
+      const Outcome& pending = whole.failed ? chunked : whole;
+      if (pending.events.size() > decided.events.size() ||
+          !std::equal(pending.events.begin(), pending.events.end(), decided.events.begin())) {
+        fail("chunking changed the events before the error", std::string(input));
+      }
     }
   }
   for (const auto& stanza : whole.stanzas) {

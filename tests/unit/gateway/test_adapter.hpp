@@ -11,11 +11,14 @@
 #include "services.hpp"
 #include "stanza_error.hpp"
 #include "store.hpp"
+#include "store_error.hpp"
 #include "xml_stream_parser.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -52,8 +55,8 @@ public:
   std::optional<xmpp::Jid> jid_for_address(std::string_view typed,
                                            xmpp::StanzaError& error) const override {
     if (typed.find(' ') != std::string_view::npos) {
-      error = xmpp::make_stanza_error(xmpp::Condition::jid_malformed,
-                                      "a test address has no spaces");
+      error =
+          xmpp::make_stanza_error(xmpp::Condition::jid_malformed, "a test address has no spaces");
       return std::nullopt;
     }
     std::string reason;
@@ -206,14 +209,105 @@ inline std::string error_text_of(const xmpp::Element& reply) {
   return error ? error->text : std::string();
 }
 
+/// An in-memory SQLite store whose reads or writes can be made to fail, as a
+/// broken or read-only database would.
+class FlakyStore final : public gateway::Store {
+public:
+  FlakyStore() : inner_(gateway::open_sqlite_store(":memory:")) {}
+
+  /// Reads fail with StoreErrc::io_error while set.
+  bool fail_reads = false;
+  /// Writes fail with StoreErrc::read_only while set.
+  bool fail_writes = false;
+
+  std::optional<gateway::Registration> find_registration(const std::string& user,
+                                                         const std::string& component,
+                                                         std::error_code& ec) override {
+    return read(ec) ? inner_->find_registration(user, component, ec) : std::nullopt;
+  }
+  void put_registration(const gateway::Registration& registration, std::error_code& ec) override {
+    if (write(ec)) {
+      inner_->put_registration(registration, ec);
+    }
+  }
+  bool remove_registration(const std::string& user, const std::string& component,
+                           std::error_code& ec) override {
+    return write(ec) && inner_->remove_registration(user, component, ec);
+  }
+  std::vector<gateway::Registration> registrations(const std::string& component,
+                                                   std::error_code& ec) override {
+    return read(ec) ? inner_->registrations(component, ec) : std::vector<gateway::Registration>{};
+  }
+  std::optional<gateway::Registration> find_registration_by_field(const std::string& component,
+                                                                  const std::string& field,
+                                                                  const std::string& value,
+                                                                  std::error_code& ec) override {
+    return read(ec) ? inner_->find_registration_by_field(component, field, value, ec)
+                    : std::nullopt;
+  }
+  void put_address(const gateway::AddressMapping& mapping, std::error_code& ec) override {
+    if (write(ec)) {
+      inner_->put_address(mapping, ec);
+    }
+  }
+  std::optional<gateway::AddressMapping> find_address_by_legacy(const std::string& component,
+                                                                const std::string& legacy_key,
+                                                                std::error_code& ec) override {
+    return read(ec) ? inner_->find_address_by_legacy(component, legacy_key, ec) : std::nullopt;
+  }
+  std::optional<gateway::AddressMapping> find_address_by_jid(const std::string& component,
+                                                             const std::string& jid,
+                                                             std::error_code& ec) override {
+    return read(ec) ? inner_->find_address_by_jid(component, jid, ec) : std::nullopt;
+  }
+  void put_correlation(const gateway::Correlation& correlation, std::error_code& ec) override {
+    if (write(ec)) {
+      inner_->put_correlation(correlation, ec);
+    }
+  }
+  std::optional<gateway::Correlation> find_correlation_by_legacy(const std::string& component,
+                                                                 const std::string& kind,
+                                                                 const std::string& legacy_id,
+                                                                 std::error_code& ec) override {
+    return read(ec) ? inner_->find_correlation_by_legacy(component, kind, legacy_id, ec)
+                    : std::nullopt;
+  }
+  std::optional<gateway::Correlation> find_correlation_by_xmpp(const std::string& component,
+                                                               const std::string& kind,
+                                                               const std::string& xmpp_id,
+                                                               std::error_code& ec) override {
+    return read(ec) ? inner_->find_correlation_by_xmpp(component, kind, xmpp_id, ec) : std::nullopt;
+  }
+  std::size_t prune_correlations(std::int64_t before, std::error_code& ec) override {
+    return write(ec) ? inner_->prune_correlations(before, ec) : 0;
+  }
+  void flush(std::error_code& ec) override {
+    if (write(ec)) {
+      inner_->flush(ec);
+    }
+  }
+  int schema_version() const override { return inner_->schema_version(); }
+
+private:
+  /// Whether a read may go ahead; sets `ec` when it may not.
+  bool read(std::error_code& ec) const {
+    ec = fail_reads ? make_error_code(gateway::StoreErrc::io_error) : std::error_code();
+    return !fail_reads;
+  }
+  /// Whether a write may go ahead; sets `ec` when it may not.
+  bool write(std::error_code& ec) const {
+    ec = fail_writes ? make_error_code(gateway::StoreErrc::read_only) : std::error_code();
+    return !fail_writes;
+  }
+
+  std::unique_ptr<gateway::Store> inner_;
+};
+
 /// Everything a ServiceContext refers to, owned in one place: the test
-/// adapter, an in-memory SQLite store (or a test's own), test_access() and a
-/// TestStatus.
+/// adapter, a FlakyStore, test_access() and a TestStatus.
 struct ServiceFixture {
   ServiceFixture()
-      : domain(jid(test_domain)), adapter(std::string(test_domain)),
-        owned_store(gateway::open_sqlite_store(":memory:")), store(owned_store.get()),
-        access(test_access()) {
+      : domain(jid(test_domain)), adapter(std::string(test_domain)), access(test_access()) {
     component.domain = std::string(test_domain);
     component.adapter = "test";
     component.name = "Test gateway";
@@ -221,15 +315,14 @@ struct ServiceFixture {
 
   /// A context over this fixture's members (valid as long as the fixture).
   gateway::ServiceContext context() {
-    return {component, domain, adapter, *store, access, log.logger(), status};
+    return {component, domain, adapter, store, access, log.logger(), status};
   }
 
   /// Stores a registration for `user` (bare) directly, bypassing the service.
   void register_user(std::string_view user, gateway::FieldValues fields) {
     std::error_code ec;
-    store->put_registration(gateway::Registration{std::string(user), component.domain,
-                                                  std::move(fields), 1},
-                            ec);
+    store.put_registration(
+        gateway::Registration{std::string(user), component.domain, std::move(fields), 1}, ec);
     if (ec) {
       throw std::runtime_error("cannot store a test registration: " + ec.message());
     }
@@ -238,7 +331,7 @@ struct ServiceFixture {
   /// The stored registration of `user` (bare), or nullopt.
   std::optional<gateway::Registration> registration_of(std::string_view user) {
     std::error_code ec;
-    auto found = store->find_registration(std::string(user), component.domain, ec);
+    auto found = store.find_registration(std::string(user), component.domain, ec);
     if (ec) {
       throw std::runtime_error("cannot read a test registration: " + ec.message());
     }
@@ -248,9 +341,7 @@ struct ServiceFixture {
   gateway::ComponentConfig component;
   xmpp::Jid domain;
   TestAdapter adapter;
-  std::unique_ptr<gateway::Store> owned_store;
-  /// The store the context uses; a test may point it at its own.
-  gateway::Store* store;
+  FlakyStore store;
   gateway::AccessControl access;
   LogFile log;
   TestStatus status;

@@ -1,0 +1,90 @@
+#!/bin/sh
+# Installs the Debian 12 packages trestle needs, by purpose:
+#   build       compilers, Meson and the libraries' -dev packages
+#   runtime     the shared libraries the trestle binary links
+#   test        Prosody, ejabberd and slixmpp for the integration tests
+#   quickstart  Prosody (kept running) and curl for deploy/quickstart.sh
+#   container   curl, for the Docker image's health check
+#   fuzz        clang and libFuzzer, for the fuzz build
+# Usage (as root): deploy/install-deps.sh build [runtime] [test] ...
+#
+# XMPP servers that `test` installs are test tools: the tests start their
+# own throw-away instances, so the packaged system services are neither
+# started nor enabled here. A server that was already installed is left as
+# it was.
+set -eu
+
+if [ "$#" -eq 0 ]; then
+    echo "usage: $0 build|runtime|test|quickstart|container|fuzz ..." >&2
+    exit 2
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        exec sudo "$0" "$@"
+    fi
+    echo "$0: run as root (it installs Debian packages)" >&2
+    exit 1
+fi
+
+packages=""
+test_servers=""
+for group in "$@"; do
+    case "$group" in
+        build)
+            packages="$packages meson ninja-build pkg-config g++ libboost-dev
+                libboost-test-dev libxml2-dev libyaml-cpp-dev libsqlite3-dev
+                libidn11-dev libssl-dev ca-certificates" ;;
+        runtime)
+            packages="$packages libxml2 libyaml-cpp0.7 libsqlite3-0 libidn12 libssl3
+                ca-certificates" ;;
+        test)
+            packages="$packages python3 python3-slixmpp util-linux"
+            test_servers="prosody ejabberd" ;;
+        quickstart)
+            packages="$packages prosody lua-sec curl util-linux openssl" ;;
+        container)
+            # The Docker image's HEALTHCHECK fetches /healthz with curl.
+            packages="$packages curl" ;;
+        fuzz)
+            packages="$packages clang libclang-rt-14-dev" ;;
+        *)
+            echo "$0: unknown group '$group'" >&2
+            exit 2 ;;
+    esac
+done
+
+export DEBIAN_FRONTEND=noninteractive
+apt_install() {
+    apt-get install -y --no-install-recommends "$@"
+}
+
+apt-get update
+# shellcheck disable=SC2086 # the lists are meant to split into words
+apt_install $packages
+
+new_servers=""
+for pkg in $test_servers; do
+    if ! dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+        new_servers="$new_servers $pkg"
+    fi
+done
+if [ -n "$new_servers" ]; then
+    # Keep the freshly installed servers from starting as system services.
+    policy=/usr/sbin/policy-rc.d
+    own_policy=false
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        own_policy=true
+    fi
+    # shellcheck disable=SC2086
+    apt_install $new_servers || { $own_policy && rm -f "$policy"; exit 1; }
+    if $own_policy; then
+        rm -f "$policy"
+    fi
+    if [ -d /run/systemd/system ]; then
+        # shellcheck disable=SC2086
+        systemctl disable --now $new_servers >/dev/null 2>&1 || true
+    fi
+fi
+exit 0

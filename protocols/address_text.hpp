@@ -1,0 +1,49 @@
+#pragma once
+
+// Small text helpers that the address codecs of every network share.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace trestle::protocols {
+
+/// Stores `text` in `*error` when the caller asked for a reason; returns false
+/// so that checks read `return fail(error, "...")`.
+inline bool fail(std::string* error, std::string text) {
+  if (error != nullptr) {
+    *error = std::move(text);
+  }
+  return false;
+}
+
+/// nullopt-returning twin of fail() for the parse functions.
+inline std::nullopt_t fail_parse(std::string* error, std::string text) {
+  fail(error, std::move(text));
+  return std::nullopt;
+}
+
+inline bool is_ascii_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+inline bool is_ascii_letter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+inline char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+/// `text` without leading and trailing spaces and tabs.
+inline std::string_view trim_blanks(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) {
+    return {};
+  }
+  const auto last = text.find_last_not_of(" \t");
+  return text.substr(first, last - first + 1);
+}
+
+} // namespace trestle::protocols
