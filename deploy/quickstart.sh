@@ -51,6 +51,17 @@ fi
 chown root:prosody /etc/prosody/conf.d/trestle.cfg.lua
 chmod 0640 /etc/prosody/conf.d/trestle.cfg.lua
 
+# Debian's Prosody requires TLS from clients; without the ssl-cert package it
+# has no certificate for localhost, so make a self-signed one.
+if [ ! -s /etc/prosody/certs/localhost.crt ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=localhost \
+        -addext "subjectAltName=DNS:localhost" \
+        -keyout /etc/prosody/certs/localhost.key -out /etc/prosody/certs/localhost.crt \
+        2>/dev/null
+    chown root:prosody /etc/prosody/certs/localhost.key /etc/prosody/certs/localhost.crt
+    chmod 0640 /etc/prosody/certs/localhost.key
+fi
+
 if [ -d /run/systemd/system ]; then
     systemctl enable prosody >/dev/null 2>&1 || true
     systemctl restart prosody

@@ -47,14 +47,23 @@ void Router::refuse(const Element& stanza, Condition condition, std::string text
   }
 }
 
-bool Router::registered(const xmpp::Jid& user) {
+bool Router::refused_unregistered(const Element& stanza, const xmpp::Jid& user, std::string text) {
   std::error_code ec;
   const auto found =
       context_.store.find_registration(user.bare_string(), context_.domain.to_string(), ec);
   if (ec) {
+    // Not the user's fault: saying "register first" would be wrong for a
+    // registered user, so report the gateway's own failure.
     context_.log.error("router", "store error checking a registration: " + ec.message());
+    refuse(stanza, Condition::internal_server_error,
+           "the gateway cannot check your registration right now; try again later");
+    return true;
   }
-  return found.has_value();
+  if (!found) {
+    refuse(stanza, Condition::registration_required, std::move(text));
+    return true;
+  }
+  return false;
 }
 
 void Router::route(const Element& stanza) {
@@ -92,9 +101,9 @@ void Router::route(const Element& stanza) {
            "this is the gateway's own address; write to a contact on it instead");
     return;
   }
-  if (context_.access.registration_required() && !registered(*from)) {
-    refuse(stanza, Condition::registration_required,
-           "register with " + context_.domain.to_string() + " before using it");
+  if (context_.access.registration_required() &&
+      refused_unregistered(stanza, *from,
+                           "register with " + context_.domain.to_string() + " before using it")) {
     return;
   }
   context_.adapter.on_stanza(stanza, *from);
@@ -112,9 +121,8 @@ void Router::route_iq_to_domain(const Element& stanza, const xmpp::Jid& from) {
   }
   const auto& xmlns = payload->xmlns();
   if (context_.access.registration_required() && !open_before_registration(xmlns) &&
-      !registered(from)) {
-    refuse(stanza, Condition::registration_required,
-           "register with " + context_.domain.to_string() + " first");
+      refused_unregistered(stanza, from,
+                           "register with " + context_.domain.to_string() + " first")) {
     return;
   }
   const bool get = type == "get";

@@ -27,7 +27,8 @@ public:
 private:
   void route_iq_to_domain(const xmpp::Element& stanza, const xmpp::Jid& from);
   void route_presence_to_domain(const xmpp::Element& stanza, const xmpp::Jid& from);
-  bool registered(const xmpp::Jid& user);
+  /// Refuses `stanza` unless `user` is registered; true when it was refused.
+  bool refused_unregistered(const xmpp::Element& stanza, const xmpp::Jid& user, std::string text);
   void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);
 
   ServiceContext context_;

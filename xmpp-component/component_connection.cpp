@@ -197,7 +197,9 @@ awaitable<void> ComponentConnection::Impl::attempt() {
   }
 
   // Let the writer put out what the session still had to say (closing tag,
-  // stream error), bounded by the close timeout.
+  // stream error), bounded by the close timeout. The queue stays for the
+  // next link: a stanza written to a dying socket could vanish unseen.
+  current->closing = true;
   if (current->writer_running) {
     current->finish_after_control = true;
     current->notify();

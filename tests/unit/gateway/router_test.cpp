@@ -2,6 +2,7 @@
 #include "element.hpp"
 #include "namespaces.hpp"
 #include "router.hpp"
+#include "stanza_error.hpp"
 #include "test_adapter.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -174,6 +175,10 @@ BOOST_AUTO_TEST_CASE(require_registration_answers_even_when_the_store_fails) {
   const auto out = route(message(alice, "bob@test.example.org"));
   BOOST_TEST_REQUIRE(out.size() == 1U);
   BOOST_TEST(out[0].attr_or("type") == "error");
+  // The user is registered: the failure is the gateway's, not theirs.
+  const auto error = trestle::xmpp::stanza_error_from(out[0]);
+  BOOST_TEST_REQUIRE(error.has_value());
+  BOOST_TEST(trestle::xmpp::to_string(error->condition) == "internal-server-error");
   BOOST_TEST(adapter.received.empty());
   BOOST_TEST(log.text().find("store error") != std::string::npos);
 }
