@@ -31,7 +31,7 @@ struct XmppServerConfig {
   unsigned connect_timeout_seconds = 15;
   /// First reconnect delay, doubled after each failure up to the maximum.
   unsigned reconnect_min_delay_seconds = 1;
-  unsigned reconnect_max_delay_seconds = 60;
+  unsigned reconnect_max_delay_seconds = 10;
   /// Stanzas a component holds while the stream is down; more are refused.
   std::size_t send_queue_limit = 1000;
   XmlLimitsConfig limits;

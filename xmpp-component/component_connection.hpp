@@ -37,7 +37,7 @@ struct ConnectionOptions {
   /// Graceful close waits this long for the server's `</stream:stream>`.
   std::chrono::milliseconds close_timeout{2000};
   std::chrono::milliseconds reconnect_min{1000};
-  std::chrono::milliseconds reconnect_max{60000};
+  std::chrono::milliseconds reconnect_max{10000};
   /// Stanzas held while the stream is down or slow; more are refused.
   std::size_t queue_limit = 1000;
 };

@@ -6,8 +6,8 @@
   on the same ports; the time from Prosody listening again to /healthz
   answering 200 (all three streams authenticated) is one sample.
 
-trestle runs with the default reconnect settings (1 s doubling to 60 s, with
-jitter), so the figure depends on how long the server was down: the longer
+trestle runs with the default reconnect settings (1 s doubling to 10 s, with
+jitter; --max-delay changes the cap), so the figure depends on how long the server was down: the longer
 the outage, the longer the backoff step in progress when it comes back.
 
 Usage: TRESTLE_BINARY=build/trestle /usr/bin/python3 measure.py [--runs N]
@@ -42,6 +42,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="samples per outage length")
     parser.add_argument("--outages", default="2,10,30", help="seconds the server stays down")
+    parser.add_argument("--max-delay", type=int, default=10,
+                        help="reconnect_max_delay_seconds (trestle's default: 10)")
     parser.add_argument("--idle", type=float, default=10.0, help="idle seconds before reading RSS")
     args = parser.parse_args()
     binary = binary_from_env()
@@ -55,7 +57,7 @@ def main() -> int:
     # The defaults of trestle, not the harness's short test delays.
     trestle = TrestleProcess(binary, server.component_port,
                              xmpp_overrides={"reconnect_min_delay_seconds": 1,
-                                             "reconnect_max_delay_seconds": 60})
+                                             "reconnect_max_delay_seconds": args.max_delay})
     try:
         trestle.start()
         time.sleep(args.idle)

@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(example_file_loads_with_every_section) {
   BOOST_TEST(config.xmpp.keepalive_timeout_seconds == 30u);
   BOOST_TEST(config.xmpp.connect_timeout_seconds == 15u);
   BOOST_TEST(config.xmpp.reconnect_min_delay_seconds == 1u);
-  BOOST_TEST(config.xmpp.reconnect_max_delay_seconds == 60u);
+  BOOST_TEST(config.xmpp.reconnect_max_delay_seconds == 10u);
   BOOST_TEST(config.xmpp.send_queue_limit == 1000u);
   BOOST_TEST(config.xmpp.limits.max_stanza_bytes == 524288u);
   BOOST_TEST(config.xmpp.limits.max_depth == 32u);
@@ -431,9 +431,9 @@ BOOST_AUTO_TEST_CASE(reconnect_delays_must_be_ordered) {
               "t.yaml:6:32: xmpp.reconnect_max_delay_seconds: ",
               "must be at least reconnect_min_delay_seconds (10), got 5");
   check_error(without_xmpp + "xmpp:\n"
-                             "  reconnect_min_delay_seconds: 61\n",
+                             "  reconnect_min_delay_seconds: 11\n",
               "t.yaml:5:32: xmpp.reconnect_min_delay_seconds: ",
-              "must not exceed reconnect_max_delay_seconds (60, the default), got 61");
+              "must not exceed reconnect_max_delay_seconds (10, the default), got 11");
 }
 
 BOOST_AUTO_TEST_CASE(required_keys_are_reported_at_the_enclosing_mapping) {
