@@ -339,6 +339,14 @@ void SaxStream::on_start(const xmlChar* local, const xmlChar* prefix, const xmlC
     fail(StreamCondition::policy_violation, "too many attributes");
     return;
   }
+  for (int i = 0; i < nb_namespaces; ++i) {
+    // libxml2 hands a '&' in a namespace name over as the text "&#38;", a
+    // name that differs from the sender's; no XMPP namespace has one.
+    if (view(namespaces[2 * i + 1]).find('&') != std::string_view::npos) {
+      fail(StreamCondition::bad_format, "character reference in a namespace name");
+      return;
+    }
+  }
   if (depth_ == 0) {
     on_header(local, uri, nb_namespaces, namespaces, nb_attributes, attributes);
     return;

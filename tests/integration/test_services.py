@@ -14,6 +14,7 @@ Run: TRESTLE_BINARY=... python3 test_services.py [--server prosody|ejabberd|all]
 from __future__ import annotations
 
 import re
+import signal
 import sys
 import time
 import unittest
@@ -349,6 +350,42 @@ class AccessTests(TrestleTestBase):
                 self.assert_result(admin.disco_info(domain).iq)
 
 
+class ReloadTests(TrestleTestBase):
+    """SIGHUP reloads access control from the config file; a broken file changes nothing."""
+
+    trestle_kwargs = {"allow": ["bob@localhost"]}
+
+    def reload(self, trestle: TrestleProcess, marker: str) -> str:
+        before = sum(marker in line for line in trestle.log_lines())
+        trestle.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            found = [line for line in trestle.log_lines() if marker in line]
+            if len(found) > before:
+                return found[-1]
+            time.sleep(0.1)
+        self.fail(f"no new '{marker}' line after SIGHUP\n{trestle.log_tail()}")
+
+    def test_sighup_reloads_access_control(self) -> None:
+        trestle = self.trestle
+        alice = self.user("alice")
+        self.assert_error(alice.disco_info(IRC).iq, "forbidden")
+
+        trestle.allow = ["localhost"]
+        trestle.write_config()
+        self.reload(trestle, "reloaded access control")
+        self.assert_result(alice.disco_info(IRC).iq)
+
+        # A broken file is refused with a clear line; the running rules stay.
+        good = trestle.config_path.read_text()
+        trestle.config_path.write_text(good + "unknown_key: 1\n")
+        line = self.reload(trestle, "reload failed")
+        self.assertIn("unknown_key", line)
+        self.assert_result(alice.disco_info(IRC).iq)
+        self.assertTrue(trestle.running(), trestle.log_tail())
+        trestle.config_path.write_text(good)
+
+
 class WrongSecretTests(TrestleTestBase):
     """A wrong secret for one component: logged, retried with back-off, unhealthy."""
 
@@ -459,8 +496,8 @@ class LifecycleTests(TrestleTestBase):
 
 def make_test_classes(kinds: list[str], namespace: dict) -> None:
     """One unittest.TestCase per (scenario class, server kind), e.g. ServicesTests_prosody."""
-    for mixin in (ServicesTests, AccessTests, WrongSecretTests, ReconnectTests, QueueTests,
-                  LifecycleTests):
+    for mixin in (ServicesTests, AccessTests, ReloadTests, WrongSecretTests, ReconnectTests,
+                  QueueTests, LifecycleTests):
         for kind in kinds:
             name = f"{mixin.__name__}_{kind}"
             namespace[name] = type(name, (mixin, unittest.TestCase), {"server_kind": kind})

@@ -518,6 +518,23 @@ BOOST_AUTO_TEST_CASE(wrong_stream_element_is_refused) {
       StreamCondition::bad_format);
 }
 
+BOOST_AUTO_TEST_CASE(ampersand_in_a_namespace_name_is_bad_format) {
+  // libxml2 hands a '&' in a namespace name over as the text "&#38;".
+  CHECK_CONDITION(condition_of("<message xmlns='urn:a&#38;b'/>"), StreamCondition::bad_format);
+  CHECK_CONDITION(condition_of("<message xmlns:x='urn:a&amp;b'><x:y/></message>"),
+                  StreamCondition::bad_format);
+  CHECK_CONDITION(
+      condition_of("<stream:stream xmlns:stream='http://etherx.jabber.org/streams&amp;'>", {},
+                   false),
+      StreamCondition::bad_format);
+  // Other references in a namespace name are resolved as usual.
+  Recorder recorder;
+  XmlStreamParser parser(recorder);
+  BOOST_TEST(parser.feed(stream_open + "<message xmlns='jabber:&#99;omponent:accept'/>"));
+  BOOST_TEST_REQUIRE(recorder.stanzas.size() == 1U);
+  BOOST_TEST(recorder.stanzas[0].xmlns() == "jabber:component:accept");
+}
+
 BOOST_AUTO_TEST_CASE(text_at_stream_level_is_bad_format) {
   CHECK_CONDITION(condition_of("hello<message/>"), StreamCondition::bad_format);
 }
