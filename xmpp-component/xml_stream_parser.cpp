@@ -1,6 +1,7 @@
 #include "xml_stream_parser.hpp"
 
 #include "namespaces.hpp"
+#include "utf8.hpp"
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -417,6 +418,12 @@ void SaxStream::on_end() {
 }
 
 void SaxStream::on_text(std::string_view text) {
+  // libxml2's push parser checks CDATA sections only loosely (it lets
+  // overlong forms through); text must be UTF-8 like the rest of the stream.
+  if (!is_valid_utf8(text)) {
+    fail(StreamCondition::not_well_formed, "character data is not valid UTF-8");
+    return;
+  }
   if (depth_ >= 2) {
     if (charge(text.size())) {
       open_.back()->append_text(text);

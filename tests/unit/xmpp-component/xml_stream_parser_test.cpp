@@ -535,6 +535,18 @@ BOOST_AUTO_TEST_CASE(ampersand_in_a_namespace_name_is_bad_format) {
   BOOST_TEST(recorder.stanzas[0].xmlns() == "jabber:component:accept");
 }
 
+BOOST_AUTO_TEST_CASE(invalid_utf8_is_not_well_formed) {
+  // An overlong form: libxml2 lets it through inside CDATA on its own.
+  CHECK_CONDITION(condition_of("<message><body><![CDATA[a\xc1\x8c"
+                               "b]]></body></message>"),
+                  StreamCondition::not_well_formed);
+  CHECK_CONDITION(condition_of("<message><body>a\xc1\x8c"
+                               "b</body></message>"),
+                  StreamCondition::not_well_formed);
+  CHECK_CONDITION(condition_of("<message><body>\xed\xa0\x80</body></message>"),
+                  StreamCondition::not_well_formed);
+}
+
 BOOST_AUTO_TEST_CASE(text_at_stream_level_is_bad_format) {
   CHECK_CONDITION(condition_of("hello<message/>"), StreamCondition::bad_format);
 }
