@@ -65,7 +65,8 @@ int run_main(int argc, char** argv, const AdapterRegistry& adapters) {
   try {
     auto config = load_checked(argv[2], adapters);
     if (command == "--check-config") {
-      std::printf("%s: OK (%zu components)\n", argv[2], config.components.size());
+      const auto count = config.components.size();
+      std::printf("%s: OK (%zu component%s)\n", argv[2], count, count == 1 ? "" : "s");
       return exit_ok;
     }
     App app(std::move(config), adapters);

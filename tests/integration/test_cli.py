@@ -1,0 +1,142 @@
+"""The trestle command line: options, exit codes, config errors, and that
+secrets stay out of the log. Needs no XMPP server.
+
+Run: TRESTLE_BINARY=... python3 test_cli.py
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from servers import free_port  # noqa: E402
+from trestle_process import binary_from_env  # noqa: E402
+
+BINARY = binary_from_env()
+SOURCE = Path(__file__).resolve().parents[2]
+SECRETS = {"TRESTLE_IRC_SECRET": "irc-S3CR3T-value", "TRESTLE_MAIL_SECRET": "mail-S3CR3T-value",
+           "TRESTLE_SMS_SECRET": "sms-S3CR3T-value"}
+
+
+def run(*args: str, env: dict | None = None, timeout: float = 20) -> subprocess.CompletedProcess:
+    merged = {k: v for k, v in os.environ.items() if k not in SECRETS}
+    merged.update(env or {})
+    return subprocess.run([BINARY, *args], capture_output=True, text=True, env=merged,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+@unittest.skipIf(BINARY is None, "TRESTLE_BINARY is not set to an executable trestle binary")
+class CliTests(unittest.TestCase):
+    def setUp(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="trestle-cli-"))
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", str(self.dir)], check=False))
+
+    def write(self, name: str, text: str) -> str:
+        path = self.dir / name
+        path.write_text(text)
+        return str(path)
+
+    def minimal(self, extra: str = "", adapter: str = "irc") -> str:
+        return ("xmpp: {}\n"
+                "components:\n"
+                "  - domain: irc.example.org\n"
+                "    secret: ${TRESTLE_IRC_SECRET}\n"
+                f"    adapter: {adapter}\n"
+                "access:\n"
+                "  allow: ['*']\n" + extra)
+
+    def test_version(self) -> None:
+        done = run("--version")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertRegex(done.stdout.strip(), r"^trestle \d+\.\d+\.\d+$")
+
+    def test_help(self) -> None:
+        done = run("--help")
+        self.assertEqual(done.returncode, 0)
+        self.assertIn("--check-config", done.stdout)
+
+    def test_usage_errors_exit_2(self) -> None:
+        for args in ([], ["--bogus"], ["--config"], ["--check-config", "a", "b"]):
+            with self.subTest(args=args):
+                done = run(*args)
+                self.assertEqual(done.returncode, 2, done.stderr)
+                self.assertIn("usage:", done.stderr)
+
+    def test_shipped_configs_are_valid(self) -> None:
+        for name in ("trestle.example.yaml", "trestle.minimal.yaml"):
+            with self.subTest(config=name):
+                done = run("--check-config", str(SOURCE / "config" / name), env=SECRETS)
+                self.assertEqual(done.returncode, 0, done.stderr)
+                self.assertIn(": OK (", done.stdout)
+        for path in ("deploy/quickstart/trestle.yaml", "deploy/docker/trestle.yaml"):
+            with self.subTest(config=path):
+                done = run("--check-config", str(SOURCE / path),
+                           env={"TRESTLE_COMPONENT_SECRET": "x"})
+                self.assertEqual(done.returncode, 0, done.stderr)
+
+    def test_config_error_names_file_line_column_and_key(self) -> None:
+        path = self.write("bad.yaml", self.minimal("logging:\n  levle: debug\n"))
+        done = run("--check-config", path, env=SECRETS)
+        self.assertEqual(done.returncode, 1)
+        self.assertIn(f"{path}:9:3: logging.levle:", done.stderr)
+
+    def test_missing_environment_variable_is_named(self) -> None:
+        path = self.write("env.yaml", self.minimal())
+        done = run("--check-config", path)
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("TRESTLE_IRC_SECRET", done.stderr)
+        self.assertIn(f"{path}:4:13", done.stderr)
+
+    def test_missing_file(self) -> None:
+        done = run("--check-config", str(self.dir / "nope.yaml"))
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("nope.yaml", done.stderr)
+
+    def test_unknown_adapter(self) -> None:
+        path = self.write("adapter.yaml", self.minimal(adapter="xmpp-over-carrier-pigeon"))
+        done = run("--check-config", path, env=SECRETS)
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("components[0].adapter", done.stderr)
+
+    def test_unopenable_store_is_a_start_up_error(self) -> None:
+        path = self.write("store.yaml", self.minimal(
+            f"storage:\n  sqlite_path: {self.dir / 'missing-dir' / 'trestle.db'}\n"
+            "http:\n  port: 0\n"))
+        done = run("--config", path, env=SECRETS)
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("cannot start", done.stderr)
+
+    def test_secrets_stay_out_of_the_log(self) -> None:
+        # The XMPP port refuses connections: trestle logs its attempts.
+        config = self.minimal(f"storage:\n  sqlite_path: {self.dir / 'db'}\n"
+                              "http:\n  port: 0\nlogging:\n  level: debug\n")
+        config = config.replace("xmpp: {}", f"xmpp:\n  port: {free_port()}")
+        path = self.write("run.yaml", config)
+        env = {k: v for k, v in os.environ.items()}
+        env.update(SECRETS)
+        proc = subprocess.Popen([BINARY, "--config", path], env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(2)
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate(timeout=5)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("connecting", err)
+        for value in SECRETS.values():
+            self.assertNotIn(value, out + err)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
