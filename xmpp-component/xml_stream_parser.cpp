@@ -418,19 +418,21 @@ void SaxStream::on_end() {
 }
 
 void SaxStream::on_text(std::string_view text) {
+  if (depth_ < 2) {
+    // Only whitespace (keepalives) may sit between stanzas.
+    if (depth_ == 1 && !is_xml_space(text)) {
+      fail(StreamCondition::bad_format, "character data at stream level");
+    }
+    return;
+  }
   // libxml2's push parser checks CDATA sections only loosely (it lets
   // overlong forms through); text must be UTF-8 like the rest of the stream.
   if (!is_valid_utf8(text)) {
     fail(StreamCondition::not_well_formed, "character data is not valid UTF-8");
     return;
   }
-  if (depth_ >= 2) {
-    if (charge(text.size())) {
-      open_.back()->append_text(text);
-    }
-  } else if (depth_ == 1 && !is_xml_space(text)) {
-    // Only whitespace (keepalives) may sit between stanzas.
-    fail(StreamCondition::bad_format, "character data at stream level");
+  if (charge(text.size())) {
+    open_.back()->append_text(text);
   }
 }
 
