@@ -39,7 +39,7 @@ for group in "$@"; do
                 ca-certificates" ;;
         test)
             packages="$packages python3 python3-slixmpp util-linux"
-            test_servers="prosody ejabberd" ;;
+            test_servers="prosody ejabberd ngircd inspircd atheme-services" ;;
         quickstart)
             packages="$packages prosody lua-sec curl util-linux openssl" ;;
         container)
