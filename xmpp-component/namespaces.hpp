@@ -19,5 +19,8 @@ inline constexpr std::string_view gateway = "jabber:iq:gateway";
 inline constexpr std::string_view commands = "http://jabber.org/protocol/commands";
 inline constexpr std::string_view data_forms = "jabber:x:data";
 inline constexpr std::string_view receipts = "urn:xmpp:receipts";
+inline constexpr std::string_view muc = "http://jabber.org/protocol/muc";
+inline constexpr std::string_view muc_user = "http://jabber.org/protocol/muc#user";
+inline constexpr std::string_view delay = "urn:xmpp:delay";
 
 } // namespace trestle::xmpp::ns

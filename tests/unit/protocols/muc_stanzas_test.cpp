@@ -1,0 +1,122 @@
+#include "element.hpp"
+#include "jid.hpp"
+#include "muc_stanzas.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+using trestle::irc::groupchat_message;
+using trestle::irc::MucOccupant;
+using trestle::irc::occupant_presence;
+using trestle::irc::PresenceDetails;
+using trestle::irc::room_subject;
+using trestle::xmpp::Jid;
+using trestle::xmpp::serialize;
+namespace muc_status = trestle::irc::muc_status;
+
+namespace {
+
+const Jid room = *Jid::parse("#chan%irc.example.net@irc.example.org");
+const Jid user = *Jid::parse("alice@example.org/phone");
+
+MucOccupant occupant(std::string_view nick, std::string_view role = "participant",
+                     std::string_view affiliation = "none", std::string_view show = {}) {
+  MucOccupant out;
+  out.nick = nick;
+  out.role = role;
+  out.affiliation = affiliation;
+  out.show = show;
+  return out;
+}
+
+PresenceDetails with_codes(std::vector<int> codes) {
+  PresenceDetails details;
+  details.status_codes = std::move(codes);
+  return details;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(muc_stanzas)
+
+BOOST_AUTO_TEST_CASE(self_presence_carries_role_affiliation_and_110) {
+  const auto presence = occupant_presence(room, user, occupant("alice", "moderator", "admin"), true,
+                                          with_codes({muc_status::self}));
+  BOOST_TEST(serialize(presence) ==
+             "<presence from='#chan%irc.example.net@irc.example.org/alice' "
+             "to='alice@example.org/phone'><x xmlns='http://jabber.org/protocol/muc#user'>"
+             "<item affiliation='admin' role='moderator'/><status code='110'/></x></presence>");
+}
+
+BOOST_AUTO_TEST_CASE(away_occupant_shows_away) {
+  const auto presence =
+      occupant_presence(room, user, occupant("bob", "participant", "none", "away"), true);
+  BOOST_TEST(serialize(presence).find("<show>away</show>") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(part_is_unavailable_with_role_none_and_reason) {
+  PresenceDetails details;
+  details.status_text = "gone <for> lunch & more";
+  const auto presence =
+      occupant_presence(room, user, occupant("bob", "participant", "member"), false, details);
+  BOOST_TEST(serialize(presence) == "<presence from='#chan%irc.example.net@irc.example.org/bob' "
+                                    "to='alice@example.org/phone' type='unavailable'>"
+                                    "<status>gone &lt;for&gt; lunch &amp; more</status>"
+                                    "<x xmlns='http://jabber.org/protocol/muc#user'>"
+                                    "<item affiliation='member' role='none'/></x></presence>");
+}
+
+BOOST_AUTO_TEST_CASE(nick_change_carries_303_and_the_new_nick) {
+  auto renamed = with_codes({muc_status::nick_changed});
+  renamed.new_nick = "bobby";
+  const auto presence = occupant_presence(room, user, occupant("bob"), false, renamed);
+  const auto text = serialize(presence);
+  BOOST_TEST(text.find("type='unavailable'") != std::string::npos);
+  BOOST_TEST(text.find("<item affiliation='none' role='none' nick='bobby'/>") != std::string::npos);
+  BOOST_TEST(text.find("<status code='303'/>") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(kick_carries_307_actor_and_reason) {
+  PresenceDetails details;
+  details.status_codes = {muc_status::kicked, muc_status::self};
+  details.actor = "op";
+  details.reason = "flooding";
+  const auto text = serialize(occupant_presence(room, user, occupant("alice"), false, details));
+  BOOST_TEST(text.find("<item affiliation='none' role='none'><actor nick='op'/>"
+                       "<reason>flooding</reason></item>") != std::string::npos);
+  BOOST_TEST(text.find("<status code='307'/><status code='110'/>") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_nick_that_is_no_resourcepart_gives_nothing) {
+  // U+0000 cannot be in a JID; an IRC server would never send it, but a
+  // hostile one must not make us build a broken stanza.
+  const auto presence = occupant_presence(room, user, occupant(std::string_view("a\0b", 3)), true);
+  BOOST_TEST(presence.name().empty());
+}
+
+BOOST_AUTO_TEST_CASE(subject_from_the_setter_or_the_room) {
+  BOOST_TEST(serialize(room_subject(room, user, "topic & more", "op")) ==
+             "<message from='#chan%irc.example.net@irc.example.org/op' "
+             "to='alice@example.org/phone' type='groupchat'>"
+             "<subject>topic &amp; more</subject></message>");
+  // An empty subject is still sent: it clears the subject.
+  BOOST_TEST(serialize(room_subject(room, user, "", "")) ==
+             "<message from='#chan%irc.example.net@irc.example.org' "
+             "to='alice@example.org/phone' type='groupchat'><subject/></message>");
+}
+
+BOOST_AUTO_TEST_CASE(groupchat_keeps_the_id_and_adds_a_delay_for_server_time) {
+  const auto text =
+      serialize(groupchat_message(room, "bob", user, "hi", "abc-1", "2026-11-24T12:00:00.000Z"));
+  BOOST_TEST(text == "<message from='#chan%irc.example.net@irc.example.org/bob' "
+                     "to='alice@example.org/phone' type='groupchat' id='abc-1'><body>hi</body>"
+                     "<delay xmlns='urn:xmpp:delay' from='#chan%irc.example.net@irc.example.org' "
+                     "stamp='2026-11-24T12:00:00.000Z'/></message>");
+  const auto plain = serialize(groupchat_message(room, "bob", user, "hi", ""));
+  BOOST_TEST(plain.find("id=") == std::string::npos);
+  BOOST_TEST(plain.find("delay") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
