@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs every dependency (Debian packages), builds trestle with its tests
 # and runs all of them: unit tests, the fuzz targets over their seed corpora,
-# and the integration tests against real Prosody and ejabberd on loopback.
+# the integration tests against real Prosody and ejabberd on loopback, and a
+# release build that must be free of warnings.
 # Usage (as root): deploy/test.sh [BUILD_DIR]   (default: build-tests/)
 # The last line printed is the summary, `N passed, M failed`.
 set -eu
@@ -22,5 +23,25 @@ status=0
 # Boost.Test's short report gives per-case counts for the summary.
 BOOST_TEST_REPORT_LEVEL=short meson test -C "$build" --no-rebuild --print-errorlogs \
     --timeout-multiplier 3 || status=$?
-/usr/bin/python3 "$src/tests/summarize.py" "$build/meson-logs/testlog.json" || status=1
+
+# The release configuration (what deploy/build.sh and the Docker image make)
+# must build without a warning too: GCC warns differently at -O3.
+release="$build-release"
+release_result=ok
+if [ -f "$release/build.ninja" ]; then
+    meson setup --reconfigure "$release" "$src" --buildtype=release -Dtests=false -Dwerror=true \
+        >/dev/null || release_result=failed
+else
+    meson setup "$release" "$src" --buildtype=release -Dtests=false -Dwerror=true \
+        >/dev/null || release_result=failed
+fi
+if [ "$release_result" = ok ]; then
+    ninja -C "$release" -j "$(nproc)" >"$release/build.log" 2>&1 || {
+        release_result=failed
+        grep -E 'error|warning' "$release/build.log" | head -n 40
+    }
+fi
+
+/usr/bin/python3 "$src/tests/summarize.py" "$build/meson-logs/testlog.json" \
+    --check "release build without warnings=$release_result" || status=1
 exit "$status"

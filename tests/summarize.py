@@ -6,12 +6,16 @@ unittest's result lines ("Ran N tests", "FAILED (failures=F, errors=E)"),
 falling back to one case per Meson test when neither is present. A Meson
 test that failed always counts at least one failed case.
 
+Further checks run outside Meson count as one case each: `--check NAME=ok`
+or `--check NAME=failed`.
+
 Prints one line per Meson test, then `N passed, M failed` as the last line.
 Exit status 1 when any case failed or the log is missing.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -45,7 +49,7 @@ def count_cases(output: str) -> tuple[int, int, int] | None:
     return None
 
 
-def main(path: str) -> int:
+def main(path: str, checks: list[str]) -> int:
     try:
         with open(path, encoding="utf-8") as log:
             entries = [json.loads(line) for line in log if line.strip()]
@@ -66,6 +70,11 @@ def main(path: str) -> int:
         passed, failed, skipped = passed + p, failed + f, skipped + s
         note = f", {s} skipped" if s else ""
         print(f"{entry.get('name')}: {entry.get('result')} ({p} passed, {f} failed{note})")
+    for check in checks:
+        name, _, result = check.partition("=")
+        ok = result == "ok"
+        passed, failed = passed + ok, failed + (not ok)
+        print(f"{name}: {'OK' if ok else 'FAIL'}")
     if skipped:
         print(f"{skipped} skipped")
     print(f"{passed} passed, {failed} failed")
@@ -73,4 +82,9 @@ def main(path: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "meson-logs/testlog.json"))
+    parser = argparse.ArgumentParser(description="Counts test cases from a Meson test log.")
+    parser.add_argument("log", nargs="?", default="meson-logs/testlog.json")
+    parser.add_argument("--check", action="append", default=[], metavar="NAME=ok|failed",
+                        help="a check run outside Meson, counted as one case")
+    args = parser.parse_args()
+    sys.exit(main(args.log, args.check))

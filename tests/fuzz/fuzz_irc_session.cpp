@@ -57,10 +57,12 @@ void check_action(const ActionResult& result) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
+  // Built from std::string values: GCC 12 at -O3 reports a false
+  // -Wmaybe-uninitialized for string literals assigned into this struct.
   ClientConfig config;
-  config.nick = "trestle";
-  config.username = "gw";
-  config.sasl = trestle::irc::SaslPlain{"account", "password"};
+  config.nick = std::string("trestle");
+  config.username = std::string("gw");
+  config.sasl = trestle::irc::SaslPlain{std::string("account"), std::string("password")};
   IrcClientSession session(config);
   check_action(session.start());
 
