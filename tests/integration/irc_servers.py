@@ -24,10 +24,8 @@ defaults.
 
 from __future__ import annotations
 
-import os
 import resource
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -38,7 +36,7 @@ from typing import Optional, Sequence
 
 import servers
 from irc_client import IrcError, IrcTestClient
-from servers import (LIVE, ServerError, free_port, kill_process_group, port_is_listening, spawn,
+from servers import (LIVE, ServerError, free_port, kill_process_group, spawn,
                      terminate_process)
 
 SERVER_NAME = "irc.localhost"
@@ -114,12 +112,10 @@ def raise_open_file_limit(wanted: int = 65536) -> int:
     return soft
 
 
-class IrcServer:
+class IrcServer(servers.ManagedServer):
     """Common lifecycle of a throw-away IRC server; subclasses write the config and launch."""
 
     kind = "irc"
-    # Exit codes that a SIGTERM-ed server uses for a clean shutdown.
-    clean_exit_codes: tuple[int, ...] = (0,)
 
     def __init__(self, *, tls: bool = True, ipv6: bool = False, server_name: str = SERVER_NAME,
                  ping_interval: int = 120, flood_control: bool = False,
@@ -173,73 +169,9 @@ class IrcServer:
             raise
         return self
 
-    def stop(self, timeout: float = 30.0) -> int:
-        """Graceful stop (SIGTERM); returns 0 for a clean exit, else the exit code."""
-        if self.proc is None:
-            return 0
-        proc, self.proc = self.proc, None
-        code = terminate_process(proc, timeout)
-        return 0 if code in self.clean_exit_codes else code
-
-    def kill(self) -> None:
-        """Hard stop: SIGKILL to the whole process group, no goodbye to clients."""
-        if self.proc is None:
-            return
-        proc, self.proc = self.proc, None
-        kill_process_group(proc)
-
-    def restart(self, timeout: Optional[float] = None, *, graceful: bool = True) -> "IrcServer":
-        """Stops if running, then starts again on the same ports with the same data."""
-        if self.running():
-            if graceful:
-                self.stop()
-            else:
-                self.kill()
-        self._force_down()
-        return self.start(timeout)
-
-    def cleanup(self) -> None:
-        """Kills anything left and removes the work directory (unless TRESTLE_IT_KEEP is set)."""
-        if self._cleaned:
-            return
-        try:
-            self._force_down()
-        finally:
-            self._cleaned = True
-            LIVE.discard(self)
-            if not os.environ.get("TRESTLE_IT_KEEP"):
-                shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> "IrcServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.cleanup()
-
-    # -- state -------------------------------------------------------------
-
-    def running(self) -> bool:
-        """True while the server process is alive."""
-        return self.proc is not None and self.proc.poll() is None
-
     def listening_ports(self) -> list[int]:
         """Every port start() waits for."""
         return [self.port] + ([self.tls_port] if self.tls_port else [])
-
-    def wait_until_listening(self, deadline: float) -> None:
-        """Waits (until the monotonic deadline) for every listening port."""
-        ports = self.listening_ports()
-        while True:
-            if self.proc is None or self.proc.poll() is not None:
-                code = None if self.proc is None else self.proc.returncode
-                raise ServerError(f"{self.kind} exited (code {code}) before listening\n"
-                                  + self.log_tail())
-            if all(port_is_listening(p) for p in ports):
-                return
-            if time.monotonic() >= deadline:
-                raise ServerError(f"{self.kind} not listening on {ports} in time\n"
-                                  + self.log_tail())
-            time.sleep(0.05)
 
     def log_text(self) -> str:
         """Console output plus the server's own log file(s)."""
@@ -283,11 +215,6 @@ class IrcServer:
         return self.client(nick, tls=tls, **kwargs).connect(timeout)
 
     # -- helpers for subclasses -------------------------------------------
-
-    def _force_down(self) -> None:
-        if self.proc is not None:
-            proc, self.proc = self.proc, None
-            kill_process_group(proc)
 
     def _listen_addresses(self) -> list[str]:
         return [LOOPBACK] + ([LOOPBACK6] if self.ipv6 else [])

@@ -154,7 +154,99 @@ class _LiveRegistry:
 LIVE = _LiveRegistry()
 
 
-class XmppServer:
+class ManagedServer:
+    """The lifecycle every throw-away server shares (XMPP here, IRC in
+    irc_servers.py): stop, kill, restart, cleanup, and waiting for ports.
+    Subclasses set `proc`, `workdir`, `_cleaned`, implement start(),
+    listening_ports() and log_tail()."""
+
+    kind = "server"
+    # Exit codes that a SIGTERM-ed server uses for a clean shutdown.
+    clean_exit_codes: tuple[int, ...] = (0,)
+    proc: Optional[subprocess.Popen] = None
+    workdir: Path
+    _cleaned = False
+
+    def start(self, timeout: Optional[float] = None) -> "ManagedServer":
+        raise NotImplementedError
+
+    def listening_ports(self) -> list[int]:
+        """Every port start() waits for."""
+        raise NotImplementedError
+
+    def log_tail(self, lines: int = 40) -> str:
+        raise NotImplementedError
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """Graceful stop (SIGTERM); returns 0 for a clean exit, else the exit code.
+        Raises ServerError on timeout."""
+        if self.proc is None:
+            return 0
+        proc, self.proc = self.proc, None
+        code = terminate_process(proc, timeout)
+        return 0 if code in self.clean_exit_codes else code
+
+    def kill(self) -> None:
+        """Hard stop: SIGKILL to the whole process group, no goodbye to peers."""
+        if self.proc is None:
+            return
+        proc, self.proc = self.proc, None
+        kill_process_group(proc)
+
+    def restart(self, timeout: Optional[float] = None, *, graceful: bool = True):
+        """Stops if running, then starts again on the same ports with the same data."""
+        if self.running():
+            if graceful:
+                self.stop()
+            else:
+                self.kill()
+        self._force_down()
+        return self.start(timeout)
+
+    def cleanup(self) -> None:
+        """Kills anything left and removes the work directory (unless TRESTLE_IT_KEEP is set)."""
+        if self._cleaned:
+            return
+        try:
+            self._force_down()
+        finally:
+            self._cleaned = True
+            LIVE.discard(self)
+            if not os.environ.get("TRESTLE_IT_KEEP"):
+                shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.cleanup()
+
+    def running(self) -> bool:
+        """True while the server process is alive."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_until_listening(self, deadline: float) -> None:
+        """Waits (until the monotonic deadline) for every listening port."""
+        ports = self.listening_ports()
+        while True:
+            if self.proc is None or self.proc.poll() is not None:
+                code = None if self.proc is None else self.proc.returncode
+                raise ServerError(f"{self.kind} exited (code {code}) before listening\n"
+                                  + self.log_tail())
+            if all(port_is_listening(p) for p in ports):
+                return
+            if time.monotonic() >= deadline:
+                raise ServerError(f"{self.kind} not listening on {ports} in time\n"
+                                  + self.log_tail())
+            time.sleep(0.05)
+
+    def _force_down(self) -> None:
+        if self.proc is not None:
+            proc, self.proc = self.proc, None
+            kill_process_group(proc)
+
+
+class XmppServer(ManagedServer):
     """Common lifecycle of a throw-away server; subclasses fill in the commands."""
 
     kind = "xmpp"
@@ -197,68 +289,9 @@ class XmppServer:
             raise
         return self
 
-    def stop(self, timeout: float = 30.0) -> int:
-        """Graceful stop (SIGTERM); returns the exit code. Raises ServerError on timeout."""
-        if self.proc is None:
-            return 0
-        proc, self.proc = self.proc, None
-        return terminate_process(proc, timeout)
-
-    def kill(self) -> None:
-        """Hard stop: SIGKILL to the whole process group, no goodbye to peers."""
-        if self.proc is None:
-            return
-        proc, self.proc = self.proc, None
-        kill_process_group(proc)
-
-    def restart(self, timeout: Optional[float] = None, *, graceful: bool = True) -> "XmppServer":
-        """Stops if running, then starts again on the same ports with the same data."""
-        if self.running():
-            if graceful:
-                self.stop()
-            else:
-                self.kill()
-        self.proc = None
-        return self.start(timeout)
-
-    def cleanup(self) -> None:
-        """Kills anything left and removes the work directory (unless TRESTLE_IT_KEEP is set)."""
-        if self._cleaned:
-            return
-        try:
-            self._force_down()
-        finally:
-            self._cleaned = True
-            LIVE.discard(self)
-            if not os.environ.get("TRESTLE_IT_KEEP"):
-                shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> "XmppServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.cleanup()
-
-    # -- state -------------------------------------------------------------
-
-    def running(self) -> bool:
-        """True while the server process is alive."""
-        return self.proc is not None and self.proc.poll() is None
-
-    def wait_until_listening(self, deadline: float) -> None:
-        """Waits (until the monotonic deadline) for the c2s and component ports."""
-        ports = [self.c2s_port, self.component_port]
-        while True:
-            if self.proc is None or self.proc.poll() is not None:
-                code = None if self.proc is None else self.proc.returncode
-                raise ServerError(f"{self.kind} exited (code {code}) before listening\n"
-                                  + self.log_tail())
-            if all(port_is_listening(p) for p in ports):
-                return
-            if time.monotonic() >= deadline:
-                raise ServerError(f"{self.kind} not listening on {ports} in time\n"
-                                  + self.log_tail())
-            time.sleep(0.1)
+    def listening_ports(self) -> list[int]:
+        """The client and component ports."""
+        return [self.c2s_port, self.component_port]
 
     def jid(self, user: str) -> str:
         """The bare JID of a test account."""
@@ -288,11 +321,6 @@ class XmppServer:
                 f"component=127.0.0.1:{self.component_port} dir={self.workdir}")
 
     # -- helpers for subclasses -------------------------------------------
-
-    def _force_down(self) -> None:
-        if self.proc is not None:
-            proc, self.proc = self.proc, None
-            kill_process_group(proc)
 
     def _run_tool(self, argv: Sequence[str], deadline: float, env: Optional[dict] = None,
                   what: str = "") -> subprocess.CompletedProcess:

@@ -3,6 +3,7 @@
 // clang-format on
 
 #include "irc_link.hpp"
+#include "run_until.hpp"
 
 #include <algorithm>
 #include <array>
@@ -49,17 +50,8 @@ using std::chrono::milliseconds;
 
 namespace {
 
-/// Every test's hard upper bound: a hang fails the test instead of blocking.
-constexpr milliseconds hard_limit(5000);
-
-/// Runs `io` until `done()` holds or the hard limit passes; returns done().
-template <typename Pred> bool run_until(asio::io_context& io, Pred done) {
-  const auto deadline = Clock::now() + hard_limit;
-  while (!done() && Clock::now() < deadline) {
-    io.run_one_for(milliseconds(20));
-  }
-  return done();
-}
+using trestle::test::hard_limit;
+using trestle::test::run_until;
 
 /// One connection the fake server accepted, and what it saw.
 struct ServerConn {

@@ -1,6 +1,7 @@
 #include "component_connection.hpp"
 #include "element.hpp"
 #include "namespaces.hpp"
+#include "run_until.hpp"
 #include "xml_stream_parser.hpp"
 
 #include <array>
@@ -48,7 +49,7 @@ const std::string wrong_digest = "e3b71a3e1dfb67ff7c2fe44f5bf49c06f6261a53";
 const std::string close_tag = "</stream:stream>";
 
 /// Every test's hard upper bound: a hang fails the test instead of blocking.
-constexpr milliseconds hard_limit(5000);
+using trestle::test::hard_limit;
 
 std::string stream_error(std::string_view condition) {
   return "<stream:error><" + std::string(condition) +
@@ -308,21 +309,9 @@ struct Harness {
     return *conn;
   }
 
-  /// Runs the loop until `done()` holds (checked after every handler) or
-  /// `limit` passes; returns whether `done()` holds.
+  /// Runs the loop until `done()` holds or `limit` passes.
   bool run_until(const std::function<bool()>& done, milliseconds limit = hard_limit) {
-    io.restart();
-    const auto deadline = Clock::now() + limit;
-    while (!done()) {
-      if (Clock::now() >= deadline) {
-        return false;
-      }
-      io.run_one_until(deadline);
-      if (io.stopped()) {
-        return done();
-      }
-    }
-    return true;
+    return trestle::test::run_until(io, done, limit);
   }
 
   /// Runs the loop for `window`, whatever happens.
