@@ -6,6 +6,7 @@
 #   quickstart  Prosody (kept running) and curl for deploy/quickstart.sh
 #   container   curl, for the Docker image's health check
 #   fuzz        clang and libFuzzer, for the fuzz build
+#   bench       biboumi and valgrind, for the IRC benchmark (tests/bench/; with `test`)
 # Usage (as root): deploy/install-deps.sh build [runtime] [test] ...
 #
 # XMPP servers that `test` installs are test tools: the tests start their
@@ -15,7 +16,7 @@
 set -eu
 
 if [ "$#" -eq 0 ]; then
-    echo "usage: $0 build|runtime|test|quickstart|container|fuzz ..." >&2
+    echo "usage: $0 build|runtime|test|quickstart|container|fuzz|bench ..." >&2
     exit 2
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -39,7 +40,7 @@ for group in "$@"; do
                 ca-certificates" ;;
         test)
             packages="$packages python3 python3-slixmpp util-linux"
-            test_servers="prosody ejabberd ngircd inspircd atheme-services" ;;
+            test_servers="$test_servers prosody ejabberd ngircd inspircd atheme-services" ;;
         quickstart)
             packages="$packages prosody lua-sec curl util-linux openssl" ;;
         container)
@@ -47,6 +48,11 @@ for group in "$@"; do
             packages="$packages curl" ;;
         fuzz)
             packages="$packages clang libclang-rt-14-dev" ;;
+        bench)
+            # biboumi is the gateway trestle is compared with; like the test
+            # servers it must not start as a system service.
+            packages="$packages valgrind"
+            test_servers="$test_servers biboumi" ;;
         *)
             echo "$0: unknown group '$group'" >&2
             exit 2 ;;

@@ -10,6 +10,10 @@
 #include <string_view>
 #include <vector>
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace trestle::gateway {
 
 class Logger;
@@ -45,6 +49,8 @@ public:
   virtual Store& store() = 0;
   /// The shared logger.
   virtual Logger& log() = 0;
+  /// The event loop, for the adapter's own connections and timers.
+  virtual boost::asio::io_context& io() = 0;
 };
 
 /// A network adapter: owns one component domain and translates between XMPP
@@ -69,6 +75,16 @@ public:
   /// presence, iqs to contact JIDs). The adapter must answer requests, with an
   /// error if nothing else.
   virtual void on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) = 0;
+
+  /// Available (`available` true) or unavailable presence from `from` (a
+  /// full JID) to the component domain itself, which the gateway answered
+  /// already: an unavailable one means that resource went offline.
+  virtual void on_domain_presence(const xmpp::Jid& /*from*/, bool /*available*/) {}
+  /// A message to the component domain itself. Returns false when the
+  /// adapter has no use for it, and the gateway refuses it.
+  virtual bool on_domain_message(const xmpp::Element& /*stanza*/, const xmpp::Jid& /*from*/) {
+    return false;
+  }
 
   /// XEP-0100 `<desc/>`: what to type into the gateway prompt.
   virtual std::string gateway_description() const = 0;

@@ -75,6 +75,7 @@ struct Component final : AdapterContext {
   bool send(xmpp::Element stanza) override;
   Store& store() override;
   Logger& log() override;
+  asio::io_context& io() override;
 
   App::Impl& app;
   const ComponentConfig& config;
@@ -134,6 +135,9 @@ Store& Component::store() {
 }
 Logger& Component::log() {
   return app.log;
+}
+asio::io_context& Component::io() {
+  return app.io;
 }
 
 Component* App::Impl::owner_of(const xmpp::Element& stanza, Component& stream_owner) {

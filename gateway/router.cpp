@@ -97,6 +97,9 @@ void Router::route(const Element& stanza) {
     return;
   }
   if (view.kind() == StanzaKind::message && to_domain) {
+    if (context_.adapter.on_domain_message(stanza, *from)) {
+      return;
+    }
     refuse(stanza, Condition::service_unavailable,
            "this is the gateway's own address; write to a contact on it instead");
     return;
@@ -152,6 +155,7 @@ void Router::route_presence_to_domain(const Element& stanza, const xmpp::Jid& fr
   const auto& domain = context_.domain;
   if (type.empty() || type == "unavailable") {
     activity_.presence(from, domain.to_string(), type.empty(), now);
+    context_.adapter.on_domain_presence(from, type.empty());
     return;
   }
   if (type == "subscribe") {

@@ -1,5 +1,6 @@
 #include "channel_registry.hpp"
 
+#include <algorithm>
 #include <iterator>
 #include <utility>
 
@@ -182,6 +183,31 @@ SharedChannel* ChannelRegistry::find(std::string_view server, const ISupport& is
                                      std::string_view channel) {
   const auto found = channels_.find(key(server, isupport, channel));
   return found == channels_.end() ? nullptr : &found->second;
+}
+
+void SharedChannel::remember_change(const ISupport& isupport, std::string_view nick,
+                                    std::string_view new_nick) {
+  if (recent_changes_.size() >= max_recent_changes) {
+    recent_changes_.pop_front();
+  }
+  recent_changes_.emplace_back(isupport.fold(nick),
+                               new_nick.empty() ? std::string() : isupport.fold(new_nick));
+}
+
+bool SharedChannel::departed_recently(const ISupport& isupport, std::string_view nick) const {
+  const auto folded = isupport.fold(nick);
+  return std::any_of(recent_changes_.begin(), recent_changes_.end(), [&](const auto& change) {
+    return change.first == folded && change.second.empty();
+  });
+}
+
+bool SharedChannel::renamed_recently(const ISupport& isupport, std::string_view nick,
+                                     std::string_view new_nick) const {
+  const auto from = isupport.fold(nick);
+  const auto to = isupport.fold(new_nick);
+  return std::any_of(recent_changes_.begin(), recent_changes_.end(), [&](const auto& change) {
+    return change.first == from && change.second == to;
+  });
 }
 
 } // namespace trestle::irc

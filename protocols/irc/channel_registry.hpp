@@ -3,10 +3,12 @@
 #include "isupport.hpp"
 
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace trestle::irc {
@@ -65,6 +67,20 @@ public:
   /// Drops every member (before a fresh NAMES list, or after a reconnect).
   void clear_members() { members_.clear(); }
 
+  /// Remembers that `nick` left (QUIT) or became `new_nick` (NICK; empty
+  /// for a QUIT). Every gateway user's connection reports the same QUIT or
+  /// NICK, but only the first finds the member to change; the others ask
+  /// departed_recently() or renamed_recently() to know the event concerns
+  /// this channel. Bounded: the oldest changes are forgotten.
+  void remember_change(const ISupport& isupport, std::string_view nick, std::string_view new_nick);
+  /// True when a QUIT of `nick` was remembered.
+  bool departed_recently(const ISupport& isupport, std::string_view nick) const;
+  /// True when a NICK from `nick` to `new_nick` was remembered.
+  bool renamed_recently(const ISupport& isupport, std::string_view nick,
+                        std::string_view new_nick) const;
+  /// Changes remembered at most.
+  static constexpr std::size_t max_recent_changes = 64;
+
   /// Gateway users (bare JIDs) in the channel.
   const std::set<std::string, std::less<>>& users() const { return users_; }
   /// Adds a gateway user; true when it was not there yet.
@@ -79,6 +95,8 @@ private:
   std::string topic_setter_;
   std::map<std::string, ChannelMember, std::less<>> members_;
   std::set<std::string, std::less<>> users_;
+  /// Recent QUITs and NICKs as folded (old, new) pairs; new is empty for a QUIT.
+  std::deque<std::pair<std::string, std::string>> recent_changes_;
 };
 
 /// Every shared channel of the gateway, keyed by server and folded name. A

@@ -1,9 +1,13 @@
 #pragma once
 
 #include "adapter.hpp"
+#include "channel_registry.hpp"
 #include "config.hpp"
 #include "irc_address.hpp"
+#include "server_policy.hpp"
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,22 +15,36 @@
 
 namespace trestle::irc {
 
-/// The IRC network adapter. This stage maps addresses (biboumi's forms) and
-/// takes registrations; the IRC client behind it comes later, so traffic for
-/// IRC is answered with `service-unavailable` meanwhile.
+class UserConnection;
+
+/// The IRC network adapter: channels as multi-user chats (XEP-0045), IRC
+/// users as contacts and the server as a JID for raw commands, in biboumi's
+/// address forms. Each XMPP user gets one IRC connection per server, shared
+/// by the user's resources; channel state is kept once per channel.
 class IrcAdapter final : public gateway::Adapter {
 public:
   /// Reads `config.irc`; throws std::invalid_argument when `irc.fixed_server`
   /// is set but is not a server name. `context` must outlive the adapter.
   IrcAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context);
+  ~IrcAdapter() override;
 
   /// `irc`.
   std::string_view name() const override { return "irc"; }
   /// `irc` (disco `gateway/irc`).
   std::string_view identity_type() const override { return "irc"; }
 
-  /// Answers requests with `service-unavailable` until the IRC client exists.
+  /// Presence and messages to rooms, IRC users and servers; iqs to them.
   void on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) override;
+  /// An unavailable presence to the domain: that resource left every room.
+  void on_domain_presence(const xmpp::Jid& from, bool available) override;
+  /// In fixed-server mode the domain is the server JID: raw commands.
+  bool on_domain_message(const xmpp::Element& stanza, const xmpp::Jid& from) override;
+  /// QUITs every IRC connection.
+  void stop() override;
+  /// The user's registration was removed: their connections QUIT.
+  void on_unregistered(const xmpp::Jid& user) override;
+  /// An admin disconnected the user: their connections QUIT.
+  void disconnect_user(const xmpp::Jid& user) override;
 
   /// What to type: a channel, nickname or server (or, with a fixed server, a channel or nickname).
   std::string gateway_description() const override;
@@ -46,10 +64,31 @@ public:
 
   /// The address rules of this component (channel prefixes, fixed server).
   const AddressRules& address_rules() const { return rules_; }
+  /// Open IRC connections (users times servers).
+  std::size_t connection_count() const { return connections_.size(); }
 
 private:
+  void on_iq(const xmpp::Element& iq, const xmpp::Jid& from, const xmpp::Jid& to,
+             const IrcAddress& address);
+  void on_room_iq(const xmpp::Element& iq, const xmpp::Jid& from, const xmpp::Jid& to,
+                  const IrcAddress& address, std::string_view xmlns);
+  void on_server_iq(const xmpp::Element& iq, const xmpp::Jid& from, const IrcAddress& address,
+                    std::string_view xmlns);
+  /// The user's connection to `server`, opened when `open` and allowed;
+  /// otherwise null, with the refusal sent when `stanza` expects one.
+  UserConnection* connection(const xmpp::Element& stanza, const xmpp::Jid& from,
+                             const std::string& server, std::string_view requested_nick, bool open);
+  void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);
+  void close_all(const xmpp::Jid& user, std::string_view reason);
+
   gateway::AdapterContext& context_;
   AddressRules rules_;
+  ServerPolicy policy_;
+  ChannelRegistry channels_;
+  /// Keyed by "bare JID" + '\n' + server.
+  std::map<std::string, std::unique_ptr<UserConnection>, std::less<>> connections_;
+  /// Connections that are quitting, kept until their link is over.
+  std::vector<std::unique_ptr<UserConnection>> closing_;
 };
 
 } // namespace trestle::irc

@@ -76,6 +76,7 @@ struct IrcLink::Impl : std::enable_shared_from_this<Impl> {
   bool attempt_over = true;
   std::optional<Clock::time_point> registration_deadline;
   std::string end_reason;
+  CloseKind end_kind = CloseKind::local_close;
   /// The last nick the user asked for, adopted once the server confirms it.
   std::string requested_nick;
   std::function<void()> stopped;
@@ -97,8 +98,8 @@ struct IrcLink::Impl : std::enable_shared_from_this<Impl> {
   awaitable<void> attempt();
   IrcConnectionHandlers connection_handlers(std::uint64_t gen);
   void on_connected();
-  void end_attempt(std::string reason);
-  void drop(std::string reason);
+  void end_attempt(std::string reason, CloseKind kind);
+  void drop(std::string reason, CloseKind kind = CloseKind::closed_by_peer);
   bool transmit(std::string line);
   ActionResult submit(ActionResult result);
   void dispatch(std::vector<ClientEvent> events);
@@ -173,7 +174,8 @@ awaitable<void> IrcLink::Impl::attempt() {
     wake.expires_at(registration_deadline.value_or(Clock::time_point::max()));
     co_await wake.async_wait(asio::redirect_error(use_awaitable, ec));
     if (!attempt_over && registration_deadline && Clock::now() >= *registration_deadline) {
-      drop("no welcome from the server within " + millis_text(options.registration_timeout));
+      drop("no welcome from the server within " + millis_text(options.registration_timeout),
+           CloseKind::timeout);
     }
   }
 }
@@ -196,9 +198,9 @@ IrcConnectionHandlers IrcLink::Impl::connection_handlers(std::uint64_t gen) {
       self->transmit(IrcClientSession::keepalive_line());
     }
   };
-  h.on_closed = [weak, gen](std::string reason, CloseKind) {
+  h.on_closed = [weak, gen](std::string reason, CloseKind kind) {
     if (auto self = weak.lock(); self && self->current(gen)) {
-      self->end_attempt(std::move(reason));
+      self->end_attempt(std::move(reason), kind);
     }
   };
   return h;
@@ -213,9 +215,10 @@ void IrcLink::Impl::on_connected() {
   }
 }
 
-void IrcLink::Impl::end_attempt(std::string reason) {
+void IrcLink::Impl::end_attempt(std::string reason, CloseKind kind) {
   attempt_over = true;
   end_reason = std::move(reason);
+  end_kind = kind;
   registration_deadline.reset();
   if (connection) {
     // We may be inside one of its callbacks: destroy it on a fresh stack.
@@ -229,12 +232,12 @@ void IrcLink::Impl::end_attempt(std::string reason) {
   wake.cancel();
 }
 
-void IrcLink::Impl::drop(std::string reason) {
+void IrcLink::Impl::drop(std::string reason, CloseKind kind) {
   if (attempt_over || !connection) {
     return;
   }
   say(LogLevel::warning, "dropping the connection to " + where() + ": " + reason);
-  end_attempt(std::move(reason));
+  end_attempt(std::move(reason), kind);
 }
 
 bool IrcLink::Impl::transmit(std::string line) {
@@ -317,6 +320,18 @@ void IrcLink::Impl::on_registered(const ClientEvent& event) {
     options.client.nick = event.nick;
   }
   requested_nick.clear();
+  // The user's own commands (NickServ IDENTIFY, user modes) go first, so
+  // that they hold before any channel sees us.
+  for (const auto& command : options.after_connect) {
+    auto result = session.raw(command);
+    if (!result.ok()) {
+      say(LogLevel::warning, "a command to send after connecting was refused: " + result.reason);
+      continue;
+    }
+    if (!submit(std::move(result)).ok()) {
+      return;
+    }
+  }
   const auto channels = wanted;
   for (const auto& channel : channels) {
     auto result = session.join(channel.name, channel.key);
@@ -562,6 +577,10 @@ const IrcClientSession& IrcLink::session() const {
 const std::vector<WantedChannel>& IrcLink::wanted_channels() const {
   return impl_->wanted;
 }
+CloseKind IrcLink::last_close_kind() const {
+  return impl_->end_kind;
+}
+
 std::uint64_t IrcLink::reconnects() const {
   return impl_->attempts > 0 ? impl_->attempts - 1 : 0;
 }

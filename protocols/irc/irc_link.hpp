@@ -29,6 +29,9 @@ struct IrcLinkOptions {
   std::chrono::milliseconds reconnect_max{120000};
   /// From TCP (and TLS) up to the server's 001; past it the link reconnects.
   std::chrono::milliseconds registration_timeout{60000};
+  /// Raw command lines sent after each registration, before channels are
+  /// joined again (e.g. `PRIVMSG NickServ :IDENTIFY ...`, `MODE nick +x`).
+  std::vector<std::string> after_connect;
 };
 
 /// Where a link is; only the link's driver moves between them.
@@ -125,6 +128,9 @@ public:
   const IrcClientSession& session() const;
   /// The channels joined again after each registration, in the order wanted.
   const std::vector<WantedChannel>& wanted_channels() const;
+  /// Why the last connection ended (valid once the state left registered
+  /// or connecting for reconnecting).
+  CloseKind last_close_kind() const;
   /// Connection attempts after the first one.
   std::uint64_t reconnects() const;
 

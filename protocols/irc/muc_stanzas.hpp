@@ -21,6 +21,8 @@ inline constexpr int nick_assigned = 210;
 inline constexpr int nick_changed = 303;
 /// Kicked from the room.
 inline constexpr int kicked = 307;
+/// Removed because the service is shutting down (here: the IRC connection closed).
+inline constexpr int shutdown = 332;
 } // namespace muc_status
 
 /// One occupant as XEP-0045 shows it.

@@ -362,8 +362,11 @@ class ProsodyServer(XmppServer):
 
     kind = "prosody"
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, log_level: str = "debug", **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # The least severe log level written; the benchmark uses "warn",
+        # since debug logging of every stanza would dominate its figures.
+        self.log_level = log_level
         self.config_path = self.workdir / "prosody.cfg.lua"
         self.data_dir = self.workdir / "data"
         self.log_path = self.workdir / "prosody.log"
@@ -393,8 +396,8 @@ class ProsodyServer(XmppServer):
             "allow_unencrypted_plain_auth = true",
             'authentication = "internal_hashed"',
             'storage = "internal"',
-            "log = { { levels = { min = \"debug\" }, to = \"file\", filename = "
-            + _lua_string(str(self.log_path)) + " } }",
+            "log = { { levels = { min = " + _lua_string(self.log_level)
+            + " }, to = \"file\", filename = " + _lua_string(str(self.log_path)) + " } }",
             "",
             f"VirtualHost {_lua_string(self.domain)}",
             "",

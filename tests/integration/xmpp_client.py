@@ -10,9 +10,11 @@ the wire; error replies are returned too, never raised.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import copy
 import queue
+import secrets
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -490,3 +492,483 @@ class XmppTestClient:
                  for n in command.findall(q(NS_COMMANDS, "note"))]
         return CommandResult(iq, command, command.get("status"), command.get("sessionid"),
                              command.find(q(NS_DATA, "x")), notes)
+
+
+# -- XEP-0045 multi-user chat -----------------------------------------------
+#
+# MucTestClient keeps every incoming message and presence, in arrival order,
+# in a bounded log, so a test can wait for one stanza and then look at what
+# came before it (occupant presences before the self-presence, ...). The
+# helpers below XmppTestClient build MUC stanzas; the module functions read
+# muc#user payloads.
+
+NS_MUC = "http://jabber.org/protocol/muc"
+NS_MUC_USER = NS_MUC + "#user"
+NS_MUC_ADMIN = NS_MUC + "#admin"
+NS_MUC_OWNER = NS_MUC + "#owner"
+NS_CONFERENCE = "jabber:x:conference"
+
+
+def bare_jid(jid: Optional[str]) -> str:
+    """The JID without its resource."""
+    return (jid or "").split("/", 1)[0]
+
+
+def resource_of(jid: Optional[str]) -> Optional[str]:
+    """The resource of a full JID (the occupant nick of a room JID), or None."""
+    if not jid or "/" not in jid:
+        return None
+    return jid.split("/", 1)[1]
+
+
+def local_tag(stanza: ET.Element) -> str:
+    """`message`, `presence` or `iq`, whatever the namespace."""
+    return stanza.tag.split("}", 1)[-1]
+
+
+def stanza_type(stanza: ET.Element) -> str:
+    """The type, with the RFC 6121 defaults (`available` presence, `normal` message)."""
+    default = "available" if local_tag(stanza) == "presence" else "normal"
+    return stanza.get("type", default)
+
+
+def body_of(stanza: Optional[ET.Element]) -> Optional[str]:
+    """The `<body/>` text of a message ('' when empty), or None."""
+    return text_of(stanza, NS_CLIENT, "body")
+
+
+def subject_of(stanza: Optional[ET.Element]) -> Optional[str]:
+    """The `<subject/>` text of a message ('' when empty), or None when absent."""
+    return text_of(stanza, NS_CLIENT, "subject")
+
+
+def show_of(stanza: Optional[ET.Element]) -> Optional[str]:
+    """The `<show/>` of a presence, or None."""
+    return text_of(stanza, NS_CLIENT, "show")
+
+
+def status_of(stanza: Optional[ET.Element]) -> Optional[str]:
+    """The `<status/>` text of a presence, or None."""
+    return text_of(stanza, NS_CLIENT, "status")
+
+
+def muc_user(stanza: Optional[ET.Element]) -> Optional[ET.Element]:
+    """The `<x xmlns='http://jabber.org/protocol/muc#user'/>` payload, or None."""
+    if stanza is None:
+        return None
+    return stanza.find(q(NS_MUC_USER, "x"))
+
+
+def status_codes(stanza: Optional[ET.Element]) -> set[str]:
+    """The muc#user status codes (`'110'`, `'303'`, ...) of a stanza."""
+    x = muc_user(stanza)
+    if x is None:
+        return set()
+    return {s.get("code", "") for s in x.findall(q(NS_MUC_USER, "status"))}
+
+
+@dataclass
+class MucItem:
+    """The muc#user `<item/>` of an occupant presence."""
+
+    affiliation: Optional[str]
+    role: Optional[str]
+    nick: Optional[str]
+    jid: Optional[str]
+    actor: Optional[str]
+    reason: Optional[str]
+
+
+def muc_item(stanza: Optional[ET.Element]) -> Optional[MucItem]:
+    """The first muc#user item (affiliation, role, new nick, actor nick, reason), or None."""
+    x = muc_user(stanza)
+    item = None if x is None else x.find(q(NS_MUC_USER, "item"))
+    if item is None:
+        return None
+    actor = item.find(q(NS_MUC_USER, "actor"))
+    return MucItem(affiliation=item.get("affiliation"), role=item.get("role"),
+                   nick=item.get("nick"), jid=item.get("jid"),
+                   actor=None if actor is None else actor.get("nick"),
+                   reason=text_of(item, NS_MUC_USER, "reason"))
+
+
+def muc_invite(stanza: Optional[ET.Element]) -> Optional[ET.Element]:
+    """The muc#user `<invite/>` of a message, or None."""
+    x = muc_user(stanza)
+    return None if x is None else x.find(q(NS_MUC_USER, "invite"))
+
+
+def is_presence(stanza: ET.Element) -> bool:
+    """True for a `<presence/>`."""
+    return local_tag(stanza) == "presence"
+
+
+def is_message(stanza: ET.Element) -> bool:
+    """True for a `<message/>`."""
+    return local_tag(stanza) == "message"
+
+
+def presence_from(jid: str, *, type_: Optional[str] = None,
+                  codes: Iterable[str] = ()) -> Callable[[ET.Element], bool]:
+    """Predicate: a presence from exactly jid (a bare jid matches any resource when
+    it has none), of type_ (None: any), carrying every status code in codes."""
+    wanted = set(codes)
+
+    def predicate(stanza: ET.Element) -> bool:
+        if not is_presence(stanza):
+            return False
+        sender = stanza.get("from", "")
+        if "/" in jid:
+            if sender != jid:
+                return False
+        elif bare_jid(sender) != jid:
+            return False
+        if type_ is not None and stanza_type(stanza) != type_:
+            return False
+        return wanted <= status_codes(stanza)
+
+    return predicate
+
+
+def message_from(jid: str, *, type_: Optional[str] = None, body: Optional[str] = None,
+                 id_: Optional[str] = None,
+                 with_subject: Optional[bool] = None) -> Callable[[ET.Element], bool]:
+    """Predicate: a message from exactly jid (bare jid: the bare JID itself only, not
+    its occupants), optional type, body, id, and presence of `<subject/>`."""
+
+    def predicate(stanza: ET.Element) -> bool:
+        if not is_message(stanza) or stanza.get("from", "") != jid:
+            return False
+        if type_ is not None and stanza_type(stanza) != type_:
+            return False
+        if body is not None and body_of(stanza) != body:
+            return False
+        if id_ is not None and stanza.get("id") != id_:
+            return False
+        if with_subject is not None and (subject_of(stanza) is not None) != with_subject:
+            return False
+        return True
+
+    return predicate
+
+
+@dataclass
+class JoinResult:
+    """What a MUC join produced: the error presence, or occupants + self-presence + subject."""
+
+    room: str
+    requested_nick: str
+    error: Optional[ET.Element] = None
+    occupants: list[ET.Element] = field(default_factory=list)
+    self_presence: Optional[ET.Element] = None
+    subject: Optional[ET.Element] = None
+    # Arrival positions in the client's log, for ordering assertions.
+    self_seq: int = -1
+    subject_seq: int = -1
+    occupant_seqs: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the self-presence (110) arrived and no error did."""
+        return self.error is None and self.self_presence is not None
+
+    @property
+    def nick(self) -> Optional[str]:
+        """The nick the room gave us (the self-presence's resource)."""
+        return None if self.self_presence is None else resource_of(self.self_presence.get("from"))
+
+    def occupant_nicks(self) -> list[str]:
+        """Nicks of the other occupants announced before the self-presence."""
+        return [resource_of(p.get("from")) or "" for p in self.occupants]
+
+    def occupant(self, nick: str) -> Optional[ET.Element]:
+        """The occupant presence for nick, or None."""
+        for p in self.occupants:
+            if resource_of(p.get("from")) == nick:
+                return p
+        return None
+
+
+class StanzaLog:
+    """Incoming stanzas in arrival order with sequence numbers; keeps the last maxlen.
+
+    Filled from the client's loop thread, read from the test thread.
+    """
+
+    def __init__(self, maxlen: int = 5000) -> None:
+        self._cond = threading.Condition()
+        self._items: "collections.deque[tuple[int, ET.Element]]" = collections.deque(
+            maxlen=maxlen)
+        self._next = 0
+
+    def append(self, stanza: ET.Element) -> None:
+        with self._cond:
+            self._items.append((self._next, stanza))
+            self._next += 1
+            self._cond.notify_all()
+
+    def mark(self) -> int:
+        """The sequence number the next stanza will get."""
+        with self._cond:
+            return self._next
+
+    def find(self, predicate: Callable[[ET.Element], bool],
+             since: int = 0) -> list[tuple[int, ET.Element]]:
+        """Every kept (seq, stanza) with seq >= since matching predicate."""
+        with self._cond:
+            items = list(self._items)
+        return [(seq, s) for seq, s in items if seq >= since and predicate(s)]
+
+    def wait(self, predicate: Callable[[ET.Element], bool], timeout: float,
+             since: int = 0) -> Optional[tuple[int, ET.Element]]:
+        """The first (seq, stanza) with seq >= since matching predicate, waiting up to
+        timeout seconds; None on timeout."""
+        deadline = time.monotonic() + timeout
+        checked = since
+        with self._cond:
+            while True:
+                for seq, stanza in self._items:
+                    if seq >= checked and predicate(stanza):
+                        return seq, stanza
+                checked = max(checked, self._next)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._cond.wait(min(remaining, 0.5))
+
+    def tail(self, count: int = 8) -> str:
+        """The last stanzas, for failure messages."""
+        with self._cond:
+            items = list(self._items)[-count:]
+        return "\n".join(f"  [{seq}] {to_string(s)}" for seq, s in items) or "  (nothing)"
+
+
+class MucTestClient(XmppTestClient):
+    """An XmppTestClient that also logs every message and presence (bounded) and
+    speaks XEP-0045. `messages` and wait_message() keep working as before."""
+
+    def __init__(self, *args, log_size: int = 5000, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.log = StanzaLog(log_size)
+
+    async def _make_client(self) -> None:
+        await super()._make_client()
+        from slixmpp.xmlstream.handler import Callback
+        from slixmpp.xmlstream.matcher import MatchXPath
+        # Registered handlers run for every stanza they match, besides
+        # slixmpp's own (whose 'message' event needs a <body/>).
+        for kind in ("message", "presence"):
+            self._xmpp.register_handler(Callback(
+                f"muc-test log {kind}", MatchXPath(f"{{{NS_CLIENT}}}{kind}"),
+                lambda stanza: self.log.append(copy.deepcopy(stanza.xml))))
+
+    # -- the log ------------------------------------------------------------
+
+    def mark(self) -> int:
+        """A position in the log; pass it as `since` to look only at later stanzas."""
+        return self.log.mark()
+
+    def wait_stanza(self, predicate: Callable[[ET.Element], bool],
+                    timeout: Optional[float] = None, since: int = 0,
+                    what: str = "stanza") -> ET.Element:
+        """The first logged stanza at or after `since` matching predicate; raises ClientError."""
+        return self.wait_stanza_seq(predicate, timeout, since, what)[1]
+
+    def wait_stanza_seq(self, predicate: Callable[[ET.Element], bool],
+                        timeout: Optional[float] = None, since: int = 0,
+                        what: str = "stanza") -> tuple[int, ET.Element]:
+        """wait_stanza() that also returns the stanza's position in the log."""
+        timeout = timeout or self.timeout
+        found = self.log.wait(predicate, timeout, since)
+        if found is None:
+            raise ClientError(f"{self.full_jid}: no {what} within {timeout:.1f}s; last stanzas:\n"
+                              + self.log.tail())
+        return found
+
+    def wait_presence(self, predicate: Callable[[ET.Element], bool] = lambda p: True,
+                      timeout: Optional[float] = None, since: int = 0,
+                      what: str = "presence") -> ET.Element:
+        """The first presence at or after `since` matching predicate."""
+        return self.wait_stanza(lambda s: is_presence(s) and predicate(s), timeout, since, what)
+
+    def wait_groupchat(self, predicate: Callable[[ET.Element], bool] = lambda m: True,
+                       timeout: Optional[float] = None, since: int = 0,
+                       what: str = "message") -> ET.Element:
+        """The first message at or after `since` matching predicate (any type)."""
+        return self.wait_stanza(lambda s: is_message(s) and predicate(s), timeout, since, what)
+
+    def wait_error_presence(self, from_jid: str, timeout: Optional[float] = None,
+                            since: int = 0) -> ET.Element:
+        """A presence type='error' from from_jid (a bare room JID matches any nick)."""
+        return self.wait_presence(presence_from(from_jid, type_="error"), timeout, since,
+                                  f"error presence from {from_jid}")
+
+    def wait_message_error(self, from_jid: str, timeout: Optional[float] = None,
+                           since: int = 0) -> ET.Element:
+        """A message type='error' from from_jid (exact match)."""
+        return self.wait_groupchat(message_from(from_jid, type_="error"), timeout, since,
+                                   f"error message from {from_jid}")
+
+    def logged(self, predicate: Callable[[ET.Element], bool] = lambda s: True,
+               since: int = 0) -> list[ET.Element]:
+        """Every logged stanza at or after `since` matching predicate (no waiting)."""
+        return [s for _, s in self.log.find(predicate, since)]
+
+    # -- sending ------------------------------------------------------------
+
+    def send_stanza(self, kind: str, to: str, *, type_: Optional[str] = None,
+                    id_: Optional[str] = None,
+                    children: Iterable[ET.Element] = ()) -> str:
+        """Sends a message/presence/iq built from children (Clark-notation elements).
+
+        Returns the id used (a fresh one when id_ is None). Fire and forget.
+        """
+        stanza_id = id_ or f"t-{secrets.token_hex(6)}"
+        children = [copy.deepcopy(c) for c in children]
+
+        def send() -> None:
+            xmpp = self._xmpp
+            maker = {"message": xmpp.Message, "presence": xmpp.Presence, "iq": xmpp.Iq}[kind]
+            stanza = maker()
+            stanza.xml.set("to", to)
+            stanza.xml.set("id", stanza_id)
+            if type_ is not None:
+                stanza.xml.set("type", type_)
+            for child in children:
+                stanza.xml.append(child)
+            stanza.send()
+
+        self._loop.loop.call_soon_threadsafe(send)
+        return stanza_id
+
+    def send_message_stanza(self, to: str, body: Optional[str] = None, *,
+                            mtype: str = "chat", id_: Optional[str] = None,
+                            subject: Optional[str] = None,
+                            extra: Iterable[ET.Element] = ()) -> str:
+        """A message with optional body, subject and extra payloads; returns its id."""
+        children = []
+        if subject is not None:
+            children.append(_text_element(q(NS_CLIENT, "subject"), subject))
+        if body is not None:
+            children.append(_text_element(q(NS_CLIENT, "body"), body))
+        children.extend(extra)
+        return self.send_stanza("message", to, type_=mtype, id_=id_, children=children)
+
+    def send_groupchat(self, room: str, body: Optional[str] = None, *,
+                       id_: Optional[str] = None, subject: Optional[str] = None) -> str:
+        """A groupchat message to the bare room (body and/or subject); returns its id."""
+        return self.send_message_stanza(room, body, mtype="groupchat", id_=id_, subject=subject)
+
+    def send_chat(self, to: str, body: str, *, id_: Optional[str] = None) -> str:
+        """A chat message; returns its id."""
+        return self.send_message_stanza(to, body, mtype="chat", id_=id_)
+
+    def set_subject(self, room: str, subject: str, *, id_: Optional[str] = None) -> str:
+        """A subject change (`<subject/>`, no body); returns its id."""
+        return self.send_message_stanza(room, None, mtype="groupchat", id_=id_, subject=subject)
+
+    def send_presence_to(self, to: str, *, type_: Optional[str] = None,
+                         show: Optional[str] = None, status: Optional[str] = None,
+                         extra: Iterable[ET.Element] = ()) -> str:
+        """A directed presence; returns its id."""
+        children = []
+        if show is not None:
+            children.append(_text_element(q(NS_CLIENT, "show"), show))
+        if status is not None:
+            children.append(_text_element(q(NS_CLIENT, "status"), status))
+        children.extend(extra)
+        return self.send_stanza("presence", to, type_=type_, children=children)
+
+    # -- MUC ----------------------------------------------------------------
+
+    def join_room(self, room: str, nick: str, password: Optional[str] = None, *,
+                  timeout: Optional[float] = None, wait_subject: bool = True,
+                  history_maxstanzas: Optional[int] = None) -> JoinResult:
+        """Sends the MUC join presence to room/nick and waits for the self-presence
+        (status 110) or an error presence; then, unless told not to, for the subject.
+
+        Never raises for a refused join: the result carries the error presence.
+        Raises ClientError when neither arrives in time.
+        """
+        timeout = timeout or self.timeout
+        deadline = time.monotonic() + timeout
+        since = self.mark()
+        x = ET.Element(q(NS_MUC, "x"))
+        if password is not None:
+            _text_element(q(NS_MUC, "password"), password, parent=x)
+        if history_maxstanzas is not None:
+            ET.SubElement(x, q(NS_MUC, "history"), {"maxstanzas": str(history_maxstanzas)})
+        self.send_presence_to(f"{room}/{nick}", extra=[x])
+        result = JoinResult(room, nick)
+
+        def self_or_error(stanza: ET.Element) -> bool:
+            if not is_presence(stanza) or bare_jid(stanza.get("from")) != room:
+                return False
+            kind = stanza_type(stanza)
+            return kind == "error" or (kind == "available" and "110" in status_codes(stanza))
+
+        seq, answer = self.wait_stanza_seq(self_or_error, timeout, since,
+                                           f"self-presence or error from {room}")
+        if stanza_type(answer) == "error":
+            result.error = answer
+            return result
+        result.self_presence, result.self_seq = answer, seq
+        for occ_seq, presence in self.log.find(presence_from(room, type_="available"), since):
+            if occ_seq < seq and presence.get("from") != answer.get("from"):
+                result.occupants.append(presence)
+                result.occupant_seqs.append(occ_seq)
+        if wait_subject:
+            result.subject_seq, result.subject = self.wait_stanza_seq(
+                message_from(room, with_subject=True), max(0.5, deadline - time.monotonic()),
+                since, f"subject from {room}")
+        return result
+
+    def leave_room(self, room: str, nick: str, status: Optional[str] = None, *,
+                   wait: bool = True, timeout: Optional[float] = None) -> Optional[ET.Element]:
+        """Sends unavailable presence to room/nick; with wait returns our unavailable
+        self-presence (status 110)."""
+        since = self.mark()
+        self.send_presence_to(f"{room}/{nick}", type_="unavailable", status=status)
+        if not wait:
+            return None
+        return self.wait_presence(presence_from(room, type_="unavailable", codes=["110"]),
+                                  timeout, since, f"unavailable self-presence from {room}")
+
+    def change_nick(self, room: str, new_nick: str) -> int:
+        """Sends the nick-change presence (no MUC payload); returns the log mark before it."""
+        since = self.mark()
+        self.send_presence_to(f"{room}/{new_nick}")
+        return since
+
+    def admin_iq(self, room: str, items: Iterable[dict[str, str]],
+                 reason: Optional[str] = None, timeout: Optional[float] = None) -> ET.Element:
+        """A muc#admin iq set with one `<item/>` per dict; returns the answering iq."""
+        query = ET.Element(q(NS_MUC_ADMIN, "query"))
+        for attrs in items:
+            item = ET.SubElement(query, q(NS_MUC_ADMIN, "item"), attrs)
+            if reason is not None:
+                _text_element(q(NS_MUC_ADMIN, "reason"), reason, parent=item)
+        return self.send_iq(room, "set", query, timeout)
+
+    def kick(self, room: str, nick: str, reason: Optional[str] = None,
+             timeout: Optional[float] = None) -> ET.Element:
+        """XEP-0045 kick (role none) through muc#admin; returns the answering iq."""
+        return self.admin_iq(room, [{"nick": nick, "role": "none"}], reason, timeout)
+
+    def set_role(self, room: str, nick: str, role: str, reason: Optional[str] = None,
+                 timeout: Optional[float] = None) -> ET.Element:
+        """muc#admin role change (voice = participant, ...); returns the answering iq."""
+        return self.admin_iq(room, [{"nick": nick, "role": role}], reason, timeout)
+
+    def configure_instant_room(self, room: str, timeout: Optional[float] = None) -> ET.Element:
+        """Accepts the default configuration of a locked new room (muc#owner submit)."""
+        query = ET.Element(q(NS_MUC_OWNER, "query"))
+        ET.SubElement(query, q(NS_DATA, "x"), {"type": "submit"})
+        return self.send_iq(room, "set", query, timeout)
+
+
+def _text_element(tag: str, text: str, parent: Optional[ET.Element] = None) -> ET.Element:
+    """A new element (child of parent when given) holding text."""
+    element = ET.Element(tag) if parent is None else ET.SubElement(parent, tag)
+    element.text = text
+    return element

@@ -116,6 +116,18 @@ BOOST_AUTO_TEST_CASE(example_file_loads_with_every_section) {
   BOOST_TEST(config.components[0].secret == "irc-secret");
   BOOST_TEST(config.components[0].name == "IRC gateway");
   BOOST_TEST(config.components[0].irc.fixed_server == "");
+  const auto& irc_settings = config.components[0].irc;
+  BOOST_TEST(irc_settings.allow_servers ==
+                 (std::vector<std::string>{"*.libera.chat", "irc.oftc.net"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(irc_settings.deny_servers.empty());
+  BOOST_TEST(irc_settings.max_connections_per_user == 5u);
+  BOOST_TEST(irc_settings.idle_timeout_seconds == 300u);
+  BOOST_TEST(irc_settings.server_defaults.port == 6697);
+  BOOST_TEST(irc_settings.server_defaults.tls);
+  BOOST_TEST(irc_settings.server_defaults.flood_lines_per_second == 2u);
+  BOOST_TEST_REQUIRE(irc_settings.servers.size() == 1u);
+  BOOST_TEST(irc_settings.servers[0].host == "irc.libera.chat");
   BOOST_TEST(config.components[1].domain == "mail.example.org");
   BOOST_TEST(config.components[1].adapter == "smtp");
   BOOST_TEST(config.components[1].secret == "mail-secret");
@@ -641,6 +653,55 @@ BOOST_AUTO_TEST_CASE(only_config_errors_escape) {
   check_error(without_xmpp + "xmpp: {port: !!binary AAAA}\n",
               "t.yaml:4:14: xmpp.port: ", "expected an integer");
   check_error(without_xmpp + "xmpp: {? [a, b]: c}\n", "t.yaml:4:10: xmpp: ", "expected a key name");
+}
+
+BOOST_AUTO_TEST_CASE(irc_section_defaults_and_server_inheritance) {
+  const Config config =
+      load_config_text(before_components + "  - domain: irc.example\n"
+                                           "    secret: s\n"
+                                           "    adapter: irc\n"
+                                           "    irc:\n"
+                                           "      server_defaults: {port: 6667, tls: false, "
+                                           "flood_lines_per_second: 0}\n"
+                                           "      servers:\n"
+                                           "        - {host: IRC.Example.NET., port: 7000}\n"
+                                           "        - {host: 127.0.0.1, tls: true}\n",
+                       "t.yaml");
+  const auto& irc = config.components.at(0).irc;
+  BOOST_TEST(irc.allow_servers.empty());
+  BOOST_TEST(irc.server_defaults.port == 6667);
+  BOOST_TEST(!irc.server_defaults.tls);
+  BOOST_TEST_REQUIRE(irc.servers.size() == 2u);
+  BOOST_TEST(irc.servers[0].host == "irc.example.net");
+  BOOST_TEST(irc.servers[0].port == 7000);
+  BOOST_TEST(!irc.servers[0].tls);
+  BOOST_TEST(irc.servers[0].flood_lines_per_second == 0u);
+  BOOST_TEST(irc.servers[1].port == 6667);
+  BOOST_TEST(irc.servers[1].tls);
+}
+
+BOOST_AUTO_TEST_CASE(irc_section_errors) {
+  const std::string component = before_components + "  - domain: irc.example\n"
+                                                    "    secret: s\n"
+                                                    "    adapter: irc\n"
+                                                    "    irc:\n";
+  check_error(component + "      servers: [{port: 1}]\n",
+              "t.yaml:9:17: components[0].irc.servers[0].host", "required key is missing");
+  check_error(component + "      servers: [{host: a.example}, {host: A.example}]\n",
+              "t.yaml:9:36: components[0].irc.servers[1]: ", "listed twice");
+  check_error(component + "      servers: [{host: 'a b'}]\n", "t.yaml:9:", "spaces");
+  check_error(component + "      allow_servers: '*'\n",
+              "t.yaml:9:22: components[0].irc.allow_servers: ", "expected a list");
+  check_error(component + "      deny_servers: ['a@b']\n",
+              "t.yaml:9:22: components[0].irc.deny_servers[0]: ", "not a server name pattern");
+  check_error(component + "      max_connections_per_user: 0\n", "t.yaml:9:33: ", "out of range");
+  check_error(component + "      server_defaults: {host: a.example}\n",
+              "t.yaml:9:25: ", "unknown key 'host'");
+  check_error(component + "      server_defaults: {reconnect_min_delay_seconds: 9, "
+                          "reconnect_max_delay_seconds: 3}\n",
+              "t.yaml:9:24: components[0].irc.server_defaults: ", "smaller than");
+  check_error(component + "      server_defaults: {password: \"a\\nb\"}\n",
+              "t.yaml:9:35: components[0].irc.server_defaults.password: ", "line breaks");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

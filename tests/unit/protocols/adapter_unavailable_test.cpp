@@ -1,6 +1,5 @@
 #include "email_adapter.hpp"
 #include "fake_adapter_context.hpp"
-#include "irc_adapter.hpp"
 #include "sms_adapter.hpp"
 #include "stanza.hpp"
 
@@ -31,11 +30,6 @@ struct Case {
 
 std::vector<Case> cases() {
   return {
-      {"irc.example.org", "#chan%irc.libera.chat@irc.example.org",
-       "IRC delivery is not available in this version of trestle yet",
-       [](AdapterContext& context) {
-         return std::make_unique<trestle::irc::IrcAdapter>(ComponentConfig{}, context);
-       }},
       {"mail.example.org", "bob\\40example.com@mail.example.org",
        "Email delivery is not available in this version of trestle yet",
        [](AdapterContext& context) {

@@ -4,6 +4,7 @@
 #include "log.hpp"
 #include "store.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -51,6 +52,8 @@ public:
   }
   /// A debug-level logger writing to a temporary file (see log_text()).
   gateway::Logger& log() override { return logger_; }
+  /// An event loop of its own, run by the tests that need one.
+  boost::asio::io_context& io() override { return io_; }
 
   /// Everything logged so far.
   std::string log_text() {
@@ -69,6 +72,7 @@ public:
   bool accept_sends = true;
 
 private:
+  boost::asio::io_context io_;
   xmpp::Jid domain_;
   gateway::Store* store_;
   std::FILE* log_file_;

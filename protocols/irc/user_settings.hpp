@@ -1,0 +1,47 @@
+#pragma once
+
+#include "adapter.hpp"
+#include "config.hpp"
+#include "data_form.hpp"
+#include "element.hpp"
+#include "irc_link.hpp"
+#include "jid.hpp"
+#include "stanza_error.hpp"
+#include "store.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace trestle::irc {
+
+/// The store key under which a user's settings for one server live: a
+/// registration of component `DOMAIN/SERVER`, beside the XEP-0077
+/// registration of component `DOMAIN`.
+std::string server_settings_key(std::string_view domain, std::string_view server);
+
+/// Why a field value cannot go into an IRC line, or nullopt when it can.
+/// Checks `nick`, `username`, `realname`, `password`, `account`, `port`,
+/// `tls`, `flood_lines_per_second` (at most `max_flood`, when not 0) and
+/// `after_connect` (one raw command per line); unknown fields pass.
+std::optional<std::string> check_setting(std::string_view field, std::string_view value,
+                                         std::string_view chantypes, unsigned max_flood);
+
+/// Everything needed to connect `user` (bare) to `server`: the operator's
+/// settings for that server, then the user's XEP-0077 registration, then
+/// the user's settings for that server (the configure command), which win.
+/// `fallback_nick` is used when neither gives a nick.
+IrcLinkOptions link_options(const gateway::IrcServerSettings& server,
+                            const gateway::FieldValues& registration,
+                            const gateway::FieldValues& server_settings,
+                            std::string_view fallback_nick);
+
+/// The XEP-0050 `configure` command on a server JID: shows the user's
+/// settings for that server as a form, and stores the submitted one.
+/// `key` is server_settings_key(); `server` gives the operator's limits.
+xmpp::Element answer_configure(const xmpp::Element& request, const xmpp::Jid& from,
+                               gateway::Store& store, const std::string& key,
+                               const gateway::IrcServerSettings& server,
+                               std::string_view chantypes);
+
+} // namespace trestle::irc
