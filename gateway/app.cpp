@@ -61,6 +61,7 @@ xmpp::ConnectionOptions connection_options(const XmppServerConfig& server,
   options.reconnect_min = seconds(server.reconnect_min_delay_seconds);
   options.reconnect_max = seconds(server.reconnect_max_delay_seconds);
   options.queue_limit = server.send_queue_limit;
+  options.queue_max_bytes = server.send_queue_max_bytes;
   return options;
 }
 

@@ -463,7 +463,8 @@ XmppServerConfig parse_xmpp(const Context& ctx, const Entry& entry) {
   const MapView map(ctx, entry.value, entry.key_node.Mark(), entry.path,
                     {"host", "port", "keepalive_interval_seconds", "keepalive_timeout_seconds",
                      "connect_timeout_seconds", "reconnect_min_delay_seconds",
-                     "reconnect_max_delay_seconds", "send_queue_limit", "limits"});
+                     "reconnect_max_delay_seconds", "send_queue_limit", "send_queue_max_bytes",
+                     "limits"});
   XmppServerConfig xmpp;
   read_required_text(map, "host", xmpp.host, Spaces::refused);
   read_number(map, "port", xmpp.port, port_range);
@@ -473,6 +474,8 @@ XmppServerConfig parse_xmpp(const Context& ctx, const Entry& entry) {
   read_number(map, "reconnect_min_delay_seconds", xmpp.reconnect_min_delay_seconds, seconds_range);
   read_number(map, "reconnect_max_delay_seconds", xmpp.reconnect_max_delay_seconds, seconds_range);
   read_number(map, "send_queue_limit", xmpp.send_queue_limit, count_range);
+  read_number(map, "send_queue_max_bytes", xmpp.send_queue_max_bytes,
+              Range{64 * 1024, 4ULL * 1024 * 1024 * 1024});
   if (const Entry* limits = map.find("limits")) {
     xmpp.limits = parse_limits(ctx, *limits);
   }

@@ -34,6 +34,8 @@ struct XmppServerConfig {
   unsigned reconnect_max_delay_seconds = 10;
   /// Stanzas a component holds while the stream is down; more are refused.
   std::size_t send_queue_limit = 1000;
+  /// Bytes a component's send queue holds at any time, up or down.
+  std::size_t send_queue_max_bytes = 64 * 1024 * 1024;
   XmlLimitsConfig limits;
 };
 

@@ -19,6 +19,7 @@
 #include <exception>
 #include <random>
 #include <utility>
+#include <vector>
 
 namespace trestle::xmpp {
 namespace {
@@ -31,6 +32,9 @@ using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
 
 constexpr std::string_view keepalive_id_prefix = "trestle-keepalive-";
+
+/// Bytes gathered into one socket write at most.
+constexpr std::size_t max_write_batch_bytes = 256 * 1024;
 
 std::string seconds_text(std::chrono::milliseconds delay) {
   const auto tenths = delay.count() / 100;
@@ -87,6 +91,8 @@ struct ComponentConnection::Impl : std::enable_shared_from_this<Impl> {
   Backoff backoff;
   asio::steady_timer backoff_timer;
   std::deque<std::string> queue;
+  /// Bytes held in `queue`.
+  std::size_t queued_bytes = 0;
   std::shared_ptr<Link> link;
   LinkState state = LinkState::idle;
   std::string status = "not started";
@@ -298,14 +304,20 @@ awaitable<void> ComponentConnection::Impl::write_loop(std::shared_ptr<Link> curr
   auto self = shared_from_this();
   error_code ec;
   while (current->alive) {
-    std::string bytes;
+    // Stanzas go out in batches: one write per burst, not one per stanza.
+    std::vector<std::string> batch;
     bool from_queue = false;
     if (!current->control.empty()) {
-      bytes = std::move(current->control.front());
+      batch.push_back(std::move(current->control.front()));
       current->control.pop_front();
     } else if (current->ready && !current->closing && !queue.empty()) {
-      bytes = std::move(queue.front());
-      queue.pop_front();
+      std::size_t batch_bytes = 0;
+      while (!queue.empty() && batch_bytes < max_write_batch_bytes) {
+        batch_bytes += queue.front().size();
+        queued_bytes -= queue.front().size();
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
       from_queue = true;
     } else if (current->finish_after_control) {
       break;
@@ -314,19 +326,26 @@ awaitable<void> ComponentConnection::Impl::write_loop(std::shared_ptr<Link> curr
       co_await current->wake.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
     }
-    co_await asio::async_write(current->socket, asio::buffer(bytes),
-                               asio::redirect_error(use_awaitable, ec));
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(batch.size());
+    for (const auto& bytes : batch) {
+      buffers.push_back(asio::buffer(bytes));
+    }
+    co_await asio::async_write(current->socket, buffers, asio::redirect_error(use_awaitable, ec));
     if (ec) {
       if (from_queue) {
-        // Not known to have arrived: keep it first in line for the next link
-        // (at least once, in order).
-        queue.push_front(std::move(bytes));
+        // Not known to have arrived: keep them first in line for the next
+        // link (at least once, in order).
+        for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+          queued_bytes += it->size();
+          queue.push_front(std::move(*it));
+        }
       }
       current->shutdown();
       break;
     }
     if (from_queue) {
-      ++stats.stanzas_out;
+      stats.stanzas_out += batch.size();
     }
   }
   current->writer_running = false;
@@ -434,6 +453,7 @@ void ComponentConnection::stop(std::function<void()> done) {
       impl.queue.pop_front();
       ++impl.stats.stanzas_out;
     }
+    impl.queued_bytes = 0;
     impl.handle(*current, current->session.close());
     current->closing = true;
     current->watchdog.expires_after(impl.options.close_timeout);
@@ -458,14 +478,24 @@ void ComponentConnection::reconnect_now() {
 
 bool ComponentConnection::send(const Element& stanza) {
   auto& impl = *impl_;
-  if (impl.stopping || impl.queue.size() >= impl.options.queue_limit) {
+  const bool up = impl.link && impl.link->ready && !impl.link->closing;
+  auto bytes = serialize(stanza, ns::component);
+  // While the stream is down the stanza count is bounded (what may wait for
+  // a reconnect); while it is up only the bytes are, so that a burst (a
+  // channel's member list) drains at the socket's pace instead of being dropped.
+  const bool full = (!up && impl.queue.size() >= impl.options.queue_limit) ||
+                    impl.queued_bytes + bytes.size() > impl.options.queue_max_bytes;
+  if (impl.stopping || full) {
     ++impl.stats.dropped;
-    impl.say(LogSeverity::warning, impl.stopping ? "stanza dropped: component is stopping"
-                                                 : "stanza dropped: send queue full (" +
-                                                       std::to_string(impl.queue.size()) + ")");
+    impl.say(LogSeverity::warning, impl.stopping
+                                       ? "stanza dropped: component is stopping"
+                                       : "stanza dropped: send queue full (" +
+                                             std::to_string(impl.queue.size()) + " stanzas, " +
+                                             std::to_string(impl.queued_bytes) + " bytes)");
     return false;
   }
-  impl.queue.push_back(serialize(stanza, ns::component));
+  impl.queued_bytes += bytes.size();
+  impl.queue.push_back(std::move(bytes));
   if (impl.link && impl.link->ready) {
     impl.link->notify();
   }

@@ -38,8 +38,10 @@ struct ConnectionOptions {
   std::chrono::milliseconds close_timeout{2000};
   std::chrono::milliseconds reconnect_min{1000};
   std::chrono::milliseconds reconnect_max{10000};
-  /// Stanzas held while the stream is down or slow; more are refused.
+  /// Stanzas held while the stream is down; more are refused.
   std::size_t queue_limit = 1000;
+  /// Bytes held at any time (down, or up but slower than the senders).
+  std::size_t queue_max_bytes = 64 * 1024 * 1024;
 };
 
 /// Where a component link is in its life.

@@ -1,5 +1,6 @@
 #include "fake_adapter_context.hpp"
 #include "irc_adapter.hpp"
+#include "stanza.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <stdexcept>
@@ -28,9 +29,92 @@ const Jid& alice() {
   return jid;
 }
 
+/// A stanza from alice's phone to `to`.
+trestle::xmpp::Element stanza(std::string name, std::string to, std::string type = {}) {
+  trestle::xmpp::Element element(std::move(name), "jabber:component:accept");
+  element.set_attr("from", "alice@example.org/phone");
+  element.set_attr("to", std::move(to));
+  element.set_attr("id", "s1");
+  if (!type.empty()) {
+    element.set_attr("type", std::move(type));
+  }
+  return element;
+}
+
+const Jid& alice_phone() {
+  static const Jid jid = Jid::parse("alice@example.org/phone").value();
+  return jid;
+}
+
+/// The condition of the only stanza sent, which must be an error.
+std::string sent_error(const FakeAdapterContext& context) {
+  BOOST_REQUIRE_EQUAL(context.sent.size(), 1u);
+  BOOST_TEST(context.sent[0].attr_or("type") == "error");
+  const auto error = trestle::xmpp::stanza_error_from(context.sent[0]);
+  BOOST_REQUIRE(error);
+  return std::string(trestle::xmpp::to_string(error->condition));
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(irc_adapter)
+
+BOOST_AUTO_TEST_CASE(no_server_is_reachable_by_default) {
+  FakeAdapterContext context("irc.example.org");
+  IrcAdapter adapter(irc_config(), context);
+  adapter.on_stanza(stanza("presence", "#chan%irc.libera.chat@irc.example.org/alice"),
+                    alice_phone());
+  BOOST_TEST(sent_error(context) == "not-allowed");
+  BOOST_TEST(adapter.connection_count() == 0u);
+  context.sent.clear();
+  auto pm = stanza("message", "bob%irc.libera.chat@irc.example.org", "chat");
+  pm.append("body").append_text("hi");
+  adapter.on_stanza(pm, alice_phone());
+  BOOST_TEST(sent_error(context) == "not-allowed");
+}
+
+BOOST_AUTO_TEST_CASE(requests_that_need_no_connection_are_answered_or_refused) {
+  FakeAdapterContext context("irc.example.org");
+  IrcAdapter adapter(irc_config(), context);
+  // A groupchat message to a room the user is not in.
+  auto groupchat = stanza("message", "#chan%irc.libera.chat@irc.example.org", "groupchat");
+  groupchat.append("body").append_text("hello");
+  adapter.on_stanza(groupchat, alice_phone());
+  BOOST_TEST(sent_error(context) == "not-acceptable");
+  // A join without a nickname, and with one IRC cannot carry.
+  context.sent.clear();
+  adapter.on_stanza(stanza("presence", "#chan%irc.libera.chat@irc.example.org"), alice_phone());
+  BOOST_TEST(sent_error(context) == "jid-malformed");
+  context.sent.clear();
+  adapter.on_stanza(stanza("presence", "#chan%irc.libera.chat@irc.example.org/9lives"),
+                    alice_phone());
+  BOOST_TEST(sent_error(context) == "jid-malformed");
+  // Leaving a room never joined says nothing.
+  context.sent.clear();
+  adapter.on_stanza(stanza("presence", "#chan%irc.libera.chat@irc.example.org/a", "unavailable"),
+                    alice_phone());
+  BOOST_TEST(context.sent.empty());
+  // disco#info on a room: a conference of type irc, joinable before joining.
+  auto disco = stanza("iq", "#chan%irc.libera.chat@irc.example.org", "get");
+  disco.append("query", "http://jabber.org/protocol/disco#info");
+  adapter.on_stanza(disco, alice_phone());
+  BOOST_REQUIRE_EQUAL(context.sent.size(), 1u);
+  BOOST_TEST(context.sent[0].attr_or("type") == "result");
+  const auto* identity = context.sent[0].first_element()->find("identity");
+  BOOST_REQUIRE(identity);
+  BOOST_TEST(identity->attr_or("category") == "conference");
+  // Self-ping (XEP-0410) from a resource that is not in the room.
+  context.sent.clear();
+  auto ping = stanza("iq", "#chan%irc.libera.chat@irc.example.org/alice", "get");
+  ping.append("ping", "urn:xmpp:ping");
+  adapter.on_stanza(ping, alice_phone());
+  BOOST_TEST(sent_error(context) == "not-acceptable");
+  // An address that is not an IRC address.
+  context.sent.clear();
+  adapter.on_stanza(stanza("presence", "#a\\20b%irc.libera.chat@irc.example.org/alice"),
+                    alice_phone());
+  BOOST_TEST(sent_error(context) == "jid-malformed");
+}
 
 BOOST_AUTO_TEST_CASE(names) {
   FakeAdapterContext context("irc.example.org");

@@ -495,6 +495,33 @@ BOOST_AUTO_TEST_CASE(full_queue_refuses_and_counts_drops) {
   BOOST_TEST(conn.stats().dropped == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_burst_while_up_is_bounded_by_bytes_not_count) {
+  Harness h;
+  auto options = h.options();
+  options.queue_limit = 2;
+  options.queue_max_bytes = 4096;
+  auto& conn = h.make(options);
+  conn.start();
+  BOOST_TEST_REQUIRE(h.run_until([&] { return conn.state() == LinkState::ready; }));
+  // Far more stanzas than the count limit, sent at once: all are taken and
+  // all arrive in order, since the stream is up.
+  for (int i = 1; i <= 20; ++i) {
+    BOOST_TEST(conn.send(message(i)));
+  }
+  BOOST_TEST(conn.stats().dropped == 0u);
+  BOOST_TEST_REQUIRE(h.run_until([&] { return h.server.conn(0).stanzas.size() == 20; }));
+  BOOST_TEST(bodies(h.server.conn(0).stanzas).front() == "m1");
+  BOOST_TEST(bodies(h.server.conn(0).stanzas).back() == "m20");
+  // The byte bound still holds: a burst beyond it is refused and counted.
+  std::size_t accepted = 0;
+  for (int i = 0; i < 1000; ++i) {
+    accepted += conn.send(message(100 + i)) ? 1 : 0;
+  }
+  BOOST_TEST(accepted < 1000u);
+  BOOST_TEST(conn.stats().dropped == 1000u - accepted);
+  BOOST_TEST(h.logged("bytes"));
+}
+
 BOOST_AUTO_TEST_CASE(keepalive_ping_that_is_answered_keeps_the_link) {
   Harness h;
   auto options = h.options();
