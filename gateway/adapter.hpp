@@ -5,6 +5,7 @@
 #include "stanza_error.hpp"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@ class io_context;
 namespace trestle::gateway {
 
 class Logger;
+class ReadGate;
 class Store;
 
 /// One field of an adapter's registration form (XEP-0077 and XEP-0004).
@@ -51,6 +53,10 @@ public:
   virtual Logger& log() = 0;
   /// The event loop, for the adapter's own connections and timers.
   virtual boost::asio::io_context& io() = 0;
+  /// Closed while this component's stream to the XMPP server has too much
+  /// waiting to be sent: the adapter's readers wait on it before taking more
+  /// input from their network. Null where there is no such stream (tests).
+  virtual std::shared_ptr<ReadGate> read_gate() { return nullptr; }
 };
 
 /// A network adapter: owns one component domain and translates between XMPP

@@ -7,6 +7,7 @@
 #include "log.hpp"
 #include "metered_store.hpp"
 #include "metrics.hpp"
+#include "read_gate.hpp"
 #include "router.hpp"
 #include "services.hpp"
 #include "stanza.hpp"
@@ -16,6 +17,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <cstdint>
 #include <stdexcept>
 #include <utility>
 
@@ -62,6 +64,7 @@ xmpp::ConnectionOptions connection_options(const XmppServerConfig& server,
   options.reconnect_max = seconds(server.reconnect_max_delay_seconds);
   options.queue_limit = server.send_queue_limit;
   options.queue_max_bytes = server.send_queue_max_bytes;
+  options.queue_high_water_bytes = server.send_queue_high_water_bytes;
   return options;
 }
 
@@ -77,11 +80,18 @@ struct Component final : AdapterContext {
   Store& store() override;
   Logger& log() override;
   asio::io_context& io() override;
+  std::shared_ptr<ReadGate> read_gate() override { return gate; }
 
   App::Impl& app;
   const ComponentConfig& config;
   xmpp::Jid domain_jid;
   std::string area;
+  // Counted here and copied into the metrics at scrape time: a per-stanza
+  // metrics update would build a label key for every stanza.
+  std::uint64_t stanzas_in = 0;
+  std::uint64_t stanzas_out = 0;
+  /// Closed while the stream's send queue is congested (see ReadGate).
+  std::shared_ptr<ReadGate> gate;
   std::unique_ptr<xmpp::ComponentConnection> connection;
   std::unique_ptr<Adapter> adapter;
   std::unique_ptr<Router> router;
@@ -126,7 +136,7 @@ struct App::Impl final : GatewayStatus {
 bool Component::send(xmpp::Element stanza) {
   const bool queued = connection->send(stanza);
   if (queued) {
-    app.metrics.increment("trestle_stanzas_out_total", {{"component", config.domain}});
+    ++stanzas_out;
   }
   return queued;
 }
@@ -168,6 +178,7 @@ void App::Impl::build(const AdapterRegistry& adapters) {
                                "' is not a valid domain");
     }
     auto component = std::make_unique<Component>(*this, component_config, *jid);
+    component->gate = std::make_shared<ReadGate>(io);
     component->area = "component " + component_config.domain;
     const auto factory = adapters.find(component_config.adapter);
     if (factory == adapters.end()) {
@@ -186,12 +197,19 @@ void App::Impl::build(const AdapterRegistry& adapters) {
           // (ejabberd does when one listener serves several components), so
           // the 'to' domain, not the stream, picks the component.
           auto* owner = owner_of(stanza, *raw);
-          metrics.increment("trestle_stanzas_in_total", {{"component", owner->config.domain}});
+          ++owner->stanzas_in;
           owner->router->route(stanza);
         },
         [this, raw](xmpp::LogSeverity severity, std::string_view text) {
           log.write(to_level(severity), raw->area, text);
         });
+    raw->connection->on_congestion([raw](bool congested) {
+      if (congested) {
+        raw->gate->close();
+      } else {
+        raw->gate->open();
+      }
+    });
     components.push_back(std::move(component));
   }
 }
@@ -210,17 +228,24 @@ void App::Impl::describe_metrics() {
                    Type::gauge);
   metrics.describe("trestle_send_queue_depth", "Stanzas waiting in a component's send queue.",
                    Type::gauge);
+  metrics.describe("trestle_read_pauses_total",
+                   "Times a component's adapter stopped reading its network because the "
+                   "stream's send queue passed send_queue_high_water_bytes.",
+                   Type::counter);
   metrics.describe("trestle_store_errors_total", "Failed store operations.", Type::counter);
   metrics.describe("trestle_active_users", "Users active in the last 15 minutes.", Type::gauge);
   metrics.describe("trestle_uptime_seconds", "Seconds since start-up.", Type::gauge);
-  // The driver keeps its own counters; copy them in at scrape time.
+  // The driver and the components keep their own counters; copy them in at scrape time.
   metrics.add_collector([this](Metrics& m) {
     for (const auto& component : components) {
       const Labels labels{{"component", component->config.domain}};
       const auto& stats = component->connection->stats();
+      m.set("trestle_stanzas_in_total", labels, static_cast<double>(component->stanzas_in));
+      m.set("trestle_stanzas_out_total", labels, static_cast<double>(component->stanzas_out));
       m.set("trestle_reconnects_total", labels, static_cast<double>(stats.reconnects));
       m.set("trestle_auth_failures_total", labels, static_cast<double>(stats.auth_failures));
       m.set("trestle_stanzas_dropped_total", labels, static_cast<double>(stats.dropped));
+      m.set("trestle_read_pauses_total", labels, static_cast<double>(component->gate->closings()));
       m.set("trestle_component_up", labels, component->connection->ready() ? 1 : 0);
       m.set("trestle_send_queue_depth", labels,
             static_cast<double>(component->connection->queue_depth()));

@@ -464,7 +464,7 @@ XmppServerConfig parse_xmpp(const Context& ctx, const Entry& entry) {
                     {"host", "port", "keepalive_interval_seconds", "keepalive_timeout_seconds",
                      "connect_timeout_seconds", "reconnect_min_delay_seconds",
                      "reconnect_max_delay_seconds", "send_queue_limit", "send_queue_max_bytes",
-                     "limits"});
+                     "send_queue_high_water_bytes", "limits"});
   XmppServerConfig xmpp;
   read_required_text(map, "host", xmpp.host, Spaces::refused);
   read_number(map, "port", xmpp.port, port_range);
@@ -476,6 +476,20 @@ XmppServerConfig parse_xmpp(const Context& ctx, const Entry& entry) {
   read_number(map, "send_queue_limit", xmpp.send_queue_limit, count_range);
   read_number(map, "send_queue_max_bytes", xmpp.send_queue_max_bytes,
               Range{64 * 1024, 4ULL * 1024 * 1024 * 1024});
+  if (const Entry* high = map.find("send_queue_high_water_bytes")) {
+    read_number(map, "send_queue_high_water_bytes", xmpp.send_queue_high_water_bytes,
+                Range{0, 4ULL * 1024 * 1024 * 1024});
+    if (xmpp.send_queue_high_water_bytes >= xmpp.send_queue_max_bytes) {
+      ctx.fail(high->mark(), high->path,
+               "must be below send_queue_max_bytes (" + std::to_string(xmpp.send_queue_max_bytes) +
+                   "), or the queue refuses stanzas before the readers pause; got " +
+                   std::to_string(xmpp.send_queue_high_water_bytes));
+    }
+  } else {
+    // The default follows a small byte bound down.
+    xmpp.send_queue_high_water_bytes =
+        std::min(xmpp.send_queue_high_water_bytes, xmpp.send_queue_max_bytes / 2);
+  }
   if (const Entry* limits = map.find("limits")) {
     xmpp.limits = parse_limits(ctx, *limits);
   }

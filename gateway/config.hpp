@@ -36,6 +36,9 @@ struct XmppServerConfig {
   std::size_t send_queue_limit = 1000;
   /// Bytes a component's send queue holds at any time, up or down.
   std::size_t send_queue_max_bytes = 64 * 1024 * 1024;
+  /// Bytes waiting to go to the XMPP server at which the adapters stop reading
+  /// their networks, until the queue is down to a quarter; 0 never pauses.
+  std::size_t send_queue_high_water_bytes = 1024 * 1024;
   XmlLimitsConfig limits;
 };
 

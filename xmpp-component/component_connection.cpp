@@ -103,10 +103,33 @@ struct ComponentConnection::Impl : std::enable_shared_from_this<Impl> {
   bool reconnect_requested = false;
   bool ever_ready = false;
   std::function<void()> stopped;
+  bool congested = false;
+  std::function<void(bool)> congestion_handler;
 
   void say(LogSeverity severity, const std::string& text) {
     if (log) {
       log(severity, text);
+    }
+  }
+
+  /// Re-evaluates congestion after the queue or the link changed (hysteresis:
+  /// on at the high-water mark, off at a quarter of it or when the link is down).
+  void update_congestion() {
+    const bool up = link && link->ready && !link->closing && !stopping;
+    const std::size_t high = options.queue_high_water_bytes;
+    bool next = congested;
+    if (!up || high == 0) {
+      next = false;
+    } else if (!congested && queued_bytes >= high) {
+      next = true;
+    } else if (congested && queued_bytes <= high / 4) {
+      next = false;
+    }
+    if (next != congested) {
+      congested = next;
+      if (congestion_handler) {
+        congestion_handler(next);
+      }
     }
   }
 
@@ -216,6 +239,7 @@ awaitable<void> ComponentConnection::Impl::attempt() {
   if (state == LinkState::ready) {
     state = LinkState::connecting;
   }
+  update_congestion(); // a stream that is down is not congested: the count bound holds
 }
 
 void ComponentConnection::Impl::handle(Link& current, std::vector<SessionEvent> events) {
@@ -238,6 +262,7 @@ void ComponentConnection::Impl::handle(Link& current, std::vector<SessionEvent> 
                                  std::to_string(queue.size()) + " queued stanzas to send");
       current.watchdog.cancel(); // switch from the connect deadline to keepalive
       current.notify();
+      update_congestion();
       break;
     case SessionEvent::Kind::stanza:
       ++stats.stanzas_in;
@@ -346,6 +371,7 @@ awaitable<void> ComponentConnection::Impl::write_loop(std::shared_ptr<Link> curr
     }
     if (from_queue) {
       stats.stanzas_out += batch.size();
+      update_congestion();
     }
   }
   current->writer_running = false;
@@ -441,6 +467,7 @@ void ComponentConnection::stop(std::function<void()> done) {
   impl.stopping = true;
   impl.stopped = std::move(done);
   impl.backoff_timer.cancel();
+  impl.update_congestion();
   auto current = impl.link;
   if (!current || !current->alive) {
     return;
@@ -499,6 +526,7 @@ bool ComponentConnection::send(const Element& stanza) {
   if (impl.link && impl.link->ready) {
     impl.link->notify();
   }
+  impl.update_congestion();
   return true;
 }
 
@@ -516,6 +544,15 @@ const ConnectionStats& ComponentConnection::stats() const {
 }
 std::size_t ComponentConnection::queue_depth() const {
   return impl_->queue.size();
+}
+std::size_t ComponentConnection::queue_bytes() const {
+  return impl_->queued_bytes;
+}
+bool ComponentConnection::congested() const {
+  return impl_->congested;
+}
+void ComponentConnection::on_congestion(std::function<void(bool)> handler) {
+  impl_->congestion_handler = std::move(handler);
 }
 
 std::string_view to_string(LinkState state) {

@@ -42,6 +42,10 @@ struct ConnectionOptions {
   std::size_t queue_limit = 1000;
   /// Bytes held at any time (down, or up but slower than the senders).
   std::size_t queue_max_bytes = 64 * 1024 * 1024;
+  /// While the stream is up and this many bytes wait, the connection reports
+  /// congestion (so producers pause reading their networks) until the queue
+  /// is down to a quarter of it. 0 turns the report off.
+  std::size_t queue_high_water_bytes = 1024 * 1024;
 };
 
 /// Where a component link is in its life.
@@ -96,6 +100,14 @@ public:
   const ConnectionStats& stats() const;
   /// Stanzas waiting in the send queue.
   std::size_t queue_depth() const;
+  /// Bytes waiting in the send queue.
+  std::size_t queue_bytes() const;
+  /// True from when the queue passes the high-water mark on an up stream
+  /// until it drains to a quarter of it or the stream goes down.
+  bool congested() const;
+  /// Called with true when congestion starts and false when it ends (on the
+  /// io_context's thread; never twice with the same value).
+  void on_congestion(std::function<void(bool congested)> handler);
 
 private:
   struct Impl;

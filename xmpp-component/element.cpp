@@ -13,7 +13,19 @@ namespace {
 /// inside attribute values TAB and LF are too, because attribute-value
 /// normalization (XML 1.0 section 3.3.3) would turn them into spaces.
 void escape_into(std::string& out, std::string_view raw, bool attribute) {
-  for (const char c : raw) {
+  // Runs of ordinary characters are copied whole; only the specials go one by one.
+  const auto special = [attribute](char c) {
+    return c == '&' || c == '<' || c == '>' || c == '\'' || c == '"' || c == '\r' ||
+           (attribute && (c == '\n' || c == '\t'));
+  };
+  for (;;) {
+    const auto stop = std::find_if(raw.begin(), raw.end(), special);
+    out.append(raw.begin(), stop);
+    if (stop == raw.end()) {
+      return;
+    }
+    const char c = *stop;
+    raw.remove_prefix(static_cast<std::size_t>(stop - raw.begin()) + 1);
     switch (c) {
     case '&':
       out += "&amp;";

@@ -82,11 +82,46 @@ const Stringprep_profile* profile_for(Part part) {
   return stringprep_xmpp_resourceprep;
 }
 
+/// The profile's result for a part made only of printable ASCII that the
+/// profile keeps, without calling libidn; nullopt for anything else, which
+/// then takes the full profile (and its error reporting). On such input every
+/// profile is exact here: no character is mapped to nothing, NFKC and the
+/// bidirectional rules leave ASCII alone, nodeprep and nameprep fold A-Z to
+/// a-z, and resourceprep keeps all of 0x20-0x7E. Nodeprep forbids space and
+/// `"&'/:<>@`; domains keep to host-name characters (is_host_name).
+std::optional<std::string> prepare_ascii(std::string_view raw, Part part) {
+  std::string out(raw);
+  for (char& c : out) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte > 0x7e) {
+      return std::nullopt;
+    }
+    if (part == Part::resource) {
+      continue;
+    }
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    } else if (part == Part::local
+                   ? std::string_view(" \"&'/:<>@").find(c) != std::string_view::npos
+                   : !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                       c == '.')) {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
 /// Runs the libidn profile for `part` over `raw` (non-empty, valid UTF-8, no
 /// NUL) and checks the RFC 7622 length limits on the result. Flags are 0, as
 /// in libidn's own profile macros: unassigned code points are allowed, so
 /// JIDs using characters newer than Unicode 3.2 (emoji nicknames) still work.
 std::optional<std::string> run_stringprep(std::string_view raw, Part part, std::string* error) {
+  if (auto ascii = prepare_ascii(raw, part)) {
+    if (ascii->size() > max_part_bytes) {
+      return fail(error, part, "is longer than 1023 bytes");
+    }
+    return ascii;
+  }
   // stringprep() works in place on a NUL-terminated buffer and reports
   // STRINGPREP_TOO_SMALL_BUFFER when the prepared form does not fit.
   std::size_t size = raw.size() * 2 + 16;

@@ -217,6 +217,7 @@ UserConnection* IrcAdapter::connection(const xmpp::Element& stanza, const xmpp::
   auto options = link_options(
       policy_.settings_for(server), registration ? registration->fields : gateway::FieldValues{},
       server_settings ? server_settings->fields : gateway::FieldValues{}, nick);
+  options.connection.read_gate = context_.read_gate();
   auto user = std::make_unique<UserConnection>(
       BridgeContext{context_, rules_, channels_}, from.bare(), server, std::move(options),
       std::chrono::seconds(policy_.settings().idle_timeout_seconds),

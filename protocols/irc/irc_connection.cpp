@@ -5,6 +5,8 @@
 
 #include "irc_connection.hpp"
 
+#include "read_gate.hpp"
+
 #include <algorithm>
 #include <array>
 #include <boost/asio/co_spawn.hpp>
@@ -19,9 +21,12 @@
 #include <boost/asio/write.hpp>
 #include <deque>
 #include <exception>
+#include <map>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <optional>
+#include <sys/stat.h>
+#include <vector>
 
 namespace trestle::irc {
 namespace {
@@ -50,6 +55,81 @@ bool well_formed(std::string_view line) {
          std::string_view::npos;
 }
 
+/// Bytes taken from the socket per read.
+constexpr std::size_t read_chunk_bytes = 16384;
+
+/// The read buffer of every plain connection. A read fills it and hands it
+/// to deliver() before the next read anywhere can start: reads run only when
+/// the event loop resumes a read loop, never inside another's delivery.
+std::array<char, read_chunk_bytes>& shared_read_buffer() {
+  static std::array<char, read_chunk_bytes> buffer;
+  return buffer;
+}
+
+/// A TLS client context as connections with these settings use it.
+struct ClientContext {
+  std::shared_ptr<ssl::context> context;
+  Clock::time_point loaded;
+  /// The CA file's modification time and size when it was loaded.
+  std::optional<std::pair<std::int64_t, std::int64_t>> file_stamp;
+};
+
+/// Modification time (ns) and size of a file; nullopt when it cannot be read.
+std::optional<std::pair<std::int64_t, std::int64_t>> stamp_of(const std::string& path) {
+  struct stat info {};
+  if (path.empty() || ::stat(path.c_str(), &info) != 0) {
+    return std::nullopt;
+  }
+  return std::make_pair(static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 +
+                            info.st_mtim.tv_nsec,
+                        static_cast<std::int64_t>(info.st_size));
+}
+
+/// The TLS client context for a verification setting and CA file, shared by
+/// every connection that uses them: loading the trust store costs time and
+/// hundreds of kilobytes, and a context may serve many connections on one
+/// thread. A context is reloaded when its CA file changed (a stat call) or
+/// after an hour (the system store); connections keep the one they started
+/// with. The CA file comes from the operator's config only, so there are few
+/// keys.
+std::shared_ptr<ssl::context> client_context(bool verify, const std::string& ca_file,
+                                             std::string* error) {
+  static std::map<std::pair<bool, std::string>, ClientContext> cache;
+  constexpr auto reload_after = std::chrono::hours(1);
+  constexpr std::size_t max_contexts = 64;
+  const auto key = std::make_pair(verify, verify ? ca_file : std::string());
+  const auto now = Clock::now();
+  const auto stamp = stamp_of(key.second);
+  if (const auto found = cache.find(key); found != cache.end() &&
+                                          now - found->second.loaded < reload_after &&
+                                          found->second.file_stamp == stamp) {
+    return found->second.context;
+  }
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  if (verify) {
+    error_code ec;
+    context->set_verify_mode(ssl::verify_peer);
+    if (ca_file.empty()) {
+      context->set_default_verify_paths(ec);
+    } else {
+      context->load_verify_file(ca_file, ec);
+    }
+    if (ec) {
+      *error = "cannot load the trusted certificates (" + (ca_file.empty() ? "system" : ca_file) +
+               "): " + ec.message();
+      return nullptr;
+    }
+  } else {
+    context->set_verify_mode(ssl::verify_none);
+  }
+  if (cache.size() >= max_contexts) {
+    cache.clear();
+  }
+  cache[key] = ClientContext{context, now, stamp};
+  return context;
+}
+
 bool is_ip_literal(const std::string& name) {
   error_code ec;
   asio::ip::make_address(name, ec);
@@ -76,8 +156,9 @@ struct IrcConnection::Impl : std::enable_shared_from_this<Impl> {
   ConnectionLog log;
   tcp::resolver resolver;
   tcp::socket socket;
-  /// Declared before the stream that uses it, so it outlives it.
-  std::optional<ssl::context> tls_context;
+  /// Declared before the stream that uses it, so it outlives it (shared, see
+  /// client_context).
+  std::shared_ptr<ssl::context> tls_context;
   std::optional<ssl::stream<tcp::socket>> tls;
   /// Wakes the writer: a line was queued, or the connection is closing.
   asio::steady_timer wake;
@@ -187,6 +268,14 @@ awaitable<bool> IrcConnection::Impl::establish() {
   }
   socket.set_option(tcp::no_delay(true), ec);
   if (!options.tls) {
+    // read_loop reads only after the socket reported readability; non-blocking
+    // mode makes a spurious wake-up return would_block instead of blocking.
+    socket.non_blocking(true, ec);
+    if (ec) {
+      finish(CloseKind::connect_failed,
+             "cannot use the connection to " + where() + ": " + ec.message());
+      co_return false;
+    }
     co_return true;
   }
   co_return co_await handshake();
@@ -194,27 +283,16 @@ awaitable<bool> IrcConnection::Impl::establish() {
 
 awaitable<bool> IrcConnection::Impl::handshake() {
   error_code ec;
-  tls_context.emplace(ssl::context::tls_client);
-  auto& context = *tls_context;
-  SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
-  if (options.verify_certificate) {
-    context.set_verify_mode(ssl::verify_peer);
-    if (options.ca_file.empty()) {
-      context.set_default_verify_paths(ec);
-    } else {
-      context.load_verify_file(options.ca_file, ec);
-    }
-    if (ec) {
-      finish(CloseKind::tls_failed, "cannot load the trusted certificates (" +
-                                        (options.ca_file.empty() ? "system" : options.ca_file) +
-                                        "): " + ec.message());
-      co_return false;
-    }
-  } else {
-    context.set_verify_mode(ssl::verify_none);
+  std::string problem;
+  tls_context = client_context(options.verify_certificate, options.ca_file, &problem);
+  if (!tls_context) {
+    finish(CloseKind::tls_failed, std::move(problem));
+    co_return false;
+  }
+  if (!options.verify_certificate) {
     say(LogLevel::warning, "certificate verification is off for " + where());
   }
-  tls.emplace(std::move(socket), context);
+  tls.emplace(std::move(socket), *tls_context);
   if (options.verify_certificate) {
     tls->set_verify_callback(ssl::host_name_verification(options.server_name));
   }
@@ -258,13 +336,38 @@ void IrcConnection::Impl::deliver(std::string_view bytes) {
 
 awaitable<void> IrcConnection::Impl::read_loop() {
   auto self = shared_from_this();
-  std::array<char, 16384> buffer{};
   error_code ec;
+  // A plain connection waits for readability without a buffer and then reads
+  // into the one buffer all plain connections share, so an idle connection
+  // holds no read buffer. The TLS engine needs the buffer for the whole
+  // pending read, so a TLS connection keeps its own.
+  std::vector<char> tls_buffer(tls ? read_chunk_bytes : 0);
   while (!finished) {
-    const std::size_t n = tls ? co_await tls->async_read_some(
-                                    asio::buffer(buffer), asio::redirect_error(use_awaitable, ec))
-                              : co_await socket.async_read_some(
-                                    asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
+    if (options.read_gate && !options.read_gate->is_open()) {
+      // The XMPP side is congested: leave the input with the server (bounded).
+      co_await options.read_gate->wait_open(options.read_pause_limit);
+      if (finished) {
+        co_return;
+      }
+    }
+    std::size_t n = 0;
+    std::string_view bytes;
+    if (tls) {
+      n = co_await tls->async_read_some(asio::buffer(tls_buffer),
+                                        asio::redirect_error(use_awaitable, ec));
+      bytes = std::string_view(tls_buffer.data(), n);
+    } else {
+      co_await socket.async_wait(tcp::socket::wait_read, asio::redirect_error(use_awaitable, ec));
+      if (!ec && !finished) {
+        auto& shared = shared_read_buffer();
+        n = socket.read_some(asio::buffer(shared), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+          ec.clear();
+          continue; // woken without data after all
+        }
+        bytes = std::string_view(shared.data(), n);
+      }
+    }
     if (finished) {
       co_return;
     }
@@ -279,7 +382,7 @@ awaitable<void> IrcConnection::Impl::read_loop() {
       co_return;
     }
     last_rx = Clock::now();
-    deliver(std::string_view(buffer.data(), n));
+    deliver(bytes);
   }
 }
 

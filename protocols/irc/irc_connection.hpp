@@ -15,6 +15,10 @@ namespace boost::asio {
 class io_context;
 }
 
+namespace trestle::gateway {
+class ReadGate;
+}
+
 namespace trestle::irc {
 
 /// Where a connection reports events (one line each, never secrets).
@@ -45,6 +49,10 @@ struct IrcConnectionOptions {
   double flood_lines_per_second = 2.0;
   /// Longest line accepted from the server, CR LF included; longer ones are dropped.
   std::size_t max_line_bytes = IrcLineReader::default_max_line_bytes;
+  /// When set, reading waits while the gate is closed (the XMPP side is
+  /// congested), at most `read_pause_limit` at a time.
+  std::shared_ptr<gateway::ReadGate> read_gate;
+  std::chrono::milliseconds read_pause_limit{5000};
 };
 
 /// Why a connection ended.

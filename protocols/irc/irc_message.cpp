@@ -2,6 +2,7 @@
 
 #include "address_text.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace trestle::irc {
@@ -15,10 +16,10 @@ using protocols::is_ascii_letter;
 
 /// CR and LF end a line and NUL ends a C string on some servers: none may
 /// appear inside any part of a message (RFC 1459 section 2.3.1).
-constexpr std::string_view line_breakers{"\r\n\0", 3};
-
 bool has_line_breaker(std::string_view text) {
-  return text.find_first_of(line_breakers) != std::string_view::npos;
+  // One pass; find_first_of would search the set once per character.
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
 char ascii_upper(char c) {

@@ -448,6 +448,23 @@ BOOST_AUTO_TEST_CASE(reconnect_delays_must_be_ordered) {
               "must not exceed reconnect_max_delay_seconds (10, the default), got 11");
 }
 
+BOOST_AUTO_TEST_CASE(send_queue_high_water_is_below_the_byte_bound) {
+  // Default: 1 MiB, or half of a smaller byte bound.
+  BOOST_TEST(
+      load_config_text(without_xmpp + "xmpp: {}\n", "t.yaml").xmpp.send_queue_high_water_bytes ==
+      1048576u);
+  BOOST_TEST(load_config_text(without_xmpp + "xmpp: {send_queue_max_bytes: 100000}\n", "t.yaml")
+                 .xmpp.send_queue_high_water_bytes == 50000u);
+  const auto off =
+      load_config_text(without_xmpp + "xmpp: {send_queue_high_water_bytes: 0}\n", "t.yaml").xmpp;
+  BOOST_TEST(off.send_queue_high_water_bytes == 0u);
+  check_error(without_xmpp + "xmpp:\n"
+                             "  send_queue_max_bytes: 100000\n"
+                             "  send_queue_high_water_bytes: 100000\n",
+              "t.yaml:6:32: xmpp.send_queue_high_water_bytes: ",
+              "must be below send_queue_max_bytes (100000)");
+}
+
 BOOST_AUTO_TEST_CASE(required_keys_are_reported_at_the_enclosing_mapping) {
   check_error(without_xmpp, "t.yaml:1:1: xmpp: ", "required key is missing");
   check_error("xmpp: {}\n"

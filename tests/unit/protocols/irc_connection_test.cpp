@@ -3,6 +3,7 @@
 // clang-format on
 
 #include "irc_connection.hpp"
+#include "read_gate.hpp"
 #include "run_until.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -534,3 +535,85 @@ BOOST_AUTO_TEST_CASE(overlong_line_is_dropped_and_connection_survives) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(reading_waits_while_the_read_gate_is_closed) {
+  asio::io_context io;
+  FakeServer server(io, "127.0.0.1");
+  BOOST_REQUIRE(server.ok());
+  server.run({{":srv NOTICE me :one\r\n"}, false, false});
+  auto gate = std::make_shared<trestle::gateway::ReadGate>(io);
+  gate->close();
+  auto options = plain_options(server.port());
+  options.read_gate = gate;
+  Recorder rec;
+  IrcConnection conn(io, options, rec.handlers(), rec.sink());
+  conn.start();
+  BOOST_REQUIRE(run_until(io, [&] { return rec.connected; }));
+  // The line waits with the server (in the socket) while the gate is closed.
+  BOOST_TEST(!run_until(
+      io, [&] { return !rec.lines.empty(); }, milliseconds(300)));
+  gate->open();
+  BOOST_REQUIRE(run_until(io, [&] { return !rec.lines.empty(); }));
+  BOOST_TEST(rec.lines == std::vector<std::string>{":srv NOTICE me :one"},
+             boost::test_tools::per_element());
+  BOOST_TEST(gate->closings() == 1u);
+  conn.close();
+  BOOST_REQUIRE(run_until(io, [&] { return rec.closed.has_value(); }));
+}
+
+BOOST_AUTO_TEST_CASE(a_gate_that_stays_closed_holds_reading_back_for_the_pause_limit_only) {
+  asio::io_context io;
+  FakeServer server(io, "127.0.0.1");
+  BOOST_REQUIRE(server.ok());
+  server.run({{"PING :keepalive\r\n"}, false, false});
+  auto gate = std::make_shared<trestle::gateway::ReadGate>(io);
+  gate->close();
+  auto options = plain_options(server.port());
+  options.read_gate = gate;
+  options.read_pause_limit = milliseconds(100);
+  Recorder rec;
+  IrcConnection conn(io, options, rec.handlers(), rec.sink());
+  conn.start();
+  // The server's PING still gets read (and could be answered) although the
+  // XMPP side never recovers.
+  BOOST_REQUIRE(run_until(io, [&] { return !rec.lines.empty(); }));
+  BOOST_TEST(rec.lines == std::vector<std::string>{"PING :keepalive"},
+             boost::test_tools::per_element());
+  BOOST_TEST(!gate->is_open());
+  conn.close();
+  BOOST_REQUIRE(run_until(io, [&] { return rec.closed.has_value(); }));
+}
+
+BOOST_AUTO_TEST_CASE(a_read_gate_wakes_every_waiter_when_opened_or_destroyed) {
+  asio::io_context io;
+  auto gate = std::make_unique<trestle::gateway::ReadGate>(io);
+  std::vector<bool> results;
+  const auto wait = [&](trestle::gateway::ReadGate* g) {
+    asio::co_spawn(
+        io,
+        [&results, g]() -> awaitable<void> {
+          results.push_back(co_await g->wait_open(milliseconds(4000)));
+        },
+        asio::detached);
+  };
+  wait(gate.get()); // open: returns at once
+  BOOST_REQUIRE(run_until(io, [&] { return results.size() == 1; }));
+  gate->close();
+  gate->close(); // counted once
+  wait(gate.get());
+  wait(gate.get());
+  BOOST_TEST(!run_until(
+      io, [&] { return results.size() == 3; }, milliseconds(100)));
+  gate->open();
+  BOOST_REQUIRE(run_until(
+      io, [&] { return results.size() == 3; }, milliseconds(1000)));
+  BOOST_TEST(gate->closings() == 1u);
+  gate->close();
+  wait(gate.get());
+  BOOST_TEST(!run_until(
+      io, [&] { return results.size() == 4; }, milliseconds(50)));
+  gate.reset();
+  BOOST_REQUIRE(run_until(
+      io, [&] { return results.size() == 4; }, milliseconds(1000)));
+  BOOST_TEST((results == std::vector<bool>{true, true, true, true}));
+}

@@ -522,6 +522,63 @@ BOOST_AUTO_TEST_CASE(a_burst_while_up_is_bounded_by_bytes_not_count) {
   BOOST_TEST(h.logged("bytes"));
 }
 
+BOOST_AUTO_TEST_CASE(congestion_is_reported_at_the_high_water_mark_and_cleared_when_drained) {
+  Harness h;
+  auto options = h.options();
+  options.queue_high_water_bytes = 2048;
+  auto& conn = h.make(options);
+  std::vector<bool> reports;
+  conn.on_congestion([&](bool congested) { reports.push_back(congested); });
+  conn.start();
+  BOOST_TEST_REQUIRE(h.run_until([&] { return conn.state() == LinkState::ready; }));
+  // Sent without running the loop: the queue grows past the mark once.
+  int sent = 0;
+  while (conn.queue_bytes() < 4096) {
+    BOOST_TEST_REQUIRE(conn.send(message(++sent)));
+  }
+  BOOST_TEST(conn.congested());
+  BOOST_TEST(reports == std::vector<bool>{true});
+  // The writer drains the queue: congestion ends, and nothing was dropped.
+  BOOST_TEST_REQUIRE(h.run_until([&] {
+    return h.server.conn(0).stanzas.size() == static_cast<std::size_t>(sent) && !conn.congested();
+  }));
+  BOOST_TEST((reports == std::vector<bool>{true, false}));
+  BOOST_TEST(conn.stats().dropped == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_stopping_stream_is_not_congested) {
+  Harness h;
+  auto options = h.options();
+  options.queue_high_water_bytes = 1024;
+  auto& conn = h.make(options);
+  std::vector<bool> reports;
+  conn.on_congestion([&](bool congested) { reports.push_back(congested); });
+  conn.start();
+  BOOST_TEST_REQUIRE(h.run_until([&] { return conn.state() == LinkState::ready; }));
+  for (int i = 1; conn.queue_bytes() < 2048; ++i) {
+    BOOST_TEST_REQUIRE(conn.send(message(i)));
+  }
+  conn.stop();
+  BOOST_TEST(!conn.congested());
+  BOOST_TEST((reports == std::vector<bool>{true, false}));
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_that_is_down_reports_no_congestion) {
+  Harness h;
+  auto options = h.options();
+  options.queue_high_water_bytes = 1024;
+  options.queue_limit = 100000;
+  auto& conn = h.make(options);
+  bool reported = false;
+  conn.on_congestion([&](bool) { reported = true; });
+  // Not started: everything waits for a stream, under the count bound only.
+  for (int i = 1; conn.queue_bytes() < 4096; ++i) {
+    BOOST_TEST_REQUIRE(conn.send(message(i)));
+  }
+  BOOST_TEST(!conn.congested());
+  BOOST_TEST(!reported);
+}
+
 BOOST_AUTO_TEST_CASE(keepalive_ping_that_is_answered_keeps_the_link) {
   Harness h;
   auto options = h.options();

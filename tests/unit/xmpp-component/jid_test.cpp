@@ -1,9 +1,12 @@
 #include "jid.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <stringprep.h>
 #include <unordered_set>
+#include <vector>
 
 namespace trestle::xmpp {
 // Lets Boost.Test print JIDs in failure messages.
@@ -326,3 +329,75 @@ BOOST_AUTO_TEST_CASE(hashes_agree_with_equality) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+/// The libidn profile applied directly: the reference the ASCII shortcut in
+/// jid.cpp must agree with. nullopt when the profile refuses the text.
+std::optional<std::string> libidn_prepare(const std::string& raw,
+                                          const Stringprep_profile* profile) {
+  std::vector<char> buffer(raw.size() * 2 + 16, '\0');
+  std::copy(raw.begin(), raw.end(), buffer.begin());
+  if (stringprep(buffer.data(), buffer.size(), Stringprep_profile_flags{}, profile) !=
+      STRINGPREP_OK) {
+    return std::nullopt;
+  }
+  return std::string(buffer.data());
+}
+
+/// Every printable ASCII character alone, and between letters of both cases.
+std::vector<std::string> ascii_samples() {
+  std::vector<std::string> samples;
+  for (char c = 0x20; c < 0x7f; ++c) {
+    samples.emplace_back(1, c);
+    samples.push_back(std::string("aB") + c + "Zz");
+  }
+  samples.emplace_back("MiXeD.Case-name_09");
+  return samples;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(printable_ascii_parts_are_prepared_exactly_as_libidn_does) {
+  for (const auto& sample : ascii_samples()) {
+    // Resourcepart: everything after the first '/'.
+    const auto with_resource = Jid::parse("u@example.org/" + sample);
+    const auto resource = libidn_prepare(sample, stringprep_xmpp_resourceprep);
+    BOOST_TEST(with_resource.has_value() == resource.has_value(), "resource '" << sample << "'");
+    if (with_resource && resource) {
+      BOOST_TEST(with_resource->resource() == *resource);
+    }
+    if (sample.find_first_of("@/") != std::string::npos) {
+      continue; // these split the JID instead of being part of local or domain
+    }
+    const auto with_local = Jid::parse(sample + "@example.org");
+    const auto local = libidn_prepare(sample, stringprep_xmpp_nodeprep);
+    BOOST_TEST(with_local.has_value() == local.has_value(), "localpart '" << sample << "'");
+    if (with_local && local) {
+      BOOST_TEST(with_local->local() == *local);
+    }
+    // A domain must also pass the host-name rules after nameprep.
+    const auto domain = Jid::parse(sample);
+    const auto named = libidn_prepare(sample, stringprep_nameprep);
+    if (domain) {
+      BOOST_TEST_REQUIRE(named.has_value(), "domain '" << sample << "'");
+      std::string trimmed = *named;
+      if (!trimmed.empty() && trimmed.back() == '.') {
+        trimmed.pop_back();
+      }
+      BOOST_TEST(domain->domain() == trimmed);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(with_resource_agrees_with_parse_on_ascii_and_beyond) {
+  const auto room = must_parse("#chan%irc.example.org@irc.localhost");
+  for (const std::string nick : {"Nick", "a b", "[away]", "x\x7f", "caf\xc3\xa9", "\xe2\x80\x8b"}) {
+    const auto built = room.with_resource(nick);
+    const auto parsed = Jid::parse(room.to_string() + "/" + nick);
+    BOOST_TEST(built.has_value() == parsed.has_value(), "nick '" << nick << "'");
+    if (built && parsed) {
+      BOOST_TEST(built->resource() == parsed->resource());
+    }
+  }
+}
