@@ -2,6 +2,7 @@
 
 #include "element.hpp"
 #include "jid.hpp"
+#include "stanza.hpp"
 #include "stanza_error.hpp"
 
 #include <map>
@@ -36,6 +37,13 @@ struct RegistrationField {
 
 /// Registration field values, keyed by RegistrationField::var.
 using FieldValues = std::map<std::string, std::string>;
+
+/// An ad-hoc command (XEP-0050) that an adapter offers on its component
+/// domain, next to the gateway's own; every allowed user may run it.
+struct DomainCommand {
+  std::string node;
+  std::string name;
+};
 
 /// What an adapter may use from the gateway. Lives as long as the adapter;
 /// used on the io_context thread only.
@@ -112,6 +120,17 @@ public:
   virtual void on_unregistered(const xmpp::Jid& /*user*/) {}
   /// An admin disconnected the user; drop their legacy sessions.
   virtual void disconnect_user(const xmpp::Jid& /*user*/) {}
+
+  /// Ad-hoc commands on the component domain itself (listed in disco next to
+  /// the gateway's admin commands).
+  virtual std::vector<DomainCommand> domain_commands() const { return {}; }
+  /// Runs one of domain_commands() (an iq set carrying `<command/>` with that
+  /// node); returns the answer to send, a result or an error.
+  virtual xmpp::Element run_domain_command(const xmpp::Element& request,
+                                           const xmpp::Jid& /*from*/) {
+    return xmpp::make_error_reply(request,
+                                  xmpp::make_stanza_error(xmpp::Condition::item_not_found));
+  }
 };
 
 } // namespace trestle::gateway

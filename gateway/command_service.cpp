@@ -1,11 +1,13 @@
 #include "command_service.hpp"
 
+#include "adapter.hpp"
 #include "data_form.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
 #include "services.hpp"
 #include "stanza.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace trestle::gateway {
@@ -14,10 +16,15 @@ namespace {
 using xmpp::Condition;
 using xmpp::Element;
 
-constexpr std::array<CommandService::Command, 3> all_commands = {{
-    {"uptime", "Uptime and statistics", true},
-    {"users", "List active users", true},
-    {"disconnect-user", "Disconnect a user", true},
+struct AdminCommand {
+  std::string_view node;
+  std::string_view name;
+};
+
+constexpr std::array<AdminCommand, 3> admin_commands = {{
+    {"uptime", "Uptime and statistics"},
+    {"users", "List active users"},
+    {"disconnect-user", "Disconnect a user"},
 }};
 
 /// Sessions older than this are forgotten; more than max_sessions are refused.
@@ -91,27 +98,27 @@ Element run_users(const ServiceContext& context, const Element& request, std::st
 
 } // namespace
 
-std::vector<CommandService::Command> CommandService::commands(bool admin) {
+std::vector<CommandService::Command> CommandService::commands(const Adapter& adapter, bool admin) {
   std::vector<Command> visible;
-  for (const auto& command : all_commands) {
-    if (admin || !command.admin_only) {
-      visible.push_back(command);
+  for (auto& command : adapter.domain_commands()) {
+    visible.push_back({std::move(command.node), std::move(command.name), false});
+  }
+  if (admin) {
+    for (const auto& command : admin_commands) {
+      visible.push_back({std::string(command.node), std::string(command.name), true});
     }
   }
   return visible;
 }
 
-bool CommandService::has_command(std::string_view node, bool admin) {
-  for (const auto& command : commands(admin)) {
-    if (command.node == node) {
-      return true;
-    }
-  }
-  return false;
+bool CommandService::has_command(const Adapter& adapter, std::string_view node, bool admin) {
+  const auto visible = commands(adapter, admin);
+  return std::any_of(visible.begin(), visible.end(),
+                     [&](const Command& command) { return command.node == node; });
 }
 
-std::string_view CommandService::command_name(std::string_view node) {
-  for (const auto& command : all_commands) {
+std::string CommandService::command_name(const Adapter& adapter, std::string_view node) {
+  for (const auto& command : commands(adapter, true)) {
     if (command.node == node) {
       return command.name;
     }
@@ -123,11 +130,16 @@ Element CommandService::execute(const ServiceContext& context, const Element& re
                                 const xmpp::Jid& from, bool admin) {
   const auto* command = request.first_element();
   const auto node = command->attr_or("node");
-  const auto known = command_name(node);
+  for (const auto& command : context.adapter.domain_commands()) {
+    if (command.node == node) {
+      return context.adapter.run_domain_command(request, from);
+    }
+  }
+  const auto known = command_name(context.adapter, node);
   if (known.empty()) {
     return error_reply(request, Condition::item_not_found, "no such command");
   }
-  if (!has_command(node, admin)) {
+  if (!has_command(context.adapter, node, admin)) {
     return error_reply(request, Condition::forbidden, "this command is for gateway admins");
   }
   expire(Clock::now());

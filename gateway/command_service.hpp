@@ -12,6 +12,7 @@
 
 namespace trestle::gateway {
 
+class Adapter;
 struct ServiceContext;
 
 /// XEP-0050 ad-hoc commands on a component domain: the admin commands
@@ -21,17 +22,18 @@ class CommandService {
 public:
   /// One command as listed in disco#items.
   struct Command {
-    std::string_view node;
-    std::string_view name;
+    std::string node;
+    std::string name;
     bool admin_only = true;
   };
 
-  /// Commands visible to a user (admins see all).
-  static std::vector<Command> commands(bool admin);
+  /// Commands visible to a user: the adapter's domain commands, and the admin
+  /// commands for admins.
+  static std::vector<Command> commands(const Adapter& adapter, bool admin);
   /// True when `node` names a command visible to the user.
-  static bool has_command(std::string_view node, bool admin);
+  static bool has_command(const Adapter& adapter, std::string_view node, bool admin);
   /// The human name of command `node` ("" if unknown).
-  static std::string_view command_name(std::string_view node);
+  static std::string command_name(const Adapter& adapter, std::string_view node);
 
   /// Answers an iq set carrying `<command/>`.
   xmpp::Element execute(const ServiceContext& context, const xmpp::Element& request,

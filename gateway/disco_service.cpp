@@ -18,7 +18,8 @@ xmpp::Element answer_disco_info(const ServiceContext& context, const xmpp::Eleme
                                 bool admin) {
   const auto* query = request.first_element();
   const auto node = query ? query->attr_or("node") : std::string();
-  if (!node.empty() && node != xmpp::ns::commands && !CommandService::has_command(node, admin)) {
+  if (!node.empty() && node != xmpp::ns::commands &&
+      !CommandService::has_command(context.adapter, node, admin)) {
     return xmpp::make_error_reply(request,
                                   xmpp::make_stanza_error(xmpp::Condition::item_not_found));
   }
@@ -38,7 +39,7 @@ xmpp::Element answer_disco_info(const ServiceContext& context, const xmpp::Eleme
     answer.append("identity")
         .set_attr("category", "automation")
         .set_attr("type", "command-node")
-        .set_attr("name", std::string(CommandService::command_name(node)));
+        .set_attr("name", CommandService::command_name(context.adapter, node));
     answer.append("feature").set_attr("var", std::string(xmpp::ns::commands));
     answer.append("feature").set_attr("var", std::string(xmpp::ns::data_forms));
     return reply;
@@ -67,11 +68,11 @@ xmpp::Element answer_disco_items(const ServiceContext& context, const xmpp::Elem
     return reply;
   }
   answer.set_attr("node", node);
-  for (const auto& command : CommandService::commands(admin)) {
+  for (const auto& command : CommandService::commands(context.adapter, admin)) {
     answer.append("item")
         .set_attr("jid", context.domain.to_string())
-        .set_attr("node", std::string(command.node))
-        .set_attr("name", std::string(command.name));
+        .set_attr("node", command.node)
+        .set_attr("name", command.name);
   }
   return reply;
 }

@@ -369,13 +369,7 @@ void IrcAdapter::on_server_iq(const xmpp::Element& iq, const xmpp::Jid& from,
       refuse(iq, Condition::item_not_found, "no command '" + node + "' here");
       return;
     }
-    if (auto refusal = policy_.refusal(address.server)) {
-      refuse(iq, Condition::not_allowed, std::move(*refusal));
-      return;
-    }
-    context_.send(answer_configure(iq, from, context_.store(),
-                                   server_settings_key(context_.domain().domain(), address.server),
-                                   policy_.settings_for(address.server), rules_.channel_prefixes));
+    context_.send(configure(iq, from, address.server));
     return;
   }
   if (xmlns == xmpp::ns::ping && get) {
@@ -383,6 +377,27 @@ void IrcAdapter::on_server_iq(const xmpp::Element& iq, const xmpp::Jid& from,
     return;
   }
   refuse(iq, Condition::service_unavailable, {});
+}
+
+xmpp::Element IrcAdapter::configure(const xmpp::Element& iq, const xmpp::Jid& from,
+                                    const std::string& server) {
+  if (auto refusal = policy_.refusal(server)) {
+    return xmpp::make_error_reply(iq, xmpp::make_stanza_error(Condition::not_allowed, *refusal));
+  }
+  return answer_configure(iq, from, context_.store(),
+                          server_settings_key(context_.domain().domain(), server),
+                          policy_.settings_for(server), rules_.channel_prefixes);
+}
+
+std::vector<gateway::DomainCommand> IrcAdapter::domain_commands() const {
+  if (rules_.fixed_server.empty()) {
+    return {};
+  }
+  return {{"configure", "Configure the connection to " + rules_.fixed_server}};
+}
+
+xmpp::Element IrcAdapter::run_domain_command(const xmpp::Element& request, const xmpp::Jid& from) {
+  return configure(request, from, rules_.fixed_server);
 }
 
 std::string IrcAdapter::gateway_description() const {

@@ -62,6 +62,11 @@ public:
   std::optional<xmpp::StanzaError> validate_registration(const xmpp::Jid& user,
                                                          gateway::FieldValues& values) override;
 
+  /// In fixed-server mode the domain is the server JID, so `configure` is
+  /// offered there; otherwise each server JID offers its own.
+  std::vector<gateway::DomainCommand> domain_commands() const override;
+  /// Runs `configure` for the fixed server.
+  xmpp::Element run_domain_command(const xmpp::Element& request, const xmpp::Jid& from) override;
   /// The address rules of this component (channel prefixes, fixed server).
   const AddressRules& address_rules() const { return rules_; }
   /// Open IRC connections (users times servers).
@@ -78,6 +83,9 @@ private:
   /// otherwise null, with the refusal sent when `stanza` expects one.
   UserConnection* connection(const xmpp::Element& stanza, const xmpp::Jid& from,
                              const std::string& server, std::string_view requested_nick, bool open);
+  /// The answer to a `configure` command for `server` (XEP-0050 with a data form).
+  xmpp::Element configure(const xmpp::Element& iq, const xmpp::Jid& from,
+                          const std::string& server);
   void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);
   void close_all(const xmpp::Jid& user, std::string_view reason);
 

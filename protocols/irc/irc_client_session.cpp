@@ -209,6 +209,7 @@ void IrcClientSession::on_numeric(const IrcMessage& message, int code, Events& o
     return;
   case 5:
     isupport_.feed(params);
+    out.push_back(event(ClientEvent::Kind::isupport, message));
     return;
   case 331:
   case 332:

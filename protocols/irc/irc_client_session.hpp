@@ -80,6 +80,9 @@ struct ClientEvent {
     registered,
     /// `params`: the capabilities now enabled, after negotiation or CAP DEL.
     caps,
+    /// The server's ISUPPORT (005) changed isupport(): case mapping, channel
+    /// types, prefixes. Names kept under the old case mapping need folding again.
+    isupport,
     /// `text`: SASL authentication succeeded (903).
     sasl_succeeded,
     /// `numeric` (empty when the server offered no SASL), `text`.

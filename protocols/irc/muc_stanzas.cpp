@@ -67,12 +67,17 @@ Element groupchat_message(const xmpp::Jid& room, std::string_view nick, const xm
   if (!id.empty()) {
     message.set_attr("id", std::string(id));
   }
-  if (!stamp.empty()) {
-    auto& delay = message.append("delay", std::string(ns::delay));
-    delay.set_attr("from", room.bare_string());
-    delay.set_attr("stamp", std::string(stamp));
-  }
+  add_delay(message, room.bare_string(), stamp);
   return message;
+}
+
+void add_delay(Element& stanza, std::string_view from, std::string_view stamp) {
+  if (stamp.empty()) {
+    return;
+  }
+  auto& delay = stanza.append("delay", std::string(ns::delay));
+  delay.set_attr("from", std::string(from));
+  delay.set_attr("stamp", std::string(stamp));
 }
 
 } // namespace trestle::irc

@@ -164,6 +164,9 @@ private:
   void on_state(IrcLinkState state, const std::string& reason);
   void on_event(const ClientEvent& event);
   void on_registered();
+  /// Keys rooms by the server's case mapping: ISUPPORT arrives after the
+  /// welcome (001), when the joins asked for before it were sent already.
+  void refold_rooms();
   void on_connection_failed(const std::string& reason);
   void on_connection_lost(const std::string& reason);
   void on_joined(const ClientEvent& event);

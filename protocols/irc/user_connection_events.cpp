@@ -6,6 +6,7 @@
 #include "adapter.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
+#include "server_time.hpp"
 #include "stanza.hpp"
 #include "user_connection.hpp"
 
@@ -131,6 +132,9 @@ void UserConnection::on_event(const ClientEvent& event) {
   case Kind::registered:
     on_registered();
     break;
+  case Kind::isupport:
+    refold_rooms();
+    break;
   case Kind::sasl_failed:
     send_server_message("SASL authentication failed" +
                         (event.text.empty() ? std::string() : ": " + event.text));
@@ -185,6 +189,33 @@ void UserConnection::on_event(const ClientEvent& event) {
   case Kind::sasl_succeeded:
   case Kind::closing:
     break;
+  }
+}
+
+void UserConnection::refold_rooms() {
+  std::map<std::string, std::string, std::less<>> renamed; // old key -> new key
+  for (const auto& [key, room] : rooms_) {
+    if (auto folded = fold(room.name); folded != key) {
+      renamed.emplace(key, std::move(folded));
+    }
+  }
+  if (renamed.empty()) {
+    return;
+  }
+  for (const auto& [old_key, new_key] : renamed) {
+    auto node = rooms_.extract(old_key);
+    if (!rooms_.contains(new_key)) { // two names that now fold alike: the first stays
+      node.key() = new_key;
+      rooms_.insert(std::move(node));
+    }
+  }
+  for (auto& [resource, keys] : resources_) {
+    std::set<std::string, std::less<>> refolded;
+    for (const auto& key : keys) {
+      const auto found = renamed.find(key);
+      refolded.insert(found == renamed.end() ? key : found->second);
+    }
+    keys = std::move(refolded);
   }
 }
 
@@ -423,7 +454,8 @@ void UserConnection::on_message(const ClientEvent& event) {
 void UserConnection::on_channel_message(const ClientEvent& event, Room& room) {
   const std::string body =
       event.message_kind == MessageKind::action ? "/me " + event.plain_text : event.plain_text;
-  deliver(room, groupchat_message(room.jid, event.nick, user_, body, event.msgid));
+  deliver(room, groupchat_message(room.jid, event.nick, user_, body, event.msgid,
+                                  delay_stamp(event.time, std::chrono::system_clock::now())));
 }
 
 void UserConnection::on_own_echo(const ClientEvent& event, Room& room) {
@@ -459,6 +491,8 @@ void UserConnection::on_private_message(const ClientEvent& event) {
   if (!event.msgid.empty()) {
     message.set_attr("id", event.msgid);
   }
+  add_delay(message, server_jid().to_string(),
+            delay_stamp(event.time, std::chrono::system_clock::now()));
   context_.adapter.send(std::move(message));
 }
 

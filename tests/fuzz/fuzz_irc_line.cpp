@@ -1,9 +1,11 @@
 // Fuzz target for the IRC text layer: bytes from a server go through the
 // line reader and the parser; every message that parses must serialize and
-// parse back equal, and the text helpers must keep their promises.
+// parse back equal, the text helpers must keep their promises, and a
+// server-time tag value must parse to a time that writes back and reads again.
 #include "irc_line_reader.hpp"
 #include "irc_message.hpp"
 #include "irc_text.hpp"
+#include "server_time.hpp"
 #include "utf8.hpp"
 
 #include <cstdint>
@@ -47,6 +49,16 @@ std::size_t tag_bytes(std::string_view line) {
   return line.find(' ', first) - first + 1;
 }
 
+void check_time(std::string_view text) {
+  const auto time = irc::parse_server_time(text);
+  if (!time) {
+    return;
+  }
+  const auto stamp = irc::xep0082_stamp(*time);
+  check(stamp.size() == 24, "xep0082_stamp: not YYYY-MM-DDThh:mm:ss.sssZ");
+  check(irc::parse_server_time(stamp) == time, "xep0082_stamp: does not read back");
+}
+
 void check_message(std::string_view line) {
   std::string error;
   const auto message = irc::parse_line(line, &error);
@@ -78,6 +90,11 @@ void check_message(std::string_view line) {
   }
   check(written->find_first_of(line_breakers) == std::string::npos,
         "serialize: wrote CR, LF or NUL");
+  for (const auto& [key, value] : message->tags) {
+    if (key == "time") {
+      check_time(value);
+    }
+  }
   const auto again = irc::parse_line(*written, &error);
   check(again.has_value(), "serialize: output does not parse");
   check(*again == *message, "serialize: output parses to another message");
@@ -143,5 +160,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         "reader: buffered past the limit");
   check_message(input);
   check_text(input);
+  check_time(input);
   return 0;
 }

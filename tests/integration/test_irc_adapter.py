@@ -38,9 +38,9 @@ from irc_client import IrcError, IrcMessage, IrcTestClient, msg  # noqa: E402
 from trestle_process import Component, TrestleProcess, binary_from_env  # noqa: E402
 from xmpp_client import (NS_CLIENT, NS_CONFERENCE, NS_MUC_USER, NS_STANZAS,  # noqa: E402
                          ClientError, JoinResult, MucTestClient, bare_jid, body_of,
-                         error_condition, iq_type, message_from, muc_invite, muc_item,
-                         presence_from, q, show_of, stanza_type, status_codes, status_of,
-                         subject_of, to_string)
+                         build_submit_form, error_condition, iq_type, message_from,
+                         muc_invite, muc_item, parse_form, presence_from, q, show_of,
+                         stanza_type, status_codes, status_of, subject_of, to_string)
 
 BINARY = binary_from_env()
 SKIP_REASON = "TRESTLE_BINARY is not set to an executable trestle binary"
@@ -436,6 +436,19 @@ class AdapterTestBase(XmppHelpers):
                           f"{[str(m) for m in lines]}{self.trestle_tail()}")
             time.sleep(0.2)
 
+    def configure(self, client: MucTestClient, to: str, values: dict) -> dict:
+        """Runs the `configure` command on `to` with values; returns the form it showed."""
+        listed = [item.node for item in client.command_list(to)[1]]
+        self.assertIn("configure", listed)
+        shown = client.command_execute(to, "configure")
+        self.assertEqual(shown.status, "executing", to_string(shown.iq))
+        fields = parse_form(shown.form)
+        done = client.command_execute(to, "configure", action="complete",
+                                      sessionid=shown.sessionid,
+                                      form=build_submit_form(values, shown.form))
+        self.assertEqual(done.status, "completed", to_string(done.iq))
+        return fields
+
 
 def fast_server(host: str, port: int, **extra) -> dict:
     """An `irc.servers` entry without flood control and with short retry delays."""
@@ -489,6 +502,21 @@ class NgircdAdapterTests(AdapterTestBase):
         self.sync(alice, room, carol, chan, a, "joined once")
         joins = carol.messages(msg("JOIN", chan, nick=a), since=mark)
         self.assertEqual(len(joins), 1, [str(m) for m in joins])
+
+    def test_first_join_with_brackets_follows_the_servers_casemapping(self) -> None:
+        # The join is asked for before the connection has the server's
+        # ISUPPORT: under the default rfc1459 folding `[` and `{` are one
+        # letter, under ngircd's CASEMAPPING=ascii they are not.
+        chan = f"#br[{self.n}]x"
+        carol = self.irc(self.nick("carol"))
+        carol.join(chan)
+        alice = self.xmpp("alice")
+        a = self.nick("alice")
+        result = self.join(alice, chan, a)
+        self.assertEqual(result.occupant_nicks(), [carol.nick])
+        carol.wait_command("JOIN", chan, nick=a, timeout=STEP)
+        alice.send_groupchat(room_jid(chan), "bracket hello")
+        carol.wait_privmsg(chan, "bracket hello", nick=a, timeout=STEP)
 
     def test_join_new_channel_gives_operator_and_empty_subject(self) -> None:
         chan = self.channel("fresh")
@@ -962,6 +990,45 @@ class NgircdAdapterTests(AdapterTestBase):
         motds = alice.logged(is_motd, since)
         self.assertEqual(len(motds), 1, [to_string(m) for m in motds])
 
+    def test_configure_sets_nick_and_commands_after_connecting(self) -> None:
+        chan = self.channel("cfg")
+        carol = self.irc(self.nick("carol"))
+        carol.join(chan)
+        admin = self.xmpp("admin")
+        configured = self.nick("cfgnick")
+        shown = self.configure(admin, server_jid(), {
+            "nick": configured, "password": "never-shown",
+            "after_connect": [f"PRIVMSG {carol.nick} :after connect one",
+                              f"PRIVMSG {carol.nick} :after connect two"]})
+        self.assertIn("password", shown)
+        # The settings are stored and shown back, except the password.
+        again = admin.command_execute(server_jid(), "configure")
+        fields = parse_form(again.form)
+        self.assertEqual(fields["nick"].values, [configured])
+        self.assertEqual(fields["password"].values, [])
+        self.assertEqual(fields["after_connect"].values,
+                         [f"PRIVMSG {carol.nick} :after connect one",
+                          f"PRIVMSG {carol.nick} :after connect two"])
+        admin.command_execute(server_jid(), "configure", action="cancel",
+                              sessionid=again.sessionid)
+        # The next connection uses them: the configured nick, then the commands.
+        mark = carol.mark()
+        self.join(admin, chan, self.nick("ignored"))
+        self.xmpp_nicks.append(configured)
+        carol.wait_command("JOIN", chan, nick=configured, timeout=STEP, since=mark)
+        lines = carol.collect(msg("PRIVMSG", carol.nick, nick=configured), 2, timeout=STEP,
+                              since=mark)
+        self.assertEqual([m.text for m in lines], ["after connect one", "after connect two"])
+        # A line break in a setting is refused, not stored.
+        again = admin.command_execute(server_jid(), "configure")
+        refused = admin.command_execute(
+            server_jid(), "configure", action="complete", sessionid=again.sessionid,
+            form=build_submit_form({"nick": "two\nlines"}, again.form))
+        self.assertEqual(iq_type(refused.iq), "error", to_string(refused.iq))
+        # Back to the defaults for the class's later tests.
+        self.configure(admin, server_jid(), {"nick": "", "after_connect": [],
+                                             "forget_password": "true"})
+
     def test_disco_info_on_room(self) -> None:
         alice = self.xmpp("alice")
         info = alice.disco_info(room_jid(self.channel("disco")))
@@ -1203,6 +1270,23 @@ class NgircdFixedServerTests(AdapterTestBase):
         # The component's own JID is the server JID.
         alice.send_chat(IRC, f"PRIVMSG {carol.nick} :fixed raw")
         carol.wait_privmsg(carol.nick, "fixed raw", nick=a, timeout=STEP)
+
+    def test_configure_on_the_domain_in_fixed_server_mode(self) -> None:
+        chan = self.channel("fixedcfg")
+        carol = self.irc(self.nick("carol"))
+        carol.join(chan)
+        admin = self.xmpp("admin")
+        configured = self.nick("fixedcfg")
+        # The component's own JID is the server JID, so it offers `configure`.
+        self.configure(admin, IRC, {"nick": configured,
+                                    "after_connect": [f"PRIVMSG {carol.nick} :fixed configured"]})
+        mark = carol.mark()
+        self.xmpp_nicks.append(configured)
+        joined = admin.join_room(f"{chan}@{IRC}", self.nick("other"), timeout=CONNECT)
+        self.assertTrue(joined.ok, self.describe(joined.error))
+        carol.wait_privmsg(carol.nick, "fixed configured", nick=configured, timeout=STEP)
+        carol.wait_command("JOIN", chan, nick=configured, timeout=STEP, since=mark)
+        self.configure(admin, IRC, {"nick": "", "after_connect": []})
 
 
 class NgircdReconnectTests(AdapterTestBase):

@@ -66,7 +66,7 @@ std::string jid_form(const std::string& value) {
 BOOST_FIXTURE_TEST_SUITE(command_service, CommandFixture)
 
 BOOST_AUTO_TEST_CASE(admins_see_every_command_and_users_none) {
-  const auto all = CommandService::commands(true);
+  const auto all = CommandService::commands(adapter, true);
   std::vector<std::string> nodes;
   for (const auto& command : all) {
     nodes.emplace_back(command.node);
@@ -75,12 +75,27 @@ BOOST_AUTO_TEST_CASE(admins_see_every_command_and_users_none) {
   }
   BOOST_TEST(nodes == (std::vector<std::string>{"uptime", "users", "disconnect-user"}),
              boost::test_tools::per_element());
-  BOOST_TEST(CommandService::commands(false).empty());
-  BOOST_TEST(CommandService::has_command("users", true));
-  BOOST_TEST(!CommandService::has_command("users", false));
-  BOOST_TEST(!CommandService::has_command("nope", true));
-  BOOST_TEST(CommandService::command_name("disconnect-user") == "Disconnect a user");
-  BOOST_TEST(CommandService::command_name("nope").empty());
+  BOOST_TEST(CommandService::commands(adapter, false).empty());
+  BOOST_TEST(CommandService::has_command(adapter, "users", true));
+  BOOST_TEST(!CommandService::has_command(adapter, "users", false));
+  BOOST_TEST(!CommandService::has_command(adapter, "nope", true));
+  BOOST_TEST(CommandService::command_name(adapter, "disconnect-user") == "Disconnect a user");
+  BOOST_TEST(CommandService::command_name(adapter, "nope").empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_adapters_domain_commands_are_for_every_user) {
+  adapter.commands.push_back({"configure", "Configure the connection"});
+  const auto visible = CommandService::commands(adapter, false);
+  BOOST_TEST_REQUIRE(visible.size() == 1u);
+  BOOST_TEST(visible[0].node == "configure");
+  BOOST_TEST(visible[0].name == "Configure the connection");
+  BOOST_TEST(!visible[0].admin_only);
+  BOOST_TEST(CommandService::commands(adapter, true).size() == 4u);
+  const auto reply = run("alice@example.org/phone", "configure");
+  BOOST_TEST(reply.attr_or("type") == "result");
+  BOOST_TEST(command_of(reply).attr_or("status") == "completed");
+  BOOST_TEST(adapter.commands_run == std::vector<std::string>{"alice@example.org/phone"},
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(a_non_admin_is_forbidden_to_execute) {

@@ -183,6 +183,26 @@ BOOST_AUTO_TEST_CASE(disco_items_of_the_commands_node_depend_on_admin) {
   BOOST_TEST(user_reply.find("query", ns::disco_items)->find_all("item").empty());
 }
 
+BOOST_AUTO_TEST_CASE(the_adapters_domain_commands_are_listed_for_everyone) {
+  adapter.commands.push_back({"configure", "Configure the connection"});
+  const auto request = iq_to_domain("get", "<query xmlns='http://jabber.org/protocol/disco#items' "
+                                           "node='http://jabber.org/protocol/commands'/>");
+  const auto reply = answer_disco_items(context(), request, false);
+  const auto items = reply.find("query", ns::disco_items)->find_all("item");
+  BOOST_TEST_REQUIRE(items.size() == 1u);
+  BOOST_TEST(items[0]->attr_or("node") == "configure");
+  BOOST_TEST(items[0]->attr_or("name") == "Configure the connection");
+  const auto info = answer_disco_info(
+      context(),
+      iq_to_domain("get",
+                   "<query xmlns='http://jabber.org/protocol/disco#info' node='configure'/>"),
+      false);
+  const auto* identity = info.find("query", ns::disco_info)->find("identity");
+  BOOST_TEST_REQUIRE(identity != nullptr);
+  BOOST_TEST(identity->attr_or("type") == "command-node");
+  BOOST_TEST(identity->attr_or("name") == "Configure the connection");
+}
+
 BOOST_AUTO_TEST_CASE(disco_items_of_an_unknown_node_is_item_not_found) {
   const auto request =
       iq_to_domain("get", "<query xmlns='http://jabber.org/protocol/disco#items' node='nope'/>");

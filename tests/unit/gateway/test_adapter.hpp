@@ -9,6 +9,7 @@
 #include "log.hpp"
 #include "router.hpp"
 #include "services.hpp"
+#include "stanza.hpp"
 #include "stanza_error.hpp"
 #include "store.hpp"
 #include "store_error.hpp"
@@ -95,6 +96,18 @@ public:
   void on_unregistered(const xmpp::Jid& user) override { unregistered.push_back(user.to_string()); }
   void disconnect_user(const xmpp::Jid& user) override { disconnected.push_back(user.to_string()); }
 
+  /// The commands in `commands` (none unless a test sets some).
+  std::vector<gateway::DomainCommand> domain_commands() const override { return commands; }
+  /// Records the request and answers with an empty completed command.
+  xmpp::Element run_domain_command(const xmpp::Element& request, const xmpp::Jid& from) override {
+    commands_run.push_back(from.to_string());
+    auto reply = xmpp::make_iq_result(request);
+    reply.append("command", "http://jabber.org/protocol/commands")
+        .set_attr("node", request.first_element()->attr_or("node"))
+        .set_attr("status", "completed");
+    return reply;
+  }
+
   /// Stanzas handed to on_stanza(), in order, and their senders (full JIDs).
   std::vector<xmpp::Element> received;
   std::vector<std::string> received_from;
@@ -102,6 +115,9 @@ public:
   std::vector<std::string> validated_for;
   std::vector<std::string> unregistered;
   std::vector<std::string> disconnected;
+  /// Domain commands offered, and the senders of the ones run.
+  std::vector<gateway::DomainCommand> commands;
+  std::vector<std::string> commands_run;
 
 private:
   std::string domain_;
