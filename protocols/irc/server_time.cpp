@@ -36,7 +36,12 @@ std::optional<std::chrono::system_clock::time_point> parse_server_time(std::stri
   const auto h = number_at(text, 11, 2);
   const auto mi = number_at(text, 14, 2);
   const auto s = number_at(text, 17, 2);
-  if (!y || !mo || !d || !h || !mi || !s || *h > 23 || *mi > 59 || *s > 60) {
+  // The years a system_clock time point holds (nanoseconds in 64 bits reach
+  // 1677 to 2262), cut to a plausible range for a message's time.
+  constexpr int first_year = 1970;
+  constexpr int last_year = 2200;
+  if (!y || !mo || !d || !h || !mi || !s || *y < first_year || *y > last_year || *h > 23 ||
+      *mi > 59 || *s > 60) {
     return std::nullopt;
   }
   const year_month_day date{year{*y}, month{static_cast<unsigned>(*mo)},

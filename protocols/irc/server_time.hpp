@@ -8,8 +8,8 @@
 namespace trestle::irc {
 
 /// Parses an IRCv3 `server-time` tag value: `YYYY-MM-DDThh:mm:ss[.fraction]Z`
-/// (UTC only, as the specification requires). Nullopt for anything else, so
-/// a hostile or broken server's value is ignored.
+/// (UTC only, as the specification requires), years 1970 to 2200. Nullopt
+/// for anything else, so a hostile or broken server's value is ignored.
 std::optional<std::chrono::system_clock::time_point> parse_server_time(std::string_view text);
 
 /// Writes a time as an XEP-0082 timestamp in UTC with milliseconds
