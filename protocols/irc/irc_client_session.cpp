@@ -1,5 +1,6 @@
 #include "irc_client_session.hpp"
 
+#include "base64.hpp"
 #include "irc_session_support.hpp"
 #include "irc_text.hpp"
 
@@ -17,38 +18,10 @@ using session_support::valid_word;
 
 namespace {
 
+using protocols::base64_encode;
+
 /// Bytes of capability names in one CAP REQ line, well under the 510 limit.
 constexpr std::size_t max_cap_req_bytes = 400;
-
-/// RFC 4648 base64 with padding; small enough not to need a library.
-std::string base64_encode(std::string_view bytes) {
-  constexpr std::string_view alphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    const auto n = static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16 |
-                   static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8 |
-                   static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 2]));
-    out += alphabet[n >> 18 & 63];
-    out += alphabet[n >> 12 & 63];
-    out += alphabet[n >> 6 & 63];
-    out += alphabet[n & 63];
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    auto n = static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (rest == 2) {
-      n |= static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-    }
-    out += alphabet[n >> 18 & 63];
-    out += alphabet[n >> 12 & 63];
-    out += rest == 2 ? alphabet[n >> 6 & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
 
 /// Space-separated words of `list`, runs of spaces skipped.
 std::vector<std::string_view> words(std::string_view list) {

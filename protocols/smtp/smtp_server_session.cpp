@@ -1,5 +1,7 @@
 #include "smtp_server_session.hpp"
 
+#include "smtp_text.hpp"
+
 #include <algorithm>
 #include <charconv>
 
@@ -35,15 +37,6 @@ std::string_view trim(std::string_view text) {
     text.remove_suffix(1);
   }
   return text;
-}
-
-/// Printable ASCII without the characters that would end or split a reply.
-std::string printable(std::string_view text, std::size_t limit = 200) {
-  std::string out;
-  for (const char c : text.substr(0, limit)) {
-    out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  }
-  return out;
 }
 
 /// `<path> params` after `FROM:` or `TO:`: the address inside the brackets
