@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages trestle needs, by purpose:
 #   build       compilers, Meson and the libraries' -dev packages
 #   runtime     the shared libraries the trestle binary links
-#   test        Prosody, ejabberd and slixmpp for the integration tests
+#   test        Prosody, ejabberd, ngircd, Postfix, slixmpp, aiosmtpd and swaks
+#               for the integration tests
 #   quickstart  Prosody (kept running) and curl for deploy/quickstart.sh
 #   container   curl, for the Docker image's health check
 #   fuzz        clang and libFuzzer, for the fuzz build
@@ -34,13 +35,14 @@ for group in "$@"; do
         build)
             packages="$packages meson ninja-build pkg-config g++ libboost-dev
                 libboost-test-dev libxml2-dev libyaml-cpp-dev libsqlite3-dev
-                libidn11-dev libssl-dev ca-certificates" ;;
+                libidn11-dev libssl-dev libgmime-3.0-dev ca-certificates" ;;
         runtime)
-            packages="$packages libxml2 libyaml-cpp0.7 libsqlite3-0 libidn12 libssl3
+            packages="$packages libxml2 libyaml-cpp0.7 libsqlite3-0 libidn12 libssl3 libgmime-3.0-0
                 ca-certificates" ;;
         test)
-            packages="$packages python3 python3-slixmpp util-linux"
-            test_servers="$test_servers prosody ejabberd ngircd inspircd atheme-services" ;;
+            packages="$packages python3 python3-slixmpp python3-aiosmtpd swaks openssl
+                util-linux"
+            test_servers="$test_servers prosody ejabberd ngircd inspircd atheme-services postfix" ;;
         quickstart)
             packages="$packages prosody lua-sec curl util-linux openssl" ;;
         container)
@@ -82,6 +84,12 @@ if [ -n "$new_servers" ]; then
         printf '#!/bin/sh\nexit 101\n' >"$policy"
         chmod 755 "$policy"
         own_policy=true
+    fi
+    # Postfix as a test tool: no system configuration (the tests run their
+    # own instance), so its installer asks nothing.
+    if command -v debconf-set-selections >/dev/null 2>&1; then
+        echo "postfix postfix/main_mailer_type select No configuration" |
+            debconf-set-selections
     fi
     # shellcheck disable=SC2086
     apt_install $new_servers || { $own_policy && rm -f "$policy"; exit 1; }

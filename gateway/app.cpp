@@ -81,6 +81,8 @@ struct Component final : AdapterContext {
   Logger& log() override;
   asio::io_context& io() override;
   std::shared_ptr<ReadGate> read_gate() override { return gate; }
+  bool stream_ready() const override { return connection->ready() && !connection->congested(); }
+  bool user_allowed(const xmpp::Jid& user) const override;
 
   App::Impl& app;
   const ComponentConfig& config;
@@ -139,6 +141,17 @@ bool Component::send(xmpp::Element stanza) {
     ++stanzas_out;
   }
   return queued;
+}
+
+bool Component::user_allowed(const xmpp::Jid& user) const {
+  if (!app.access.allowed(user)) {
+    return false;
+  }
+  if (!app.access.registration_required() || app.access.admin(user)) {
+    return true;
+  }
+  std::error_code ec;
+  return app.store->find_registration(user.bare_string(), domain_jid.domain(), ec).has_value();
 }
 
 Store& Component::store() {

@@ -70,6 +70,39 @@ std::size_t MeteredStore::prune_correlations(std::int64_t before, std::error_cod
   return metered(ec, [&] { return inner_->prune_correlations(before, ec); });
 }
 
+bool MeteredStore::remove_address_by_jid(const std::string& component, const std::string& jid,
+                                         std::error_code& ec) {
+  return metered(ec, [&] { return inner_->remove_address_by_jid(component, jid, ec); });
+}
+
+std::int64_t MeteredStore::add_outbox(const OutboxItem& item, std::error_code& ec) {
+  return metered(ec, [&] { return inner_->add_outbox(item, ec); });
+}
+
+std::vector<OutboxItem> MeteredStore::due_outbox(const std::string& component, std::int64_t now,
+                                                 std::size_t limit, std::error_code& ec) {
+  return metered(ec, [&] { return inner_->due_outbox(component, now, limit, ec); });
+}
+
+std::optional<std::int64_t> MeteredStore::next_outbox_due(const std::string& component,
+                                                          std::error_code& ec) {
+  return metered(ec, [&] { return inner_->next_outbox_due(component, ec); });
+}
+
+void MeteredStore::reschedule_outbox(std::int64_t id, std::int64_t next_attempt_at, int attempts,
+                                     const std::string& last_error, std::error_code& ec) {
+  metered(ec, [&] { inner_->reschedule_outbox(id, next_attempt_at, attempts, last_error, ec); });
+}
+
+bool MeteredStore::remove_outbox(std::int64_t id, std::error_code& ec) {
+  return metered(ec, [&] { return inner_->remove_outbox(id, ec); });
+}
+
+std::size_t MeteredStore::count_outbox(const std::string& component, const std::string& user,
+                                       std::error_code& ec) {
+  return metered(ec, [&] { return inner_->count_outbox(component, user, ec); });
+}
+
 void MeteredStore::flush(std::error_code& ec) {
   metered(ec, [&] { inner_->flush(ec); });
 }

@@ -36,6 +36,8 @@ public:
   std::optional<AddressMapping> find_address_by_jid(const std::string& component,
                                                     const std::string& jid,
                                                     std::error_code& ec) override;
+  bool remove_address_by_jid(const std::string& component, const std::string& jid,
+                             std::error_code& ec) override;
   void put_correlation(const Correlation& correlation, std::error_code& ec) override;
   std::optional<Correlation> find_correlation_by_legacy(const std::string& component,
                                                         const std::string& kind,
@@ -46,6 +48,16 @@ public:
                                                       const std::string& xmpp_id,
                                                       std::error_code& ec) override;
   std::size_t prune_correlations(std::int64_t before, std::error_code& ec) override;
+  std::int64_t add_outbox(const OutboxItem& item, std::error_code& ec) override;
+  std::vector<OutboxItem> due_outbox(const std::string& component, std::int64_t now,
+                                     std::size_t limit, std::error_code& ec) override;
+  std::optional<std::int64_t> next_outbox_due(const std::string& component,
+                                              std::error_code& ec) override;
+  void reschedule_outbox(std::int64_t id, std::int64_t next_attempt_at, int attempts,
+                         const std::string& last_error, std::error_code& ec) override;
+  bool remove_outbox(std::int64_t id, std::error_code& ec) override;
+  std::size_t count_outbox(const std::string& component, const std::string& user,
+                           std::error_code& ec) override;
   void flush(std::error_code& ec) override;
   int schema_version() const override { return inner_->schema_version(); }
 

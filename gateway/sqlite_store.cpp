@@ -76,7 +76,7 @@ struct Migration {
   const char* sql;
 };
 
-constexpr std::array<Migration, 2> migrations{{
+constexpr std::array<Migration, 3> migrations{{
     {1, R"sql(
 CREATE TABLE registrations (
   component TEXT NOT NULL,
@@ -119,6 +119,25 @@ CREATE INDEX correlations_xmpp ON correlations (component, kind, xmpp_id);
 CREATE INDEX correlations_created_at ON correlations (created_at);
 CREATE INDEX registration_fields_value ON registration_fields (component, field, value);
 )sql"},
+    // Version 3 adds the outbox: messages waiting for a legacy network.
+    {3, R"sql(
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  component TEXT NOT NULL,
+  user_jid TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  xmpp_id TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  meta TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  last_error TEXT NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (component, next_attempt_at);
+CREATE INDEX outbox_user ON outbox (component, user_jid);
+)sql"},
 }};
 
 constexpr int latest_version = migrations.back().version;
@@ -138,14 +157,22 @@ enum class Query : std::size_t {
   upsert_address,
   find_address_by_legacy,
   find_address_by_jid,
+  delete_address_by_jid,
   upsert_correlation,
   find_correlation_by_legacy,
   find_correlation_by_xmpp,
   prune_correlations,
+  insert_outbox,
+  due_outbox,
+  next_outbox_due,
+  reschedule_outbox,
+  delete_outbox,
+  count_outbox,
+  count_outbox_of_user,
   checkpoint,
 };
 
-constexpr std::array<std::pair<Query, const char*>, 18> query_sql{{
+constexpr std::array<std::pair<Query, const char*>, 26> query_sql{{
     {Query::begin, "BEGIN IMMEDIATE"},
     {Query::commit, "COMMIT"},
     {Query::rollback, "ROLLBACK"},
@@ -187,6 +214,7 @@ constexpr std::array<std::pair<Query, const char*>, 18> query_sql{{
      "WHERE component = ?1 AND legacy_key = ?2"},
     {Query::find_address_by_jid, "SELECT component, legacy_key, legacy_spelling, jid FROM "
                                  "address_map WHERE component = ?1 AND jid = ?2"},
+    {Query::delete_address_by_jid, "DELETE FROM address_map WHERE component = ?1 AND jid = ?2"},
     {Query::upsert_correlation,
      "INSERT INTO correlations (component, kind, legacy_id, xmpp_id, user_jid, peer, created_at) "
      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (component, kind, legacy_id) DO UPDATE SET "
@@ -201,6 +229,21 @@ constexpr std::array<std::pair<Query, const char*>, 18> query_sql{{
      "WHERE component = ?1 AND kind = ?2 AND xmpp_id = ?3 "
      "ORDER BY created_at DESC, legacy_id LIMIT 1"},
     {Query::prune_correlations, "DELETE FROM correlations WHERE created_at < ?1"},
+    {Query::insert_outbox,
+     "INSERT INTO outbox (component, user_jid, sender, xmpp_id, peer, payload, meta, created_at, "
+     "next_attempt_at, attempts, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+     "?11)"},
+    {Query::due_outbox,
+     "SELECT id, component, user_jid, sender, xmpp_id, peer, payload, meta, created_at, "
+     "next_attempt_at, attempts, last_error FROM outbox WHERE component = ?1 AND "
+     "next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3"},
+    {Query::next_outbox_due, "SELECT MIN(next_attempt_at) FROM outbox WHERE component = ?1"},
+    {Query::reschedule_outbox,
+     "UPDATE outbox SET next_attempt_at = ?2, attempts = ?3, last_error = ?4 WHERE id = ?1"},
+    {Query::delete_outbox, "DELETE FROM outbox WHERE id = ?1"},
+    {Query::count_outbox, "SELECT COUNT(*) FROM outbox WHERE component = ?1"},
+    {Query::count_outbox_of_user,
+     "SELECT COUNT(*) FROM outbox WHERE component = ?1 AND user_jid = ?2"},
     {Query::checkpoint, "PRAGMA wal_checkpoint(TRUNCATE)"},
 }};
 
@@ -242,6 +285,11 @@ public:
                              SQLITE_UTF8));
     return *this;
   }
+  /// Binds the next parameter as a blob; the bytes must outlive this object.
+  Use& blob(std::string_view value) {
+    note(sqlite3_bind_blob64(statement_, ++bound_, value.data(), value.size(), SQLITE_STATIC));
+    return *this;
+  }
   /// Binds the next parameter.
   Use& integer(std::int64_t value) {
     note(sqlite3_bind_int64(statement_, ++bound_, value));
@@ -267,6 +315,11 @@ public:
     const auto* data = sqlite3_column_text(statement_, column);
     const auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement_, column));
     return data == nullptr ? std::string{} : std::string(reinterpret_cast<const char*>(data), size);
+  }
+  std::string column_blob(int column) const {
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(statement_, column));
+    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(statement_, column));
+    return data == nullptr ? std::string{} : std::string(data, size);
   }
   std::int64_t column_int(int column) const { return sqlite3_column_int64(statement_, column); }
   bool column_null(int column) const {
@@ -311,6 +364,23 @@ Correlation read_correlation(const Use& query) {
   return Correlation{query.column_text(0), query.column_text(1), query.column_text(2),
                      query.column_text(3), query.column_text(4), query.column_text(5),
                      query.column_int(6)};
+}
+
+OutboxItem read_outbox(const Use& query) {
+  OutboxItem item;
+  item.id = query.column_int(0);
+  item.component = query.column_text(1);
+  item.user = query.column_text(2);
+  item.sender = query.column_text(3);
+  item.xmpp_id = query.column_text(4);
+  item.peer = query.column_text(5);
+  item.payload = query.column_blob(6);
+  item.meta = query.column_text(7);
+  item.created_at = query.column_int(8);
+  item.next_attempt_at = query.column_int(9);
+  item.attempts = static_cast<int>(query.column_int(10));
+  item.last_error = query.column_text(11);
+  return item;
 }
 
 /// Steps a query expected to give at most one row and turns it into a T.
@@ -429,6 +499,14 @@ public:
     return find_one<AddressMapping>(query, ec, read_address);
   }
 
+  bool remove_address_by_jid(const std::string& component, const std::string& jid,
+                             std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::delete_address_by_jid));
+    query.text(component).text(jid);
+    return query.run(ec) && sqlite3_changes64(db_.get()) > 0;
+  }
+
   void put_correlation(const Correlation& correlation, std::error_code& ec) override {
     ec.clear();
     Use query(statement(Query::upsert_correlation));
@@ -467,6 +545,78 @@ public:
     Use query(statement(Query::prune_correlations));
     query.integer(before);
     return query.run(ec) ? static_cast<std::size_t>(sqlite3_changes64(db_.get())) : 0;
+  }
+
+  std::int64_t add_outbox(const OutboxItem& item, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::insert_outbox));
+    query.text(item.component)
+        .text(item.user)
+        .text(item.sender)
+        .text(item.xmpp_id)
+        .text(item.peer)
+        .blob(item.payload)
+        .text(item.meta)
+        .integer(item.created_at)
+        .integer(item.next_attempt_at)
+        .integer(item.attempts)
+        .text(item.last_error);
+    return query.run(ec) ? sqlite3_last_insert_rowid(db_.get()) : 0;
+  }
+
+  std::vector<OutboxItem> due_outbox(const std::string& component, std::int64_t now,
+                                     std::size_t limit, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::due_outbox));
+    query.text(component).integer(now).integer(static_cast<std::int64_t>(limit));
+    std::vector<OutboxItem> out;
+    int rc = query.step();
+    for (; rc == SQLITE_ROW; rc = query.step()) {
+      out.push_back(read_outbox(query));
+    }
+    if (rc != SQLITE_DONE) {
+      ec = error_from_sqlite(rc);
+    }
+    return out;
+  }
+
+  std::optional<std::int64_t> next_outbox_due(const std::string& component,
+                                              std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::next_outbox_due));
+    query.text(component);
+    const auto due = find_one<std::optional<std::int64_t>>(query, ec, [](const Use& row) {
+      return row.column_null(0) ? std::nullopt : std::optional(row.column_int(0));
+    });
+    return due ? *due : std::nullopt;
+  }
+
+  void reschedule_outbox(std::int64_t id, std::int64_t next_attempt_at, int attempts,
+                         const std::string& last_error, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::reschedule_outbox));
+    query.integer(id).integer(next_attempt_at).integer(attempts).text(last_error);
+    query.run(ec);
+  }
+
+  bool remove_outbox(std::int64_t id, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::delete_outbox));
+    query.integer(id);
+    return query.run(ec) && sqlite3_changes64(db_.get()) > 0;
+  }
+
+  std::size_t count_outbox(const std::string& component, const std::string& user,
+                           std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(user.empty() ? Query::count_outbox : Query::count_outbox_of_user));
+    query.text(component);
+    if (!user.empty()) {
+      query.text(user);
+    }
+    const auto count =
+        find_one<std::int64_t>(query, ec, [](const Use& row) { return row.column_int(0); });
+    return count ? static_cast<std::size_t>(*count) : 0;
   }
 
   void flush(std::error_code& ec) override {

@@ -46,6 +46,32 @@ struct Correlation {
   std::int64_t created_at = 0;
 };
 
+/// A message waiting to go out to a legacy network, kept until it is
+/// delivered or given up, so that a restart loses nothing.
+struct OutboxItem {
+  /// Assigned by add_outbox().
+  std::int64_t id = 0;
+  std::string component;
+  /// Bare JID of the XMPP user who wrote it.
+  std::string user;
+  /// The full JID it came from, to answer with a receipt or an error.
+  std::string sender;
+  /// The XMPP message id.
+  std::string xmpp_id;
+  /// The legacy recipient (email address, phone number).
+  std::string peer;
+  /// What the adapter needs to send it (opaque to the store).
+  std::string payload;
+  /// Small adapter-specific notes (opaque to the store).
+  std::string meta;
+  /// Unix seconds.
+  std::int64_t created_at = 0;
+  std::int64_t next_attempt_at = 0;
+  int attempts = 0;
+  /// Why the last attempt failed.
+  std::string last_error;
+};
+
 /// Persistent state behind the gateway. Narrow on purpose so that a
 /// PostgreSQL backend can follow the SQLite one. Every call is short (one
 /// indexed statement) and reports failure through `ec`, never by throwing.
@@ -82,6 +108,10 @@ public:
                                                             const std::string& jid,
                                                             std::error_code& ec) = 0;
 
+  /// Deletes the mapping of a JID; returns whether one existed.
+  virtual bool remove_address_by_jid(const std::string& component, const std::string& jid,
+                                     std::error_code& ec) = 0;
+
   /// Stores a correlation (replacing one with the same component, kind and legacy_id).
   virtual void put_correlation(const Correlation& correlation, std::error_code& ec) = 0;
   /// Looks a correlation up by its legacy id.
@@ -96,6 +126,24 @@ public:
                                                               std::error_code& ec) = 0;
   /// Deletes correlations created before `before` (Unix seconds); returns how many.
   virtual std::size_t prune_correlations(std::int64_t before, std::error_code& ec) = 0;
+
+  /// Adds a message to the outbox; returns its id (0 on failure).
+  virtual std::int64_t add_outbox(const OutboxItem& item, std::error_code& ec) = 0;
+  /// Up to `limit` messages of `component` whose next attempt is due at
+  /// `now`, earliest attempt time first (callers skip the ones in flight).
+  virtual std::vector<OutboxItem> due_outbox(const std::string& component, std::int64_t now,
+                                             std::size_t limit, std::error_code& ec) = 0;
+  /// The earliest next attempt time of `component`'s messages, or nullopt when none wait.
+  virtual std::optional<std::int64_t> next_outbox_due(const std::string& component,
+                                                      std::error_code& ec) = 0;
+  /// Records a failed attempt and when to try again.
+  virtual void reschedule_outbox(std::int64_t id, std::int64_t next_attempt_at, int attempts,
+                                 const std::string& last_error, std::error_code& ec) = 0;
+  /// Removes a message that was delivered or given up; returns whether it existed.
+  virtual bool remove_outbox(std::int64_t id, std::error_code& ec) = 0;
+  /// Messages waiting for `component`, of `user` only unless it is empty.
+  virtual std::size_t count_outbox(const std::string& component, const std::string& user,
+                                   std::error_code& ec) = 0;
 
   /// Makes everything written durable (WAL checkpoint); called at shutdown.
   virtual void flush(std::error_code& ec) = 0;

@@ -18,6 +18,9 @@ public:
   std::chrono::milliseconds next();
   /// Back to the initial delay (after a connection that worked).
   void reset() { failures_ = 0; }
+  /// Continues after `failures` earlier failures (a count kept elsewhere,
+  /// such as a persistent retry queue).
+  void resume_after(unsigned failures) { failures_ = failures; }
   /// Failures counted since the last reset.
   unsigned failures() const { return failures_; }
 

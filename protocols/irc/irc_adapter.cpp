@@ -1,5 +1,6 @@
 #include "irc_adapter.hpp"
 
+#include "adapter_replies.hpp"
 #include "address_text.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
@@ -237,12 +238,7 @@ UserConnection* IrcAdapter::connection(const xmpp::Element& stanza, const xmpp::
 }
 
 void IrcAdapter::refuse(const xmpp::Element& stanza, Condition condition, std::string text) {
-  const auto type = stanza.attr_or("type");
-  if (type == "error" || type == "result" || type == "unavailable") {
-    return;
-  }
-  context_.send(
-      xmpp::make_error_reply(stanza, xmpp::make_stanza_error(condition, std::move(text))));
+  gateway::refuse(stanza, context_, condition, std::move(text));
 }
 
 void IrcAdapter::on_iq(const xmpp::Element& iq, const xmpp::Jid& from, const xmpp::Jid& to,

@@ -6,6 +6,7 @@
 #include "irc_connection.hpp"
 
 #include "read_gate.hpp"
+#include "tls_client_context.hpp"
 
 #include <algorithm>
 #include <array>
@@ -21,11 +22,6 @@
 #include <boost/asio/write.hpp>
 #include <deque>
 #include <exception>
-#include <map>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <optional>
-#include <sys/stat.h>
 #include <vector>
 
 namespace trestle::irc {
@@ -66,76 +62,6 @@ std::array<char, read_chunk_bytes>& shared_read_buffer() {
   return buffer;
 }
 
-/// A TLS client context as connections with these settings use it.
-struct ClientContext {
-  std::shared_ptr<ssl::context> context;
-  Clock::time_point loaded;
-  /// The CA file's modification time and size when it was loaded.
-  std::optional<std::pair<std::int64_t, std::int64_t>> file_stamp;
-};
-
-/// Modification time (ns) and size of a file; nullopt when it cannot be read.
-std::optional<std::pair<std::int64_t, std::int64_t>> stamp_of(const std::string& path) {
-  struct stat info {};
-  if (path.empty() || ::stat(path.c_str(), &info) != 0) {
-    return std::nullopt;
-  }
-  return std::make_pair(static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1000000000 +
-                            info.st_mtim.tv_nsec,
-                        static_cast<std::int64_t>(info.st_size));
-}
-
-/// The TLS client context for a verification setting and CA file, shared by
-/// every connection that uses them: loading the trust store costs time and
-/// hundreds of kilobytes, and a context may serve many connections on one
-/// thread. A context is reloaded when its CA file changed (a stat call) or
-/// after an hour (the system store); connections keep the one they started
-/// with. The CA file comes from the operator's config only, so there are few
-/// keys.
-std::shared_ptr<ssl::context> client_context(bool verify, const std::string& ca_file,
-                                             std::string* error) {
-  static std::map<std::pair<bool, std::string>, ClientContext> cache;
-  constexpr auto reload_after = std::chrono::hours(1);
-  constexpr std::size_t max_contexts = 64;
-  const auto key = std::make_pair(verify, verify ? ca_file : std::string());
-  const auto now = Clock::now();
-  const auto stamp = stamp_of(key.second);
-  if (const auto found = cache.find(key); found != cache.end() &&
-                                          now - found->second.loaded < reload_after &&
-                                          found->second.file_stamp == stamp) {
-    return found->second.context;
-  }
-  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
-  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
-  if (verify) {
-    error_code ec;
-    context->set_verify_mode(ssl::verify_peer);
-    if (ca_file.empty()) {
-      context->set_default_verify_paths(ec);
-    } else {
-      context->load_verify_file(ca_file, ec);
-    }
-    if (ec) {
-      *error = "cannot load the trusted certificates (" + (ca_file.empty() ? "system" : ca_file) +
-               "): " + ec.message();
-      return nullptr;
-    }
-  } else {
-    context->set_verify_mode(ssl::verify_none);
-  }
-  if (cache.size() >= max_contexts) {
-    cache.clear();
-  }
-  cache[key] = ClientContext{context, now, stamp};
-  return context;
-}
-
-bool is_ip_literal(const std::string& name) {
-  error_code ec;
-  asio::ip::make_address(name, ec);
-  return !ec;
-}
-
 } // namespace
 
 struct IrcConnection::Impl : std::enable_shared_from_this<Impl> {
@@ -156,10 +82,8 @@ struct IrcConnection::Impl : std::enable_shared_from_this<Impl> {
   ConnectionLog log;
   tcp::resolver resolver;
   tcp::socket socket;
-  /// Declared before the stream that uses it, so it outlives it (shared, see
-  /// client_context).
-  std::shared_ptr<ssl::context> tls_context;
-  std::optional<ssl::stream<tcp::socket>> tls;
+  /// Empty until the TLS handshake starts; then it owns the socket.
+  protocols::ClientTls tls;
   /// Wakes the writer: a line was queued, or the connection is closing.
   asio::steady_timer wake;
   /// The connect deadline, then the idle timeout.
@@ -282,35 +206,22 @@ awaitable<bool> IrcConnection::Impl::establish() {
 }
 
 awaitable<bool> IrcConnection::Impl::handshake() {
-  error_code ec;
   std::string problem;
-  tls_context = client_context(options.verify_certificate, options.ca_file, &problem);
-  if (!tls_context) {
+  if (!tls.start(socket, options.verify_certificate, options.ca_file, options.server_name,
+                 &problem)) {
     finish(CloseKind::tls_failed, std::move(problem));
     co_return false;
   }
   if (!options.verify_certificate) {
     say(LogLevel::warning, "certificate verification is off for " + where());
   }
-  tls.emplace(std::move(socket), *tls_context);
-  if (options.verify_certificate) {
-    tls->set_verify_callback(ssl::host_name_verification(options.server_name));
-  }
-  // SNI carries host names only (RFC 6066 section 3), never an address.
-  if (!is_ip_literal(options.server_name)) {
-    SSL_set_tlsext_host_name(tls->native_handle(), options.server_name.c_str());
-  }
+  error_code ec;
   co_await tls->async_handshake(ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
   if (finished) {
     co_return false;
   }
   if (ec) {
-    std::string reason = "TLS handshake with " + where() + " failed: " + ec.message();
-    const long verify = SSL_get_verify_result(tls->native_handle());
-    if (verify != X509_V_OK) {
-      reason += std::string(" (certificate: ") + X509_verify_cert_error_string(verify) + ")";
-    }
-    finish(CloseKind::tls_failed, std::move(reason));
+    finish(CloseKind::tls_failed, tls.handshake_failure(where(), ec));
     co_return false;
   }
   co_return true;

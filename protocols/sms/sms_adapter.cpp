@@ -1,7 +1,7 @@
 #include "sms_adapter.hpp"
 
+#include "adapter_replies.hpp"
 #include "log.hpp"
-#include "not_available.hpp"
 #include "phone_number.hpp"
 #include "stanza.hpp"
 

@@ -1,12 +1,23 @@
 #include "email_adapter.hpp"
 
+#include "adapter_replies.hpp"
 #include "address_text.hpp"
 #include "email_address.hpp"
+#include "email_identity.hpp"
+#include "email_inbound.hpp"
+#include "email_outbox.hpp"
+#include "email_stanzas.hpp"
+#include "email_threads.hpp"
 #include "log.hpp"
-#include "not_available.hpp"
+#include "mime_compose.hpp"
+#include "namespaces.hpp"
+#include "smtp_listener.hpp"
+#include "smtp_relay.hpp"
 #include "stanza.hpp"
 #include "store.hpp"
 
+#include <chrono>
+#include <stdexcept>
 #include <system_error>
 #include <utility>
 
@@ -14,17 +25,308 @@ namespace trestle::smtp {
 
 namespace {
 
-constexpr std::string_view not_available_text =
-    "Email delivery is not available in this version of trestle yet";
+using xmpp::Condition;
+
+constexpr std::size_t max_display_name_bytes = 64;
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+SmtpRelayOptions relay_options(const gateway::EmailRelaySettings& relay,
+                               const std::string& helo_name) {
+  SmtpRelayOptions options;
+  options.host = relay.host;
+  options.port = relay.port;
+  options.security = relay.security == "tls"    ? SmtpRelayOptions::Security::implicit_tls
+                     : relay.security == "none" ? SmtpRelayOptions::Security::none
+                                                : SmtpRelayOptions::Security::starttls;
+  options.verify_certificate = relay.verify_certificate;
+  options.ca_file = relay.ca_file;
+  options.helo_name = helo_name;
+  options.username = relay.username;
+  options.password = relay.password;
+  options.connect_timeout = std::chrono::seconds(relay.connect_timeout_seconds);
+  options.reply_timeout = std::chrono::seconds(relay.reply_timeout_seconds);
+  options.max_connections = relay.max_connections;
+  return options;
+}
+
+SmtpListenerOptions listener_options(const gateway::EmailListenerSettings& listener,
+                                     const std::string& mail_domain) {
+  SmtpListenerOptions options;
+  options.bind = listener.bind;
+  options.port = listener.port;
+  options.session.hostname = listener.hostname.empty() ? mail_domain : listener.hostname;
+  options.session.lmtp = listener.lmtp;
+  options.session.max_message_bytes = listener.max_message_bytes;
+  options.session.max_recipients = listener.max_recipients;
+  options.tls_certificate_file = listener.tls_certificate_file;
+  options.tls_key_file = listener.tls_key_file;
+  options.max_connections = listener.max_connections;
+  options.command_timeout = std::chrono::seconds(listener.command_timeout_seconds);
+  options.data_timeout = std::chrono::seconds(listener.data_timeout_seconds);
+  return options;
+}
+
+/// Replaces `{name}` in a subject template.
+std::string fill_subject(std::string subject, std::string_view name) {
+  constexpr std::string_view placeholder = "{name}";
+  for (auto at = subject.find(placeholder); at != std::string::npos;
+       at = subject.find(placeholder, at + name.size())) {
+    subject.replace(at, placeholder.size(), name);
+  }
+  return subject;
+}
 
 } // namespace
 
-EmailAdapter::EmailAdapter(const gateway::ComponentConfig& /*config*/,
-                           gateway::AdapterContext& context)
-    : context_(context) {}
+EmailAdapter::EmailAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context)
+    : context_(context), settings_(config.email) {
+  const std::string& domain = context.domain().domain();
+  const std::string mail_domain = settings_.mail_domain.empty() ? domain : settings_.mail_domain;
+  identities_ = std::make_unique<EmailIdentities>(settings_, mail_domain, context);
+  threads_ = std::make_unique<EmailThreads>(context);
+  inbound_ = std::make_unique<EmailInbound>(context, *identities_, *threads_);
+  const std::string area = "component " + domain;
+  auto say = [&context, area](bool warning, std::string_view line) {
+    if (warning) {
+      context.log().warning(area, line);
+    } else {
+      context.log().info(area, line);
+    }
+  };
+  relay_ =
+      std::make_unique<SmtpRelay>(context.io(), relay_options(settings_.relay, mail_domain), say);
+  outbox_ = std::make_unique<EmailOutbox>(
+      context, settings_, *relay_,
+      [this](const gateway::OutboxItem& item, const OutboxResult& result) {
+        on_mail_done(item, result);
+      });
+  if (settings_.listener.enabled) {
+    SmtpListenerHandlers handlers;
+    handlers.check_recipient = [this](const std::string& address,
+                                      std::function<void(SmtpVerdict)> answer) {
+      answer(inbound_->check_recipient(address));
+    };
+    handlers.deliver = [this](InboundMessage message,
+                              std::function<void(std::vector<SmtpVerdict>)> answer) {
+      answer(inbound_->deliver(message));
+    };
+    listener_ = std::make_unique<SmtpListener>(
+        context.io(), listener_options(settings_.listener, mail_domain), std::move(handlers), say);
+  }
+}
 
-void EmailAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& /*from*/) {
-  gateway::answer_not_available(stanza, context_, not_available_text);
+EmailAdapter::~EmailAdapter() = default;
+
+void EmailAdapter::start() {
+  if (listener_) {
+    std::string error;
+    if (!listener_->start(&error)) {
+      throw std::runtime_error("component " + context_.domain().domain() + ": " + error);
+    }
+  }
+  outbox_->start();
+}
+
+void EmailAdapter::stop() {
+  if (listener_) {
+    listener_->stop();
+  }
+  outbox_->stop();
+  relay_->stop();
+}
+
+void EmailAdapter::refuse(const xmpp::Element& stanza, Condition condition, std::string text) {
+  gateway::refuse(stanza, context_, condition, std::move(text));
+}
+
+void EmailAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) {
+  const auto to = xmpp::StanzaView(stanza).to();
+  std::string reason;
+  const auto address = parse_localpart(to->local(), &reason);
+  if (!address) {
+    refuse(stanza, Condition::jid_malformed, reason);
+    return;
+  }
+  // `bob%example.com` is accepted; answers come from the escaped form.
+  const auto contact = contact_jid(*address, context_.domain().domain());
+  if (!contact) {
+    refuse(stanza, Condition::jid_malformed, "this email address cannot be written as a JID");
+    return;
+  }
+  switch (xmpp::kind_of(stanza)) {
+  case xmpp::StanzaKind::message:
+    on_message(stanza, from, *address);
+    break;
+  case xmpp::StanzaKind::presence:
+    on_presence(stanza, from, *contact);
+    break;
+  default:
+    if (xmpp::StanzaView(stanza).is_iq_request()) {
+      refuse(stanza, Condition::service_unavailable, "email contacts answer no requests");
+    }
+    break;
+  }
+}
+
+void EmailAdapter::on_presence(const xmpp::Element& stanza, const xmpp::Jid& from,
+                               const xmpp::Jid& contact) {
+  const auto type = stanza.attr_or("type");
+  const auto user = from.bare();
+  const auto available = [&] {
+    auto presence = xmpp::make_presence(contact, user);
+    presence.append("status").append_text("Email contact: messages go out as email");
+    return presence;
+  };
+  if (type == "subscribe") {
+    context_.send(xmpp::make_presence(contact, user, "subscribed"));
+    context_.send(available());
+  } else if (type == "probe") {
+    context_.send(available());
+  } else if (type == "unsubscribe") {
+    context_.send(xmpp::make_presence(contact, user, "unsubscribed"));
+  }
+}
+
+std::string EmailAdapter::display_name(const xmpp::Jid& user) {
+  std::error_code ec;
+  const auto registration =
+      context_.store().find_registration(user.bare_string(), context_.domain().domain(), ec);
+  if (registration) {
+    if (const auto name = registration->fields.find("name");
+        name != registration->fields.end() && !name->second.empty()) {
+      return name->second;
+    }
+  }
+  return user.local();
+}
+
+void EmailAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from,
+                              const EmailAddress& peer) {
+  const auto type = stanza.attr_or("type");
+  if (type == "error" || type == "headline") {
+    return;
+  }
+  if (type == "groupchat") {
+    refuse(stanza, Condition::not_acceptable, "an email contact is not a room");
+    return;
+  }
+  const std::string body = stanza.child_text("body");
+  if (body.empty()) {
+    return; // chat states, receipts and markers are not mail
+  }
+  const auto user = from.bare();
+  IdentityProblem problem;
+  const auto local = identities_->local_part_of(user, problem);
+  if (!local) {
+    const auto condition =
+        problem.kind == IdentityProblem::Kind::store_failed ? Condition::internal_server_error
+        : problem.kind == IdentityProblem::Kind::conflict   ? Condition::conflict
+                                                            : Condition::registration_required;
+    refuse(stanza, condition, problem.text);
+    return;
+  }
+  const std::string name = display_name(user);
+  std::string subject = stanza.child_text("subject");
+  if (subject.empty()) {
+    subject = fill_subject(settings_.default_subject, name);
+  }
+  const std::string peer_key = peer.comparison_key();
+  const auto position =
+      threads_->outgoing(user.bare_string(), peer_key, stanza.child_text("thread"));
+  const auto now = unix_now();
+
+  OutgoingMail mail;
+  mail.from_name = name;
+  mail.from_address = *local + '@' + identities_->mail_domain();
+  mail.to_address = peer.to_string();
+  mail.subject = std::move(subject);
+  mail.body = body;
+  mail.message_id = make_message_id(identities_->mail_domain());
+  mail.references = position.references;
+  mail.date = now;
+
+  MailNotes notes;
+  notes.from = mail.from_address;
+  notes.message_id = mail.message_id;
+  notes.thread = position.thread;
+  notes.receipt = stanza.find("request", xmpp::ns::receipts) != nullptr;
+
+  gateway::OutboxItem item;
+  item.user = user.bare_string();
+  item.sender = from.to_string();
+  item.xmpp_id = stanza.attr_or("id");
+  item.peer = mail.to_address;
+  item.payload = compose_mail(mail);
+  item.meta = notes.encode();
+  switch (outbox_->add(std::move(item))) {
+  case EmailOutbox::Added::queued:
+    threads_->record(user.bare_string(), peer_key, position.thread, mail.message_id, now);
+    break;
+  case EmailOutbox::Added::full:
+    refuse(stanza, Condition::resource_constraint,
+           "too many mails are waiting to be sent; try again later");
+    break;
+  case EmailOutbox::Added::failed:
+    refuse(stanza, Condition::internal_server_error,
+           "the mail could not be queued; try again later");
+    break;
+  }
+}
+
+void EmailAdapter::on_mail_done(const gateway::OutboxItem& item, const OutboxResult& result) {
+  const std::string& domain = context_.domain().domain();
+  const auto notes = MailNotes::decode(item.meta);
+  const auto peer = parse_email_address(item.peer);
+  const auto contact = peer ? contact_jid(*peer, domain) : std::nullopt;
+  const auto sender = xmpp::Jid::parse(item.sender);
+  if (!contact || !sender) {
+    return;
+  }
+  switch (result.kind) {
+  case OutboxResult::Kind::sent: {
+    context_.log().info("component " + domain, "mail " + std::to_string(item.id) + " from " +
+                                                   item.user + " accepted by the relay");
+    gateway::Correlation sent;
+    sent.component = domain;
+    sent.kind = std::string(sent_mail_kind);
+    sent.legacy_id = notes.message_id;
+    sent.xmpp_id = item.xmpp_id;
+    // The full JID: an error about the message must reach the resource that
+    // sent it (a type='error' message to a bare JID is dropped, RFC 6121 8.5.2.1.1).
+    sent.user = item.sender;
+    sent.peer = item.peer;
+    sent.created_at = unix_now();
+    std::error_code ec;
+    context_.store().put_correlation(sent, ec);
+    if (notes.receipt && !item.xmpp_id.empty()) {
+      context_.send(message_receipt(*contact, *sender, item.xmpp_id));
+    }
+    break;
+  }
+  case OutboxResult::Kind::refused:
+    context_.log().info("component " + domain, "mail " + std::to_string(item.id) +
+                                                   " refused by the relay: " + result.text);
+    context_.send(
+        message_error(*contact, *sender, item.xmpp_id, relay_refusal(result.code, result.text)));
+    break;
+  case OutboxResult::Kind::expired: {
+    const auto hours = (settings_.retry_max_age_seconds + 3599) / 3600;
+    context_.log().warning("component " + domain,
+                           "mail " + std::to_string(item.id) + " given up after " +
+                               std::to_string(item.attempts) + " attempts: " + result.text);
+    context_.send(message_error(*contact, *sender, item.xmpp_id,
+                                xmpp::make_stanza_error(Condition::remote_server_timeout,
+                                                        "the mail could not be delivered within " +
+                                                            std::to_string(hours) +
+                                                            " h; last problem: " + result.text)));
+    break;
+  }
+  }
 }
 
 std::string EmailAdapter::gateway_description() const {
@@ -40,34 +342,44 @@ std::optional<xmpp::Jid> EmailAdapter::jid_for_address(std::string_view typed,
   std::string reason;
   const auto address = parse_email_address(typed, &reason);
   if (!address) {
-    error = xmpp::make_stanza_error(xmpp::Condition::jid_malformed, reason);
+    error = xmpp::make_stanza_error(Condition::jid_malformed, reason);
     return std::nullopt;
   }
   auto jid = xmpp::Jid::from_parts(to_localpart(*address), context_.domain().domain(), {}, &reason);
   if (!jid) {
-    error = xmpp::make_stanza_error(xmpp::Condition::jid_malformed,
+    error = xmpp::make_stanza_error(Condition::jid_malformed,
                                     "this email address cannot be written as a JID: " + reason);
   }
   return jid;
 }
 
 std::vector<gateway::RegistrationField> EmailAdapter::registration_fields() const {
+  const std::string& domain = identities_->mail_domain();
   return {
       {"username", "Your address", false, false,
-       "The part before '@' of your own address on " + context_.domain().domain() +
-           "; leave empty to only write."},
+       "The part before '@' of your own address on " + domain +
+           "; leave empty to keep the one you have."},
+      {"name", "Your name", false, false,
+       "The name shown next to your address in the mail you write."},
   };
 }
 
 std::string EmailAdapter::registration_instructions() const {
-  const std::string& domain = context_.domain().domain();
-  return "Optionally choose your own email address on " + domain +
-         ": with 'alice', mail to alice@" + domain +
+  const std::string& domain = identities_->mail_domain();
+  return "Choose your own email address on " + domain + ": with 'alice', mail to alice@" + domain +
          " reaches you and the mail you write is sent from it.";
 }
 
 std::optional<xmpp::StanzaError> EmailAdapter::validate_registration(const xmpp::Jid& user,
                                                                      gateway::FieldValues& values) {
+  if (const auto name = values.find("name"); name != values.end()) {
+    name->second = std::string(protocols::trim_blanks(name->second));
+    if (name->second.size() > max_display_name_bytes ||
+        name->second.find_first_of("\r\n\t") != std::string::npos) {
+      return xmpp::make_stanza_error(Condition::not_acceptable,
+                                     "the name must be one line of at most 64 bytes");
+    }
+  }
   const auto field = values.find("username");
   if (field == values.end()) {
     return std::nullopt;
@@ -78,27 +390,31 @@ std::optional<xmpp::StanzaError> EmailAdapter::validate_registration(const xmpp:
   }
   std::string reason;
   if (!is_valid_local_part(field->second, &reason)) {
-    return xmpp::make_stanza_error(xmpp::Condition::not_acceptable, reason);
+    return xmpp::make_stanza_error(Condition::not_acceptable, reason);
   }
-  // Stored lowercase so that the exact-match lookup below also catches
-  // "Alice" against "alice": both would receive the same mail.
+  // Stored lowercase: local parts on the gateway's domain match regardless of case.
   field->second = canonical_local_part(field->second);
-
-  const std::string& domain = context_.domain().domain();
-  std::error_code ec;
-  const auto holder =
-      context_.store().find_registration_by_field(domain, "username", field->second, ec);
-  if (ec) {
-    context_.log().error("component " + domain,
-                         "registration check failed: store: " + ec.message());
-    return xmpp::make_stanza_error(xmpp::Condition::internal_server_error,
-                                   "the address could not be checked; try again later");
+  if (EmailIdentities::is_reserved(field->second)) {
+    return xmpp::make_stanza_error(Condition::not_acceptable,
+                                   "the address " + field->second + '@' +
+                                       identities_->mail_domain() +
+                                       " is kept for the mail domain's own use");
   }
-  if (holder && holder->user != user.bare_string()) {
-    return xmpp::make_stanza_error(xmpp::Condition::conflict, "the address " + field->second + "@" +
-                                                                  domain + " is already taken");
+  IdentityProblem problem;
+  if (!identities_->assign(user.bare(), field->second, problem)) {
+    if (problem.kind == IdentityProblem::Kind::conflict) {
+      return xmpp::make_stanza_error(Condition::conflict, problem.text);
+    }
+    context_.log().error("component " + context_.domain().domain(),
+                         "registration check failed: " + problem.text);
+    return xmpp::make_stanza_error(Condition::internal_server_error,
+                                   "the address could not be saved; try again later");
   }
   return std::nullopt;
+}
+
+void EmailAdapter::on_unregistered(const xmpp::Jid& user) {
+  identities_->release(user.bare());
 }
 
 } // namespace trestle::smtp

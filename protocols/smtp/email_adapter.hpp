@@ -3,27 +3,51 @@
 #include "adapter.hpp"
 #include "config.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+namespace trestle::gateway {
+struct OutboxItem;
+}
+
 namespace trestle::smtp {
 
-/// The email adapter. This stage maps addresses and takes registrations
-/// (the user's own address on the component domain); SMTP in and out come
-/// later, so mail traffic is answered with `service-unavailable` meanwhile.
+class EmailIdentities;
+class EmailInbound;
+class EmailOutbox;
+class EmailThreads;
+class SmtpListener;
+class SmtpRelay;
+struct EmailAddress;
+struct OutboxResult;
+
+/// The email adapter: a chat with `bob\40example.com@DOMAIN` is an email
+/// thread with bob@example.com. Outgoing mail is composed with GMime and
+/// queued in the store's outbox for the relay; received mail comes through
+/// the SMTP/LMTP listener and becomes chat messages from the sender's
+/// contact JID. Each user writes from their own address on the mail domain
+/// (EmailIdentities); threads map both ways (EmailThreads).
 class EmailAdapter final : public gateway::Adapter {
 public:
-  /// `context` must outlive the adapter.
+  /// `config` and `context` must outlive the adapter.
   EmailAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context);
+  ~EmailAdapter() override;
 
   /// `smtp`.
   std::string_view name() const override { return "smtp"; }
   /// `smtp` (disco `gateway/smtp`).
   std::string_view identity_type() const override { return "smtp"; }
 
-  /// Answers requests with `service-unavailable` until SMTP is wired.
+  /// Starts the listener (throws std::runtime_error when it cannot listen)
+  /// and the outbox, which picks up what an earlier run left.
+  void start() override;
+  /// Stops the listener and the outbox; queued mail stays in the store.
+  void stop() override;
+
+  /// Messages become mail; presence to contacts is answered; iqs refused.
   void on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) override;
 
   /// What to type: an email address.
@@ -34,17 +58,34 @@ public:
   std::optional<xmpp::Jid> jid_for_address(std::string_view typed,
                                            xmpp::StanzaError& error) const override;
 
-  /// `username`: the local part of the user's own address on the component domain.
+  /// `username` (the local part of the user's own address) and `name` (the
+  /// display name in From).
   std::vector<gateway::RegistrationField> registration_fields() const override;
-  /// Explains the field.
+  /// Explains the fields.
   std::string registration_instructions() const override;
-  /// Checks the local part, lowercases it, and answers `conflict` when
-  /// another user holds it.
+  /// Checks the local part, lowercases it and assigns it (`conflict` when
+  /// another user holds it); checks the name.
   std::optional<xmpp::StanzaError> validate_registration(const xmpp::Jid& user,
                                                          gateway::FieldValues& values) override;
+  /// Releases the user's address.
+  void on_unregistered(const xmpp::Jid& user) override;
 
 private:
+  void on_message(const xmpp::Element& stanza, const xmpp::Jid& from, const EmailAddress& peer);
+  void on_presence(const xmpp::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& contact);
+  void on_mail_done(const gateway::OutboxItem& item, const OutboxResult& result);
+  /// The display name in From: the registered one, else the JID's localpart.
+  std::string display_name(const xmpp::Jid& user);
+  void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);
+
   gateway::AdapterContext& context_;
+  gateway::EmailSettings settings_;
+  std::unique_ptr<EmailIdentities> identities_;
+  std::unique_ptr<EmailThreads> threads_;
+  std::unique_ptr<EmailInbound> inbound_;
+  std::unique_ptr<SmtpRelay> relay_;
+  std::unique_ptr<EmailOutbox> outbox_;
+  std::unique_ptr<SmtpListener> listener_;
 };
 
 } // namespace trestle::smtp

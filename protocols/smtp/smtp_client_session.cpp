@@ -105,6 +105,12 @@ std::vector<SmtpClientAction> SmtpClientSession::receive(std::string_view bytes)
       auto lines = std::move(reply_lines_);
       reply_lines_.clear();
       on_reply(code, lines, out);
+      if (!out.empty() && out.back().kind == SmtpClientAction::Kind::start_tls) {
+        // Whatever followed the STARTTLS answer came before TLS and must not
+        // count as an answer after it (RFC 3207 section 4.2): dropped.
+        read = input_.size();
+        break;
+      }
     }
   }
   input_.erase(0, std::min(read, input_.size()));

@@ -43,7 +43,8 @@ class Component:
 
 DEFAULT_COMPONENTS = [
     Component("irc.localhost", "s3cret-irc", "irc"),
-    Component("mail.localhost", "s3cret-mail", "smtp"),
+    # The listener on a port of its own: tests may run several trestles.
+    Component("mail.localhost", "s3cret-mail", "smtp", {"smtp": {"listener": {"port": 0}}}),
     Component("sms.localhost", "s3cret-sms", "sms", {"sms": {"default_country": "1"}}),
 ]
 

@@ -346,8 +346,8 @@ BOOST_AUTO_TEST_CASE(unknown_keys_list_the_allowed_ones) {
   check_error(before_components + "  - domain: a.example\n"
                                   "    secret: s\n"
                                   "    adapter: smtp\n"
-                                  "    smtp: {relay: x}\n",
-              "t.yaml:8:12: components[0].smtp.relay: ", "this section takes no keys");
+                                  "    smtp: {relai: {}}\n",
+              "t.yaml:8:12: components[0].smtp.relai: ", "(did you mean 'relay'?)");
   check_error(before_components + "  - {domain: a.example, secret: s, adapter: sms}\n"
                                   "  - {domain: b.example, secret: s, adapter: irc, nick: x}\n",
               "t.yaml:6:50: components[1].nick: ",
@@ -719,6 +719,70 @@ BOOST_AUTO_TEST_CASE(irc_section_errors) {
               "t.yaml:9:24: components[0].irc.server_defaults: ", "smaller than");
   check_error(component + "      server_defaults: {password: \"a\\nb\"}\n",
               "t.yaml:9:35: components[0].irc.server_defaults.password: ", "line breaks");
+}
+
+BOOST_AUTO_TEST_CASE(smtp_section_defaults_and_values) {
+  const Config defaults = load_config_text(
+      before_components + "  - {domain: mail.example, secret: s, adapter: smtp}\n", "t.yaml");
+  const auto& plain = defaults.components.at(0).email;
+  BOOST_TEST(plain.mail_domain.empty());
+  BOOST_TEST(plain.address_template == "{localpart}");
+  BOOST_TEST(plain.relay.security == "starttls");
+  BOOST_TEST(plain.relay.verify_certificate);
+  BOOST_TEST(plain.listener.enabled);
+  BOOST_TEST(plain.listener.bind == "127.0.0.1");
+  BOOST_TEST(plain.listener.port == 2525u);
+  BOOST_TEST(plain.listener.max_message_bytes == 10u * 1024 * 1024);
+
+  const Config config = load_config_text(
+      before_components + "  - domain: mail.example\n"
+                          "    secret: s\n"
+                          "    adapter: smtp\n"
+                          "    smtp:\n"
+                          "      mail_domain: Example.ORG\n"
+                          "      address_template: '{localpart}.{domain}'\n"
+                          "      require_registration: true\n"
+                          "      default_subject: 'Chat with {name}'\n"
+                          "      retry_max_age_seconds: 172800\n"
+                          "      relay: {host: smtp.example.org, port: 465, security: tls, "
+                          "username: u, password: p}\n"
+                          "      listener: {port: 24, lmtp: true, max_recipients: 5}\n",
+      "t.yaml");
+  const auto& email = config.components.at(0).email;
+  BOOST_TEST(email.mail_domain == "example.org");
+  BOOST_TEST(email.address_template == "{localpart}.{domain}");
+  BOOST_TEST(email.require_registration);
+  BOOST_TEST(email.default_subject == "Chat with {name}");
+  BOOST_TEST(email.retry_max_age_seconds == 172800u);
+  BOOST_TEST(email.relay.host == "smtp.example.org");
+  BOOST_TEST(email.relay.port == 465u);
+  BOOST_TEST(email.relay.security == "tls");
+  BOOST_TEST(email.relay.username == "u");
+  BOOST_TEST(email.listener.port == 24u);
+  BOOST_TEST(email.listener.lmtp);
+  BOOST_TEST(email.listener.max_recipients == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(smtp_section_errors) {
+  const std::string component = before_components + "  - domain: mail.example\n"
+                                                    "    secret: s\n"
+                                                    "    adapter: smtp\n"
+                                                    "    smtp:\n";
+  check_error(component + "      relay: {security: ssl}\n",
+              "t.yaml:9:25: components[0].smtp.relay.security: ", "expected starttls, tls or none");
+  check_error(component + "      relay: {username: u}\n",
+              "t.yaml:9:14: components[0].smtp.relay: ", "username and password go together");
+  check_error(component + "      listener: {tls_key_file: k.pem}\n",
+              "t.yaml:9:17: components[0].smtp.listener: ", "give both or neither");
+  check_error(component + "      address_template: '{user}'\n",
+              "t.yaml:9:25: components[0].smtp.address_template: ", "unknown placeholder");
+  check_error(component + "      default_subject: 'Hi {nme}'\n",
+              "t.yaml:9:24: components[0].smtp.default_subject: ", "allowed: {name}");
+  check_error(component + "      mail_domain: 'a..b'\n", "t.yaml:9:20: ", "empty label");
+  check_error(component + "      retry_min_delay_seconds: 600\n"
+                          "      retry_max_delay_seconds: 60\n",
+              "t.yaml:9:7: components[0].smtp: ", "smaller than");
+  check_error(component + "      listener: {port: 70000}\n", "t.yaml:9:", "out of range");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

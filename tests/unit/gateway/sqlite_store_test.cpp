@@ -17,12 +17,13 @@ namespace {
 using trestle::gateway::AddressMapping;
 using trestle::gateway::Correlation;
 using trestle::gateway::open_sqlite_store;
+using trestle::gateway::OutboxItem;
 using trestle::gateway::Registration;
 using trestle::gateway::Store;
 using trestle::gateway::StoreErrc;
 
 /// The schema version the code under test is expected to reach.
-constexpr int latest_version = 2;
+constexpr int latest_version = 3;
 
 /// Migration 1 exactly as it shipped. A copy on purpose: the upgrade test must
 /// start from the historical schema, not from whatever the code says today.
@@ -472,6 +473,73 @@ BOOST_AUTO_TEST_CASE(prune_correlations_deletes_strictly_older) {
   BOOST_TEST(
       !store->find_correlation_by_xmpp("sms.example.org", "sms-dlr", "m-300", ec).has_value());
   BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(address_mapping_is_removed_by_jid) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  store->put_address({"mail.example.org", "alice", "alice", "alice@example.org"}, ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_TEST(!store->remove_address_by_jid("sms.example.org", "alice@example.org", ec));
+  BOOST_TEST(store->remove_address_by_jid("mail.example.org", "alice@example.org", ec));
+  BOOST_TEST(!ec);
+  BOOST_TEST(!store->find_address_by_legacy("mail.example.org", "alice", ec).has_value());
+  store->put_address({"mail.example.org", "alice2", "alice2", "alice@example.org"}, ec);
+  BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(outbox_orders_due_messages_and_counts_per_user) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  BOOST_TEST(!store->next_outbox_due("mail.example.org", ec).has_value());
+  BOOST_TEST(!ec);
+  const auto item = [](std::string user, std::int64_t due) {
+    OutboxItem out;
+    out.component = "mail.example.org";
+    out.user = std::move(user);
+    out.sender = out.user + "/phone";
+    out.xmpp_id = "m" + std::to_string(due);
+    out.peer = "bob@example.com";
+    out.payload = std::string("From: a\r\n\r\nbody\0with NUL", 25);
+    out.meta = "receipt=1";
+    out.created_at = 10;
+    out.next_attempt_at = due;
+    return out;
+  };
+  const auto first = store->add_outbox(item("alice@example.org", 30), ec);
+  const auto second = store->add_outbox(item("alice@example.org", 20), ec);
+  const auto third = store->add_outbox(item("carol@example.org", 50), ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_TEST((first > 0 && second > first && third > second));
+  BOOST_TEST(store->count_outbox("mail.example.org", "", ec) == 3u);
+  BOOST_TEST(store->count_outbox("mail.example.org", "alice@example.org", ec) == 2u);
+  BOOST_TEST(store->count_outbox("sms.example.org", "", ec) == 0u);
+  BOOST_TEST(store->next_outbox_due("mail.example.org", ec).value_or(0) == 20);
+
+  auto due = store->due_outbox("mail.example.org", 40, 10, ec);
+  BOOST_REQUIRE(due.size() == 2u);
+  BOOST_TEST(due[0].id == second);
+  BOOST_TEST(due[1].id == first);
+  BOOST_TEST(due[0].payload == item("", 0).payload);
+  BOOST_TEST(due[0].sender == "alice@example.org/phone");
+  BOOST_TEST(due[0].meta == "receipt=1");
+  BOOST_TEST(store->due_outbox("mail.example.org", 40, 1, ec).size() == 1u);
+
+  store->reschedule_outbox(second, 100, 1, "451 try later", ec);
+  BOOST_REQUIRE(!ec);
+  due = store->due_outbox("mail.example.org", 40, 10, ec);
+  BOOST_REQUIRE(due.size() == 1u);
+  BOOST_TEST(due[0].id == first);
+  due = store->due_outbox("mail.example.org", 100, 10, ec);
+  BOOST_REQUIRE(due.size() == 3u);
+  BOOST_TEST(due[2].id == second);
+  BOOST_TEST(due[2].attempts == 1);
+  BOOST_TEST(due[2].last_error == "451 try later");
+
+  BOOST_TEST(store->remove_outbox(first, ec));
+  BOOST_TEST(!store->remove_outbox(first, ec));
+  BOOST_TEST(!ec);
+  BOOST_TEST(store->count_outbox("mail.example.org", "", ec) == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(memory_store_flushes_without_error) {

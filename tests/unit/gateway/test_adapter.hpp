@@ -276,6 +276,10 @@ public:
                                                              std::error_code& ec) override {
     return read(ec) ? inner_->find_address_by_jid(component, jid, ec) : std::nullopt;
   }
+  bool remove_address_by_jid(const std::string& component, const std::string& jid,
+                             std::error_code& ec) override {
+    return write(ec) && inner_->remove_address_by_jid(component, jid, ec);
+  }
   void put_correlation(const gateway::Correlation& correlation, std::error_code& ec) override {
     if (write(ec)) {
       inner_->put_correlation(correlation, ec);
@@ -296,6 +300,31 @@ public:
   }
   std::size_t prune_correlations(std::int64_t before, std::error_code& ec) override {
     return write(ec) ? inner_->prune_correlations(before, ec) : 0;
+  }
+  std::int64_t add_outbox(const gateway::OutboxItem& item, std::error_code& ec) override {
+    return write(ec) ? inner_->add_outbox(item, ec) : 0;
+  }
+  std::vector<gateway::OutboxItem> due_outbox(const std::string& component, std::int64_t now,
+                                              std::size_t limit, std::error_code& ec) override {
+    return read(ec) ? inner_->due_outbox(component, now, limit, ec)
+                    : std::vector<gateway::OutboxItem>{};
+  }
+  std::optional<std::int64_t> next_outbox_due(const std::string& component,
+                                              std::error_code& ec) override {
+    return read(ec) ? inner_->next_outbox_due(component, ec) : std::nullopt;
+  }
+  void reschedule_outbox(std::int64_t id, std::int64_t next_attempt_at, int attempts,
+                         const std::string& last_error, std::error_code& ec) override {
+    if (write(ec)) {
+      inner_->reschedule_outbox(id, next_attempt_at, attempts, last_error, ec);
+    }
+  }
+  bool remove_outbox(std::int64_t id, std::error_code& ec) override {
+    return write(ec) && inner_->remove_outbox(id, ec);
+  }
+  std::size_t count_outbox(const std::string& component, const std::string& user,
+                           std::error_code& ec) override {
+    return read(ec) ? inner_->count_outbox(component, user, ec) : 0;
   }
   void flush(std::error_code& ec) override {
     if (write(ec)) {

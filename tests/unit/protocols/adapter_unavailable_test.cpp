@@ -1,4 +1,3 @@
-#include "email_adapter.hpp"
 #include "fake_adapter_context.hpp"
 #include "sms_adapter.hpp"
 #include "stanza.hpp"
@@ -30,11 +29,6 @@ struct Case {
 
 std::vector<Case> cases() {
   return {
-      {"mail.example.org", "bob\\40example.com@mail.example.org",
-       "Email delivery is not available in this version of trestle yet",
-       [](AdapterContext& context) {
-         return std::make_unique<trestle::smtp::EmailAdapter>(ComponentConfig{}, context);
-       }},
       {"sms.example.org", "+15551234567@sms.example.org",
        "SMS delivery is not available in this version of trestle yet",
        [](AdapterContext& context) {

@@ -32,14 +32,17 @@ Jid user(std::string_view text) {
   return Jid::parse(text).value();
 }
 
-/// An in-memory store where `holder` has registered `username`.
+/// An in-memory store where `holder` holds the address `username`.
 std::unique_ptr<Store> store_with(std::string_view holder, std::string_view username) {
   auto store = open_sqlite_store(":memory:");
+  std::error_code ec;
+  store->put_address(
+      {"mail.example.org", std::string(username), std::string(username), std::string(holder)}, ec);
+  BOOST_REQUIRE(!ec);
   Registration registration;
   registration.user = std::string(holder);
   registration.component = "mail.example.org";
   registration.fields["username"] = std::string(username);
-  std::error_code ec;
   store->put_registration(registration, ec);
   BOOST_REQUIRE(!ec);
   return store;
@@ -87,7 +90,8 @@ BOOST_AUTO_TEST_CASE(registration_form) {
   FakeAdapterContext context("mail.example.org");
   const EmailAdapter adapter(email_config(), context);
   const auto fields = adapter.registration_fields();
-  BOOST_REQUIRE(fields.size() == 1u);
+  BOOST_REQUIRE(fields.size() == 2u);
+  BOOST_TEST(fields[1].var == "name");
   BOOST_TEST(fields[0].var == "username");
   BOOST_TEST(!fields[0].required);
   BOOST_TEST(!fields[0].secret);

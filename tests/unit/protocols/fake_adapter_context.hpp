@@ -4,6 +4,7 @@
 #include "log.hpp"
 #include "store.hpp"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <cstdio>
@@ -54,6 +55,13 @@ public:
   gateway::Logger& log() override { return logger_; }
   /// An event loop of its own, run by the tests that need one.
   boost::asio::io_context& io() override { return io_; }
+  /// `ready`, set by the test.
+  bool stream_ready() const override { return ready; }
+  /// True unless the user's bare JID is in `refused_users`.
+  bool user_allowed(const xmpp::Jid& user) const override {
+    return std::find(refused_users.begin(), refused_users.end(), user.bare_string()) ==
+           refused_users.end();
+  }
 
   /// Everything logged so far.
   std::string log_text() {
@@ -70,6 +78,10 @@ public:
   std::vector<xmpp::Element> sent;
   /// When false, send() refuses like a full send queue.
   bool accept_sends = true;
+  /// What stream_ready() answers.
+  bool ready = true;
+  /// Bare JIDs that user_allowed() refuses.
+  std::vector<std::string> refused_users;
 
 private:
   boost::asio::io_context io_;
@@ -110,6 +122,9 @@ public:
                                                              std::error_code& ec) override {
     return fail<std::optional<gateway::AddressMapping>>(ec);
   }
+  bool remove_address_by_jid(const std::string&, const std::string&, std::error_code& ec) override {
+    return fail<bool>(ec);
+  }
   void put_correlation(const gateway::Correlation&, std::error_code& ec) override { fail(ec); }
   std::optional<gateway::Correlation> find_correlation_by_legacy(const std::string&,
                                                                  const std::string&,
@@ -124,6 +139,24 @@ public:
     return fail<std::optional<gateway::Correlation>>(ec);
   }
   std::size_t prune_correlations(std::int64_t, std::error_code& ec) override {
+    return fail<std::size_t>(ec);
+  }
+  std::int64_t add_outbox(const gateway::OutboxItem&, std::error_code& ec) override {
+    return fail<std::int64_t>(ec);
+  }
+  std::vector<gateway::OutboxItem> due_outbox(const std::string&, std::int64_t, std::size_t,
+                                              std::error_code& ec) override {
+    return fail<std::vector<gateway::OutboxItem>>(ec);
+  }
+  std::optional<std::int64_t> next_outbox_due(const std::string&, std::error_code& ec) override {
+    return fail<std::optional<std::int64_t>>(ec);
+  }
+  void reschedule_outbox(std::int64_t, std::int64_t, int, const std::string&,
+                         std::error_code& ec) override {
+    fail(ec);
+  }
+  bool remove_outbox(std::int64_t, std::error_code& ec) override { return fail<bool>(ec); }
+  std::size_t count_outbox(const std::string&, const std::string&, std::error_code& ec) override {
     return fail<std::size_t>(ec);
   }
   void flush(std::error_code& ec) override { fail(ec); }

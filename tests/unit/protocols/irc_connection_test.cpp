@@ -5,6 +5,7 @@
 #include "irc_connection.hpp"
 #include "read_gate.hpp"
 #include "run_until.hpp"
+#include "test_tls.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,16 +18,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <optional>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 using trestle::irc::CloseKind;
@@ -39,13 +33,12 @@ using asio::awaitable;
 using asio::use_awaitable;
 using asio::ip::tcp;
 using boost::system::error_code;
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
 
-using trestle::test::hard_limit;
 using trestle::test::run_until;
+using trestle::test::TlsFixture;
 
 /// What the connection reported.
 struct Recorder {
@@ -186,73 +179,6 @@ IrcConnectionOptions plain_options(std::uint16_t port, const std::string& host =
   options.close_timeout = milliseconds(1000);
   return options;
 }
-
-/// A self-signed certificate and key for "localhost", made with OpenSSL's C API.
-struct TestCertificate {
-  std::string cert_pem;
-  std::string key_pem;
-};
-
-std::string bio_text(BIO* bio) {
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  std::string text(data, static_cast<std::size_t>(size));
-  BIO_free(bio);
-  return text;
-}
-
-void add_extension(X509* cert, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-  BOOST_REQUIRE(ext != nullptr);
-  X509_add_ext(cert, ext, -1);
-  X509_EXTENSION_free(ext);
-}
-
-TestCertificate make_certificate() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  BOOST_REQUIRE(key != nullptr);
-  X509* cert = X509_new();
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
-  X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-  X509_set_issuer_name(cert, name);
-  add_extension(cert, NID_subject_alt_name, "DNS:localhost");
-  add_extension(cert, NID_basic_constraints, "critical,CA:TRUE");
-  BOOST_REQUIRE(X509_sign(cert, key, EVP_sha256()) > 0);
-  BIO* cert_bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(cert_bio, cert);
-  BIO* key_bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(key_bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  return {bio_text(cert_bio), bio_text(key_bio)};
-}
-
-/// A TLS test setup: the server's context and the certificate as a CA file.
-struct TlsFixture {
-  TlsFixture() : certificate(make_certificate()), server(ssl::context::tls_server) {
-    server.use_certificate(asio::buffer(certificate.cert_pem), ssl::context::pem);
-    server.use_private_key(asio::buffer(certificate.key_pem), ssl::context::pem);
-    ca_file = std::filesystem::temp_directory_path() /
-              ("trestle-irc-test-ca-" + std::to_string(::getpid()) + ".pem");
-    std::ofstream(ca_file) << certificate.cert_pem;
-  }
-  ~TlsFixture() {
-    std::error_code ignored;
-    std::filesystem::remove(ca_file, ignored);
-  }
-  TestCertificate certificate;
-  ssl::context server;
-  std::filesystem::path ca_file;
-};
 
 /// Connects over TLS to a fake server and returns what happened.
 Recorder tls_attempt(TlsFixture& fixture, const std::string& ca_file,
@@ -409,7 +335,7 @@ BOOST_AUTO_TEST_CASE(tls_handshake_timeout) {
   server.run({{}, false, true});
   auto options = plain_options(server.port());
   options.tls = true;
-  options.ca_file = fixture.ca_file.string();
+  options.ca_file = fixture.cert_file;
   options.server_name = "localhost";
   options.connect_timeout = milliseconds(300);
   Recorder rec;
@@ -423,7 +349,7 @@ BOOST_AUTO_TEST_CASE(tls_handshake_timeout) {
 
 BOOST_AUTO_TEST_CASE(tls_verified_with_ca_file) {
   TlsFixture fixture;
-  const auto rec = tls_attempt(fixture, fixture.ca_file.string(), "localhost");
+  const auto rec = tls_attempt(fixture, fixture.cert_file, "localhost");
   BOOST_TEST(rec.connected);
   BOOST_TEST(rec.lines == std::vector<std::string>{"hello :tls"}, boost::test_tools::per_element());
   BOOST_REQUIRE(rec.closed.has_value());
@@ -441,7 +367,7 @@ BOOST_AUTO_TEST_CASE(tls_fails_without_the_ca) {
 
 BOOST_AUTO_TEST_CASE(tls_fails_with_a_wrong_server_name) {
   TlsFixture fixture;
-  const auto rec = tls_attempt(fixture, fixture.ca_file.string(), "irc.example.org");
+  const auto rec = tls_attempt(fixture, fixture.cert_file, "irc.example.org");
   BOOST_TEST(!rec.connected);
   BOOST_REQUIRE(rec.closed.has_value());
   BOOST_TEST((*rec.closed == CloseKind::tls_failed));
@@ -450,7 +376,7 @@ BOOST_AUTO_TEST_CASE(tls_fails_with_a_wrong_server_name) {
 
 BOOST_AUTO_TEST_CASE(tls_fails_with_a_missing_ca_file) {
   TlsFixture fixture;
-  const auto rec = tls_attempt(fixture, fixture.ca_file.string() + ".missing", "localhost");
+  const auto rec = tls_attempt(fixture, fixture.cert_file + ".missing", "localhost");
   BOOST_REQUIRE(rec.closed.has_value());
   BOOST_TEST((*rec.closed == CloseKind::tls_failed));
 }

@@ -3,6 +3,7 @@
 // clang-format on
 
 #include "irc_link.hpp"
+#include "loopback.hpp"
 #include "run_until.hpp"
 
 #include <algorithm>
@@ -45,12 +46,11 @@ using asio::awaitable;
 using asio::use_awaitable;
 using asio::ip::tcp;
 using boost::system::error_code;
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
 
-using trestle::test::hard_limit;
+using trestle::test::closed_port;
 using trestle::test::run_until;
 
 /// One connection the fake server accepted, and what it saw.
@@ -116,10 +116,14 @@ std::vector<std::string> standard_reply(ServerConn& conn, const std::string& lin
 class FakeIrcServer {
 public:
   FakeIrcServer(asio::io_context& io, Responder respond)
-      : acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-        state_(std::make_shared<State>()) {
+      : acceptor_(io, trestle::test::loopback()), state_(std::make_shared<State>()) {
     state_->respond = std::move(respond);
-    asio::co_spawn(io, accept_loop(&acceptor_, state_), asio::detached);
+    auto admit = [&io, state = state_](tcp::socket socket) {
+      auto conn = std::make_shared<ServerConn>(std::move(socket));
+      state->conns.push_back(conn);
+      asio::co_spawn(io, read_loop(conn, state), asio::detached);
+    };
+    asio::co_spawn(io, trestle::test::accept_each(acceptor_, std::move(admit)), asio::detached);
   }
   ~FakeIrcServer() {
     error_code ec;
@@ -143,19 +147,6 @@ private:
     Responder respond;
     std::vector<std::shared_ptr<ServerConn>> conns;
   };
-
-  static awaitable<void> accept_loop(tcp::acceptor* acceptor, std::shared_ptr<State> state) {
-    for (;;) {
-      error_code ec;
-      tcp::socket socket = co_await acceptor->async_accept(asio::redirect_error(use_awaitable, ec));
-      if (ec) {
-        co_return;
-      }
-      auto conn = std::make_shared<ServerConn>(std::move(socket));
-      state->conns.push_back(conn);
-      asio::co_spawn(acceptor->get_executor(), read_loop(conn, state), asio::detached);
-    }
-  }
 
   static awaitable<void> read_loop(std::shared_ptr<ServerConn> conn, std::shared_ptr<State> state) {
     std::array<char, 4096> buffer{};
@@ -231,14 +222,6 @@ IrcLinkOptions link_options(std::uint16_t port) {
   options.reconnect_max = milliseconds(40);
   options.registration_timeout = milliseconds(3000);
   return options;
-}
-
-/// A loopback port where nothing listens (bound once, then released).
-std::uint16_t closed_port(asio::io_context& io) {
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  const auto port = acceptor.local_endpoint().port();
-  acceptor.close();
-  return port;
 }
 
 } // namespace

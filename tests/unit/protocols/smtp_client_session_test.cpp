@@ -255,4 +255,20 @@ BOOST_AUTO_TEST_CASE(an_address_with_a_line_break_never_becomes_a_command) {
   BOOST_TEST((r.outcome->kind == SmtpOutcome::Kind::permanent));
 }
 
+BOOST_AUTO_TEST_CASE(bytes_after_the_starttls_answer_are_discarded) {
+  // RFC 3207 section 4.2: nothing the relay sent before TLS may count after
+  // it. An attacker on the path appends replies to the plain 220, hoping the
+  // client reads them as answers that came over TLS.
+  SmtpClientOptions options;
+  Relay r(options, envelope());
+  r.reply("220 relay\r\n");
+  BOOST_TEST(r.reply("250-relay\r\n250 STARTTLS\r\n") == "STARTTLS\r\n");
+  BOOST_TEST(r.reply("220 go ahead\r\n220 again\r\n250-relay\r\n250-AUTH PLAIN").empty());
+  BOOST_TEST(r.tls_requests == 1);
+  BOOST_TEST(!r.outcome);
+  BOOST_TEST(r.tls() == "EHLO localhost\r\n");
+  BOOST_TEST(r.reply("250 relay\r\n") == "MAIL FROM:<alice@mail.example.org>\r\n");
+  BOOST_TEST(!r.outcome);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

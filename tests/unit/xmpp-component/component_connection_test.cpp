@@ -1,5 +1,6 @@
 #include "component_connection.hpp"
 #include "element.hpp"
+#include "loopback.hpp"
 #include "namespaces.hpp"
 #include "run_until.hpp"
 #include "xml_stream_parser.hpp"
@@ -218,9 +219,17 @@ private:
 /// A fake XEP-0114 server on 127.0.0.1 (ephemeral port).
 class FakeServer {
 public:
-  explicit FakeServer(asio::io_context& io)
-      : io_(io), acceptor_(io, {asio::ip::make_address("127.0.0.1"), 0}) {
-    asio::co_spawn(io_, accept_loop(), asio::detached);
+  explicit FakeServer(asio::io_context& io) : io_(io), acceptor_(io, trestle::test::loopback()) {
+    auto admit = [this](tcp::socket socket) {
+      // No Nagle delay: tests write small pieces back to back.
+      error_code ec;
+      socket.set_option(tcp::no_delay(true), ec);
+      auto conn =
+          std::make_shared<ServerConn>(std::move(socket), script, static_cast<int>(conns.size()));
+      conns.push_back(conn);
+      asio::co_spawn(io_, conn->serve(), asio::detached);
+    };
+    asio::co_spawn(io_, trestle::test::accept_each(acceptor_, admit), asio::detached);
   }
   ~FakeServer() { close(); }
 
@@ -251,22 +260,6 @@ public:
   std::vector<std::shared_ptr<ServerConn>> conns;
 
 private:
-  awaitable<void> accept_loop() {
-    for (;;) {
-      error_code ec;
-      tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
-      if (ec) {
-        co_return;
-      }
-      // No Nagle delay: tests write small pieces back to back.
-      socket.set_option(tcp::no_delay(true), ec);
-      auto conn =
-          std::make_shared<ServerConn>(std::move(socket), script, static_cast<int>(conns.size()));
-      conns.push_back(conn);
-      asio::co_spawn(io_, conn->serve(), asio::detached);
-    }
-  }
-
   asio::io_context& io_;
   tcp::acceptor acceptor_;
 };

@@ -1,4 +1,4 @@
-#include "not_available.hpp"
+#include "adapter_replies.hpp"
 
 #include "log.hpp"
 #include "stanza.hpp"
@@ -6,6 +6,15 @@
 #include <string>
 
 namespace trestle::gateway {
+
+void refuse(const xmpp::Element& stanza, AdapterContext& context, xmpp::Condition condition,
+            std::string text) {
+  const auto type = stanza.attr_or("type");
+  if (type == "error" || type == "result" || type == "unavailable") {
+    return;
+  }
+  context.send(xmpp::make_error_reply(stanza, xmpp::make_stanza_error(condition, std::move(text))));
+}
 
 void answer_not_available(const xmpp::Element& stanza, AdapterContext& context,
                           std::string_view text) {

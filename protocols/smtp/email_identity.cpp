@@ -1,0 +1,145 @@
+#include "email_identity.hpp"
+
+#include "adapter.hpp"
+#include "email_address.hpp"
+#include "log.hpp"
+#include "store.hpp"
+
+#include <algorithm>
+#include <array>
+#include <system_error>
+#include <utility>
+
+namespace trestle::smtp {
+
+namespace {
+
+/// Replaces every `{name}` in `text` with `value`.
+void replace_all(std::string& text, std::string_view name, std::string_view value) {
+  for (std::size_t at = text.find(name); at != std::string::npos;
+       at = text.find(name, at + value.size())) {
+    text.replace(at, name.size(), value);
+  }
+}
+
+} // namespace
+
+EmailIdentities::EmailIdentities(const gateway::EmailSettings& settings, std::string mail_domain,
+                                 gateway::AdapterContext& context)
+    : settings_(settings), mail_domain_(std::move(mail_domain)), context_(context) {}
+
+bool EmailIdentities::is_reserved(std::string_view local) {
+  static constexpr std::array<std::string_view, 10> reserved = {
+      "postmaster", "abuse",   "mailer-daemon", "hostmaster", "webmaster",
+      "root",       "noreply", "no-reply",      "security",   "admin"};
+  const std::string key = canonical_local_part(local);
+  return std::find(reserved.begin(), reserved.end(), key) != reserved.end();
+}
+
+std::string EmailIdentities::template_local_part(const xmpp::Jid& user) const {
+  if (settings_.address_template.empty() || user.local().empty()) {
+    return {};
+  }
+  std::string local = settings_.address_template;
+  replace_all(local, "{localpart}", user.local());
+  replace_all(local, "{domain}", user.domain());
+  local = canonical_local_part(local);
+  if (!is_valid_local_part(local) || is_reserved(local)) {
+    return {};
+  }
+  return local;
+}
+
+std::optional<std::string> EmailIdentities::local_part_of(const xmpp::Jid& user,
+                                                          IdentityProblem& problem) {
+  const std::string& component = context_.domain().domain();
+  std::error_code ec;
+  if (const auto mapping =
+          context_.store().find_address_by_jid(component, user.bare_string(), ec)) {
+    return mapping->legacy_key;
+  }
+  if (ec) {
+    problem = {IdentityProblem::Kind::store_failed, "your address could not be looked up"};
+    return std::nullopt;
+  }
+  const auto registration = context_.store().find_registration(user.bare_string(), component, ec);
+  if (ec) {
+    problem = {IdentityProblem::Kind::store_failed, "your registration could not be looked up"};
+    return std::nullopt;
+  }
+  if (registration) {
+    // A local part chosen at registration that the table does not hold
+    // (yet): take it when it is still free.
+    const auto chosen = registration->fields.find("username");
+    if (chosen != registration->fields.end() && !chosen->second.empty() &&
+        assign(user, chosen->second, problem)) {
+      return chosen->second;
+    }
+  } else if (settings_.require_registration) {
+    problem = {IdentityProblem::Kind::registration_required,
+               "register with " + component + " to get an email address first"};
+    return std::nullopt;
+  }
+  const std::string local = template_local_part(user);
+  if (local.empty()) {
+    problem = {IdentityProblem::Kind::registration_required,
+               "no email address can be made from your JID; register with " + component +
+                   " and choose one"};
+    return std::nullopt;
+  }
+  if (!assign(user, local, problem)) {
+    if (problem.kind == IdentityProblem::Kind::conflict) {
+      problem.text = "the address " + local + '@' + mail_domain_ +
+                     " belongs to someone else; register with " + component + " and choose another";
+    }
+    return std::nullopt;
+  }
+  context_.log().info("component " + component,
+                      "assigned " + local + '@' + mail_domain_ + " to " + user.bare_string());
+  return local;
+}
+
+std::optional<xmpp::Jid> EmailIdentities::user_of(std::string_view local, bool& store_failed) {
+  std::error_code ec;
+  const auto mapping = context_.store().find_address_by_legacy(context_.domain().domain(),
+                                                               canonical_local_part(local), ec);
+  store_failed = static_cast<bool>(ec);
+  if (!mapping) {
+    return std::nullopt;
+  }
+  return xmpp::Jid::parse(mapping->jid);
+}
+
+bool EmailIdentities::assign(const xmpp::Jid& user, const std::string& local,
+                             IdentityProblem& problem) {
+  const std::string& component = context_.domain().domain();
+  auto& store = context_.store();
+  std::error_code ec;
+  const auto holder = store.find_address_by_legacy(component, local, ec);
+  if (!ec && holder && holder->jid != user.bare_string()) {
+    problem = {IdentityProblem::Kind::conflict,
+               "the address " + local + '@' + mail_domain_ + " is already taken"};
+    return false;
+  }
+  if (!ec && holder) {
+    return true;
+  }
+  if (!ec) {
+    store.remove_address_by_jid(component, user.bare_string(), ec);
+  }
+  if (!ec) {
+    store.put_address({component, local, local, user.bare_string()}, ec);
+  }
+  if (ec) {
+    problem = {IdentityProblem::Kind::store_failed, "the address could not be saved"};
+    return false;
+  }
+  return true;
+}
+
+void EmailIdentities::release(const xmpp::Jid& user) {
+  std::error_code ec;
+  context_.store().remove_address_by_jid(context_.domain().domain(), user.bare_string(), ec);
+}
+
+} // namespace trestle::smtp

@@ -1,0 +1,150 @@
+#include "email_inbound.hpp"
+
+#include "adapter.hpp"
+#include "email_address.hpp"
+#include "email_identity.hpp"
+#include "email_stanzas.hpp"
+#include "email_threads.hpp"
+#include "log.hpp"
+#include "mime_text.hpp"
+#include "stanza.hpp"
+#include "store.hpp"
+
+#include <chrono>
+#include <system_error>
+
+namespace trestle::smtp {
+
+namespace {
+
+const SmtpVerdict unknown_recipient{550, "5.1.1", "No such user here"};
+const SmtpVerdict stream_down{451, "4.3.0", "The XMPP server cannot be reached; try again later"};
+const SmtpVerdict store_down{451, "4.3.0", "Temporary local problem; try again later"};
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// The XMPP body of a received mail: the subject first when it starts a
+/// conversation (most chat clients do not show `<subject>`), the text, then
+/// what could not be read cleanly.
+std::string body_of(const ParsedMail& mail, bool continues_thread) {
+  std::string body;
+  if (!continues_thread && !mail.subject.empty()) {
+    body = "Subject: " + mail.subject + "\n\n";
+  }
+  body += mail.text.empty() && mail.attachments.empty() ? "(empty message)" : mail.text;
+  for (const auto& problem : mail.problems) {
+    body += "\n[" + problem + "]";
+  }
+  return body;
+}
+
+} // namespace
+
+EmailInbound::EmailInbound(gateway::AdapterContext& context, EmailIdentities& identities,
+                           EmailThreads& threads)
+    : context_(context), identities_(identities), threads_(threads) {}
+
+SmtpVerdict EmailInbound::check_recipient(const std::string& address) {
+  const auto parsed = parse_email_address(address);
+  if (!parsed || parsed->domain != identities_.mail_domain()) {
+    return unknown_recipient;
+  }
+  bool store_failed = false;
+  const auto user = identities_.user_of(parsed->local, store_failed);
+  if (store_failed) {
+    return store_down;
+  }
+  if (!user || !context_.user_allowed(*user)) {
+    return unknown_recipient;
+  }
+  return {250, "2.1.5", "OK"};
+}
+
+std::vector<SmtpVerdict> EmailInbound::deliver(const InboundMessage& message) {
+  if (!context_.stream_ready()) {
+    return {stream_down};
+  }
+  const ParsedMail mail = parse_mail(message.data);
+  std::vector<SmtpVerdict> verdicts;
+  verdicts.reserve(message.recipients.size());
+  for (const auto& recipient : message.recipients) {
+    verdicts.push_back(deliver_to(recipient, message, mail));
+  }
+  return verdicts;
+}
+
+SmtpVerdict EmailInbound::deliver_to(const std::string& recipient, const InboundMessage& message,
+                                     const ParsedMail& mail) {
+  const auto verdict = check_recipient(recipient);
+  if (verdict.code != 250) {
+    return verdict;
+  }
+  const auto address = parse_email_address(recipient);
+  bool store_failed = false;
+  const auto user = identities_.user_of(address->local, store_failed);
+  if (!user) {
+    return store_failed ? store_down : unknown_recipient;
+  }
+  if (mail.is_delivery_report && deliver_bounce(user->bare_string(), mail)) {
+    return {250, "2.0.0", "Bounce noted"};
+  }
+  const std::string& domain = context_.domain().domain();
+  auto sender = parse_email_address(mail.from_address);
+  if (!sender) {
+    sender = parse_email_address(message.mail_from);
+  }
+  const auto contact = sender ? contact_jid(*sender, domain) : std::nullopt;
+  const xmpp::Jid from = contact ? *contact : context_.domain();
+
+  bool known = false;
+  const std::string thread =
+      threads_.incoming(user->bare_string(), mail.in_reply_to, mail.references, known);
+  auto stanza = xmpp::make_message(from, user->bare(), "chat", body_of(mail, known));
+  stanza.set_attr("id", make_stanza_id());
+  if (!mail.subject.empty()) {
+    stanza.append("subject").append_text(mail.subject);
+  }
+  stanza.append("thread").append_text(thread);
+  if (!context_.send(std::move(stanza))) {
+    return stream_down;
+  }
+  const std::string peer = sender ? sender->comparison_key() : std::string();
+  threads_.record(user->bare_string(), peer, thread, mail.message_id, unix_now());
+  return {250, "2.0.0", "Delivered"};
+}
+
+bool EmailInbound::deliver_bounce(const std::string& user, const ParsedMail& mail) {
+  const auto& report = mail.report;
+  if (report.original_message_id.empty()) {
+    return false;
+  }
+  std::error_code ec;
+  const auto sent = context_.store().find_correlation_by_legacy(
+      context_.domain().domain(), std::string(sent_mail_kind), report.original_message_id, ec);
+  const auto to = sent ? xmpp::Jid::parse(sent->user) : std::nullopt;
+  if (!to || to->bare_string() != user) {
+    return false;
+  }
+  const auto peer = parse_email_address(sent->peer);
+  const auto contact = peer ? contact_jid(*peer, context_.domain().domain()) : std::nullopt;
+  if (!contact) {
+    return false;
+  }
+  std::string text = "the mail to " + sent->peer + " bounced";
+  if (!report.status.empty()) {
+    text += ": " + report.status;
+  }
+  if (!report.diagnostic.empty()) {
+    text += " (" + report.diagnostic + ")";
+  }
+  const auto condition = report.status.starts_with("5.1.") ? xmpp::Condition::item_not_found
+                                                           : xmpp::Condition::recipient_unavailable;
+  return context_.send(
+      message_error(*contact, *to, sent->xmpp_id, xmpp::make_stanza_error(condition, text)));
+}
+
+} // namespace trestle::smtp

@@ -1,0 +1,50 @@
+#pragma once
+
+#include "smtp_server_session.hpp"
+
+#include <string>
+#include <vector>
+
+namespace trestle::gateway {
+class AdapterContext;
+}
+
+namespace trestle::smtp {
+
+class EmailIdentities;
+class EmailThreads;
+struct ParsedMail;
+
+/// Received mail → XMPP: which recipients exist, and turning an accepted
+/// message into a chat message from the sender's contact JID (or, for a
+/// bounce of a mail trestle sent, into an error on that message). Nothing
+/// is acknowledged before it is handed to the XMPP stream: while the stream
+/// is down or congested, or the store fails, the answer is 451 so the MTA
+/// keeps the mail and retries.
+class EmailInbound {
+public:
+  /// All must outlive this object.
+  EmailInbound(gateway::AdapterContext& context, EmailIdentities& identities,
+               EmailThreads& threads);
+
+  /// RCPT TO: 250 for the address of an allowed user, 550 5.1.1 otherwise.
+  SmtpVerdict check_recipient(const std::string& address);
+  /// A complete message: one verdict per recipient, in order.
+  std::vector<SmtpVerdict> deliver(const InboundMessage& message);
+
+private:
+  SmtpVerdict deliver_to(const std::string& recipient, const InboundMessage& message,
+                         const ParsedMail& mail);
+  /// A bounce of a mail we sent: an error on that XMPP message. False when
+  /// it matches none.
+  bool deliver_bounce(const std::string& user, const ParsedMail& mail);
+
+  gateway::AdapterContext& context_;
+  EmailIdentities& identities_;
+  EmailThreads& threads_;
+};
+
+/// The kind of correlation that ties a sent Message-ID to its XMPP message.
+inline constexpr std::string_view sent_mail_kind = "email-sent";
+
+} // namespace trestle::smtp

@@ -1,0 +1,134 @@
+#include "email_threads.hpp"
+
+#include "adapter.hpp"
+#include "store.hpp"
+
+#include <random>
+#include <system_error>
+
+namespace trestle::smtp {
+
+namespace {
+
+constexpr std::string_view message_kind = "email-msg";
+constexpr std::string_view root_kind = "email-root";
+constexpr std::string_view tip_kind = "email-tip";
+constexpr std::string_view last_kind = "email-last";
+
+/// The key of one thread: user, contact and XMPP thread, which no JID,
+/// address or thread id can run together (none holds a line feed).
+std::string thread_key(const std::string& user, const std::string& peer,
+                       const std::string& thread) {
+  return user + '\n' + peer + '\n' + thread;
+}
+
+std::string pair_key(const std::string& user, const std::string& peer) {
+  return user + '\n' + peer;
+}
+
+} // namespace
+
+std::string make_thread_id() {
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id = "mail-";
+  for (int half = 0; half < 2; ++half) {
+    auto bits = random();
+    for (int i = 0; i < 16; ++i, bits >>= 4) {
+      id += hex[bits & 0xf];
+    }
+  }
+  return id;
+}
+
+EmailThreads::EmailThreads(gateway::AdapterContext& context) : context_(context) {}
+
+ThreadPosition EmailThreads::outgoing(const std::string& user, const std::string& peer,
+                                      std::string_view thread) {
+  auto& store = context_.store();
+  const std::string& component = context_.domain().domain();
+  ThreadPosition position;
+  std::error_code ec;
+  position.thread = std::string(thread);
+  if (position.thread.empty()) {
+    const auto last = store.find_correlation_by_legacy(component, std::string(last_kind),
+                                                       pair_key(user, peer), ec);
+    position.thread = last ? last->xmpp_id : make_thread_id();
+  }
+  const std::string key = thread_key(user, peer, position.thread);
+  const auto root = store.find_correlation_by_legacy(component, std::string(root_kind), key, ec);
+  const auto tip = store.find_correlation_by_legacy(component, std::string(tip_kind), key, ec);
+  if (root) {
+    position.references.push_back(root->xmpp_id);
+  }
+  if (tip && (!root || tip->xmpp_id != root->xmpp_id)) {
+    position.references.push_back(tip->xmpp_id);
+  }
+  return position;
+}
+
+std::string EmailThreads::incoming(const std::string& user, const std::string& in_reply_to,
+                                   const std::vector<std::string>& references, bool& known) {
+  auto& store = context_.store();
+  const std::string& component = context_.domain().domain();
+  std::vector<std::string> candidates;
+  if (!in_reply_to.empty()) {
+    candidates.push_back(in_reply_to);
+  }
+  candidates.insert(candidates.end(), references.rbegin(), references.rend());
+  for (const auto& id : candidates) {
+    std::error_code ec;
+    const auto found =
+        store.find_correlation_by_legacy(component, std::string(message_kind), id, ec);
+    if (!found || found->user != user) {
+      continue;
+    }
+    // The key ends in the thread; a reply from another address of the same
+    // person keeps the thread it answers.
+    const auto cut = found->xmpp_id.rfind('\n');
+    if (cut != std::string::npos) {
+      known = true;
+      return found->xmpp_id.substr(cut + 1);
+    }
+  }
+  known = false;
+  return make_thread_id();
+}
+
+void EmailThreads::record(const std::string& user, const std::string& peer,
+                          const std::string& thread, const std::string& message_id,
+                          std::int64_t now) {
+  auto& store = context_.store();
+  const std::string& component = context_.domain().domain();
+  if (message_id.empty()) {
+    return;
+  }
+  const std::string key = thread_key(user, peer, thread);
+  std::error_code ec;
+  const auto put = [&](std::string_view kind, const std::string& legacy, const std::string& xmpp) {
+    gateway::Correlation row;
+    row.component = component;
+    row.kind = std::string(kind);
+    row.legacy_id = legacy;
+    row.xmpp_id = xmpp;
+    row.user = user;
+    row.peer = peer;
+    row.created_at = now;
+    store.put_correlation(row, ec);
+  };
+  if (!store.find_correlation_by_legacy(component, std::string(root_kind), key, ec) && !ec) {
+    put(root_kind, key, message_id);
+  }
+  // A Message-ID is chosen by whoever sends the mail: one that is already
+  // another user's is not taken over.
+  const auto owner =
+      store.find_correlation_by_legacy(component, std::string(message_kind), message_id, ec);
+  if (owner && owner->user != user) {
+    return;
+  }
+  put(message_kind, message_id, key);
+  put(tip_kind, key, message_id);
+  put(last_kind, pair_key(user, peer), thread);
+}
+
+} // namespace trestle::smtp

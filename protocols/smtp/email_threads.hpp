@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trestle::gateway {
+class AdapterContext;
+}
+
+namespace trestle::smtp {
+
+/// Where an outgoing message goes in its email thread.
+struct ThreadPosition {
+  /// The XMPP thread id.
+  std::string thread;
+  /// Message-IDs for References (the thread's first and newest mail), the
+  /// last one for In-Reply-To; empty for a new thread.
+  std::vector<std::string> references;
+};
+
+/// The mapping between XMPP threads and email threads, per user and
+/// contact, kept in the store's correlation table so that replies stay in
+/// one thread on both sides, across restarts:
+/// - `email-msg`: a Message-ID → the thread it belongs to;
+/// - `email-root` / `email-tip`: a thread → its first / newest Message-ID;
+/// - `email-last`: a user and contact → the thread used last.
+/// A chat message without `<thread>` continues the last thread with that
+/// contact. Store failures degrade to a new thread, never to a lost message.
+class EmailThreads {
+public:
+  /// `context` must outlive this object; its store holds the threads.
+  explicit EmailThreads(gateway::AdapterContext& context);
+
+  /// The thread and references for a message from `user` (bare JID) to
+  /// `peer` (an email address); `thread` is the XMPP `<thread>`, or empty.
+  ThreadPosition outgoing(const std::string& user, const std::string& peer,
+                          std::string_view thread);
+  /// The XMPP thread of a received mail: the one its In-Reply-To or
+  /// References (newest first) belong to for this user, else a new one.
+  /// `known` tells which.
+  std::string incoming(const std::string& user, const std::string& in_reply_to,
+                       const std::vector<std::string>& references, bool& known);
+  /// Records `message_id` (sent or received) as the newest mail of `thread`.
+  void record(const std::string& user, const std::string& peer, const std::string& thread,
+              const std::string& message_id, std::int64_t now);
+
+private:
+  gateway::AdapterContext& context_;
+};
+
+/// A new random XMPP thread id.
+std::string make_thread_id();
+
+} // namespace trestle::smtp
