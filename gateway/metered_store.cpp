@@ -50,6 +50,11 @@ void MeteredStore::put_correlation(const Correlation& correlation, std::error_co
   metered(ec, [&] { inner_->put_correlation(correlation, ec); });
 }
 
+void MeteredStore::put_correlations(const std::vector<Correlation>& correlations,
+                                    std::error_code& ec) {
+  metered(ec, [&] { inner_->put_correlations(correlations, ec); });
+}
+
 std::optional<Correlation> MeteredStore::find_correlation_by_legacy(const std::string& component,
                                                                     const std::string& kind,
                                                                     const std::string& legacy_id,

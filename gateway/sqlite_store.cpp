@@ -1,6 +1,7 @@
 #include "store.hpp"
 #include "store_error.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -427,17 +428,7 @@ public:
 
   void put_registration(const Registration& registration, std::error_code& ec) override {
     ec.clear();
-    if (!Use(statement(Query::begin)).run(ec)) {
-      return;
-    }
-    if (write_registration(registration, ec) && Use(statement(Query::commit)).run(ec)) {
-      return;
-    }
-    // A failed COMMIT may leave the transaction open (busy) or have ended it.
-    if (sqlite3_get_autocommit(db_.get()) == 0) {
-      std::error_code ignored;
-      Use(statement(Query::rollback)).run(ignored);
-    }
+    in_transaction(ec, [&] { return write_registration(registration, ec); });
   }
 
   bool remove_registration(const std::string& user, const std::string& component,
@@ -509,15 +500,16 @@ public:
 
   void put_correlation(const Correlation& correlation, std::error_code& ec) override {
     ec.clear();
-    Use query(statement(Query::upsert_correlation));
-    query.text(correlation.component)
-        .text(correlation.kind)
-        .text(correlation.legacy_id)
-        .text(correlation.xmpp_id)
-        .text(correlation.user)
-        .text(correlation.peer)
-        .integer(correlation.created_at);
-    query.run(ec);
+    write_correlation(correlation, ec);
+  }
+
+  void put_correlations(const std::vector<Correlation>& correlations,
+                        std::error_code& ec) override {
+    ec.clear();
+    in_transaction(ec, [&] {
+      return std::all_of(correlations.begin(), correlations.end(),
+                         [&](const Correlation& row) { return write_correlation(row, ec); });
+    });
   }
 
   std::optional<Correlation> find_correlation_by_legacy(const std::string& component,
@@ -637,6 +629,34 @@ public:
 private:
   sqlite3_stmt* statement(Query query) const {
     return statements_[static_cast<std::size_t>(query)].get();
+  }
+
+  /// Runs `write` (which reports through `ec` and returns false on failure)
+  /// inside BEGIN IMMEDIATE ... COMMIT, rolling back when anything failed.
+  template <typename Write> void in_transaction(std::error_code& ec, Write&& write) {
+    if (!Use(statement(Query::begin)).run(ec)) {
+      return;
+    }
+    if (write() && Use(statement(Query::commit)).run(ec)) {
+      return;
+    }
+    // A failed COMMIT may leave the transaction open (busy) or have ended it.
+    if (sqlite3_get_autocommit(db_.get()) == 0) {
+      std::error_code ignored;
+      Use(statement(Query::rollback)).run(ignored);
+    }
+  }
+
+  bool write_correlation(const Correlation& correlation, std::error_code& ec) {
+    Use query(statement(Query::upsert_correlation));
+    query.text(correlation.component)
+        .text(correlation.kind)
+        .text(correlation.legacy_id)
+        .text(correlation.xmpp_id)
+        .text(correlation.user)
+        .text(correlation.peer)
+        .integer(correlation.created_at);
+    return query.run(ec);
   }
 
   /// The registration rows of one user, inside put_registration's transaction:

@@ -114,6 +114,9 @@ public:
 
   /// Stores a correlation (replacing one with the same component, kind and legacy_id).
   virtual void put_correlation(const Correlation& correlation, std::error_code& ec) = 0;
+  /// Stores several correlations in one transaction: all or none.
+  virtual void put_correlations(const std::vector<Correlation>& correlations,
+                                std::error_code& ec) = 0;
   /// Looks a correlation up by its legacy id.
   virtual std::optional<Correlation> find_correlation_by_legacy(const std::string& component,
                                                                 const std::string& kind,

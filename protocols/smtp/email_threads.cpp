@@ -105,6 +105,7 @@ void EmailThreads::record(const std::string& user, const std::string& peer,
   }
   const std::string key = thread_key(user, peer, thread);
   std::error_code ec;
+  std::vector<gateway::Correlation> rows;
   const auto put = [&](std::string_view kind, const std::string& legacy, const std::string& xmpp) {
     gateway::Correlation row;
     row.component = component;
@@ -114,7 +115,7 @@ void EmailThreads::record(const std::string& user, const std::string& peer,
     row.user = user;
     row.peer = peer;
     row.created_at = now;
-    store.put_correlation(row, ec);
+    rows.push_back(std::move(row));
   };
   if (!store.find_correlation_by_legacy(component, std::string(root_kind), key, ec) && !ec) {
     put(root_kind, key, message_id);
@@ -123,12 +124,13 @@ void EmailThreads::record(const std::string& user, const std::string& peer,
   // another user's is not taken over.
   const auto owner =
       store.find_correlation_by_legacy(component, std::string(message_kind), message_id, ec);
-  if (owner && owner->user != user) {
-    return;
+  if (!owner || owner->user == user) {
+    put(message_kind, message_id, key);
   }
-  put(message_kind, message_id, key);
   put(tip_kind, key, message_id);
   put(last_kind, pair_key(user, peer), thread);
+  // One transaction: one commit instead of four.
+  store.put_correlations(rows, ec);
 }
 
 } // namespace trestle::smtp

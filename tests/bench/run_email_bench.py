@@ -188,6 +188,10 @@ async def one_run(args: argparse.Namespace, prosody: servers.ProsodyServer,
         }
     finally:
         await tool.close()
+        try:
+            trestle.stop(60.0)
+        except RuntimeError:
+            pass
         trestle.cleanup()
 
 

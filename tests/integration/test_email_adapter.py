@@ -11,6 +11,8 @@ Run: TRESTLE_BINARY=... python3 test_email_adapter.py [unittest args]
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import sys
 import time
 import unittest
@@ -379,6 +381,25 @@ class InboundTests(EmailTestCase):
         result = swaks(port, "--to", "alice@mail.localhost", "--from", "bob@example.com",
                        "--body", "after")
         self.assertEqual(result.returncode, 0, result.stdout)
+
+
+@unittest.skipUnless(BINARY, SKIP_REASON)
+class StartupTests(unittest.TestCase):
+    """A listener that cannot listen stops trestle with a clear error."""
+
+    def test_port_in_use_is_a_start_up_error(self) -> None:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            trestle = TrestleProcess(BINARY, servers.free_port(), components=[
+                Component(MAIL, MAIL_SECRET, "smtp", {"smtp": {"listener": {"port": port}}})])
+            self.addCleanup(trestle.cleanup)
+            trestle.write_config()
+            done = subprocess.run(trestle.argv(), capture_output=True, text=True, timeout=30,
+                                  cwd=trestle.workdir)
+        self.assertNotEqual(done.returncode, 0)
+        self.assertIn(f"cannot listen on 127.0.0.1:{port}", done.stderr)
 
 
 class PostfixTests(EmailTestCase):

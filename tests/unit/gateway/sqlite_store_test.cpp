@@ -475,6 +475,24 @@ BOOST_AUTO_TEST_CASE(prune_correlations_deletes_strictly_older) {
   BOOST_TEST(!ec);
 }
 
+BOOST_AUTO_TEST_CASE(correlations_are_stored_together) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  std::vector<Correlation> rows(2);
+  rows[0] = {"mail.example.org", "email-msg", "a@x", "k1", "alice@example.org", "bob", 5};
+  rows[1] = {"mail.example.org", "email-tip", "k1", "a@x", "alice@example.org", "bob", 5};
+  store->put_correlations(rows, ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_TEST(store->find_correlation_by_legacy("mail.example.org", "email-msg", "a@x", ec)
+                 .value()
+                 .xmpp_id == "k1");
+  BOOST_TEST(store->find_correlation_by_legacy("mail.example.org", "email-tip", "k1", ec)
+                 .value()
+                 .xmpp_id == "a@x");
+  store->put_correlations({}, ec);
+  BOOST_TEST(!ec);
+}
+
 BOOST_AUTO_TEST_CASE(address_mapping_is_removed_by_jid) {
   auto store = open_sqlite_store(":memory:");
   std::error_code ec = StoreErrc::failed;

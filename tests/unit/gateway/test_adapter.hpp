@@ -285,6 +285,12 @@ public:
       inner_->put_correlation(correlation, ec);
     }
   }
+  void put_correlations(const std::vector<gateway::Correlation>& correlations,
+                        std::error_code& ec) override {
+    if (write(ec)) {
+      inner_->put_correlations(correlations, ec);
+    }
+  }
   std::optional<gateway::Correlation> find_correlation_by_legacy(const std::string& component,
                                                                  const std::string& kind,
                                                                  const std::string& legacy_id,

@@ -126,6 +126,9 @@ public:
     return fail<bool>(ec);
   }
   void put_correlation(const gateway::Correlation&, std::error_code& ec) override { fail(ec); }
+  void put_correlations(const std::vector<gateway::Correlation>&, std::error_code& ec) override {
+    fail(ec);
+  }
   std::optional<gateway::Correlation> find_correlation_by_legacy(const std::string&,
                                                                  const std::string&,
                                                                  const std::string&,
