@@ -28,6 +28,20 @@ inline bool is_ascii_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
+/// The value of a hex digit, or -1.
+inline int hex_value(char c) {
+  if (is_ascii_digit(c)) {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
 inline bool is_ascii_letter(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }

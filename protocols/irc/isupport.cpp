@@ -6,23 +6,11 @@ namespace trestle::irc {
 
 namespace {
 
+using protocols::hex_value;
 using protocols::is_ascii_digit;
 
 /// NICKLEN and CHANNELLEN beyond this are nonsense; ignore them.
 constexpr std::size_t max_length_value = 65535;
-
-int hex_value(char c) {
-  if (is_ascii_digit(c)) {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 /// Undoes the `\xHH` escapes of an ISUPPORT value; other backslashes stay.
 /// A control character (NUL, CR, LF, ...) has no business in a network name

@@ -22,44 +22,6 @@ constexpr std::string_view replacement = "\xEF\xBF\xBD";
 /// broken parts, and one note per kind of trouble says enough.
 constexpr std::size_t max_problems = 16;
 
-/// The length of the well-formed UTF-8 sequence at `text[at]` (a non-ASCII
-/// lead byte) and its code point; 0 when it is not well-formed.
-std::size_t sequence_at(std::string_view text, std::size_t at, std::uint32_t& code_point) {
-  const auto lead = static_cast<unsigned char>(text[at]);
-  std::size_t length = 0;
-  std::uint32_t minimum = 0;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2;
-    code_point = lead & 0x1F;
-    minimum = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3;
-    code_point = lead & 0x0F;
-    minimum = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4;
-    code_point = lead & 0x07;
-    minimum = 0x10000;
-  } else {
-    return 0;
-  }
-  if (text.size() - at < length) {
-    return 0;
-  }
-  for (std::size_t k = 1; k < length; ++k) {
-    const auto next = static_cast<unsigned char>(text[at + k]);
-    if ((next & 0xC0) != 0x80) {
-      return 0;
-    }
-    code_point = (code_point << 6) | (next & 0x3F);
-  }
-  if (code_point < minimum || code_point > 0x10FFFF ||
-      (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-    return 0;
-  }
-  return length;
-}
-
 void append_code_point(std::string& out, std::uint32_t code_point) {
   if (code_point < 0x80) {
     out += static_cast<char>(code_point);
@@ -182,19 +144,13 @@ std::string clean_text(std::string_view text) {
       ++i;
       continue;
     }
-    std::uint32_t code_point = 0;
-    const std::size_t length = sequence_at(text, i, code_point);
-    if (length == 0) {
-      out += replacement;
-      ++i;
-      continue;
-    }
-    if (code_point == 0xFFFE || code_point == 0xFFFF) {
+    const std::size_t start = i;
+    const auto code_point = xmpp::decode_utf8(text, i);
+    if (!code_point || *code_point == 0xFFFE || *code_point == 0xFFFF) {
       out += replacement;
     } else {
-      out.append(text.substr(i, length));
+      out.append(text.substr(start, i - start));
     }
-    i += length;
   }
   return out;
 }
