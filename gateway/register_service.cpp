@@ -145,9 +145,7 @@ Element answer_register(const ServiceContext& context, const Element& request,
   registration.user = user.bare_string();
   registration.component = context.domain.to_string();
   registration.fields = std::move(values);
-  registration.updated_at = std::chrono::duration_cast<std::chrono::seconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
+  registration.updated_at = unix_time_now();
   context.store.put_registration(registration, ec);
   if (ec) {
     context.log.error("register", "store error saving a registration: " + ec.message());

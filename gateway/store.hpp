@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -9,6 +10,13 @@
 #include <vector>
 
 namespace trestle::gateway {
+
+/// Now, in Unix seconds: the clock of every timestamp the store keeps.
+inline std::int64_t unix_time_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 /// A user's registration with one component (XEP-0077), as field → value.
 struct Registration {

@@ -50,6 +50,14 @@ inline char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+/// Replaces every `placeholder` (such as `{name}`) in `text` with `value`.
+inline void replace_all(std::string& text, std::string_view placeholder, std::string_view value) {
+  for (auto at = text.find(placeholder); at != std::string::npos;
+       at = text.find(placeholder, at + value.size())) {
+    text.replace(at, placeholder.size(), value);
+  }
+}
+
 /// `text` without leading and trailing spaces and tabs.
 inline std::string_view trim_blanks(std::string_view text) {
   const auto first = text.find_first_not_of(" \t");

@@ -308,9 +308,7 @@ xmpp::Element answer_configure(const xmpp::Element& request, const xmpp::Jid& fr
   registration.user = user;
   registration.component = key;
   registration.fields = std::move(updated);
-  registration.updated_at = std::chrono::duration_cast<std::chrono::seconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
+  registration.updated_at = gateway::unix_time_now();
   store.put_registration(registration, ec);
   if (ec) {
     return xmpp::make_error_reply(

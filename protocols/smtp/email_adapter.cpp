@@ -29,12 +29,6 @@ using xmpp::Condition;
 
 constexpr std::size_t max_display_name_bytes = 64;
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 SmtpRelayOptions relay_options(const gateway::EmailRelaySettings& relay,
                                const std::string& helo_name) {
   SmtpRelayOptions options;
@@ -69,16 +63,6 @@ SmtpListenerOptions listener_options(const gateway::EmailListenerSettings& liste
   options.command_timeout = std::chrono::seconds(listener.command_timeout_seconds);
   options.data_timeout = std::chrono::seconds(listener.data_timeout_seconds);
   return options;
-}
-
-/// Replaces `{name}` in a subject template.
-std::string fill_subject(std::string subject, std::string_view name) {
-  constexpr std::string_view placeholder = "{name}";
-  for (auto at = subject.find(placeholder); at != std::string::npos;
-       at = subject.find(placeholder, at + name.size())) {
-    subject.replace(at, placeholder.size(), name);
-  }
-  return subject;
 }
 
 } // namespace
@@ -233,12 +217,13 @@ void EmailAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from
   const std::string name = display_name(user);
   std::string subject = stanza.child_text("subject");
   if (subject.empty()) {
-    subject = fill_subject(settings_.default_subject, name);
+    subject = settings_.default_subject;
+    protocols::replace_all(subject, "{name}", name);
   }
   const std::string peer_key = peer.comparison_key();
   const auto position =
       threads_->outgoing(user.bare_string(), peer_key, stanza.child_text("thread"));
-  const auto now = unix_now();
+  const auto now = gateway::unix_time_now();
 
   OutgoingMail mail;
   mail.from_name = name;
@@ -300,7 +285,7 @@ void EmailAdapter::on_mail_done(const gateway::OutboxItem& item, const OutboxRes
     // sent it (a type='error' message to a bare JID is dropped, RFC 6121 8.5.2.1.1).
     sent.user = item.sender;
     sent.peer = item.peer;
-    sent.created_at = unix_now();
+    sent.created_at = gateway::unix_time_now();
     std::error_code ec;
     context_.store().put_correlation(sent, ec);
     if (notes.receipt && !item.xmpp_id.empty()) {

@@ -1,6 +1,7 @@
 #include "email_identity.hpp"
 
 #include "adapter.hpp"
+#include "address_text.hpp"
 #include "email_address.hpp"
 #include "log.hpp"
 #include "store.hpp"
@@ -11,18 +12,6 @@
 #include <utility>
 
 namespace trestle::smtp {
-
-namespace {
-
-/// Replaces every `{name}` in `text` with `value`.
-void replace_all(std::string& text, std::string_view name, std::string_view value) {
-  for (std::size_t at = text.find(name); at != std::string::npos;
-       at = text.find(name, at + value.size())) {
-    text.replace(at, name.size(), value);
-  }
-}
-
-} // namespace
 
 EmailIdentities::EmailIdentities(const gateway::EmailSettings& settings, std::string mail_domain,
                                  gateway::AdapterContext& context)
@@ -41,8 +30,8 @@ std::string EmailIdentities::template_local_part(const xmpp::Jid& user) const {
     return {};
   }
   std::string local = settings_.address_template;
-  replace_all(local, "{localpart}", user.local());
-  replace_all(local, "{domain}", user.domain());
+  protocols::replace_all(local, "{localpart}", user.local());
+  protocols::replace_all(local, "{domain}", user.domain());
   local = canonical_local_part(local);
   if (!is_valid_local_part(local) || is_reserved(local)) {
     return {};

@@ -10,7 +10,6 @@
 #include "stanza.hpp"
 #include "store.hpp"
 
-#include <chrono>
 #include <system_error>
 
 namespace trestle::smtp {
@@ -20,12 +19,6 @@ namespace {
 const SmtpVerdict unknown_recipient{550, "5.1.1", "No such user here"};
 const SmtpVerdict stream_down{451, "4.3.0", "The XMPP server cannot be reached; try again later"};
 const SmtpVerdict store_down{451, "4.3.0", "Temporary local problem; try again later"};
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 /// The XMPP body of a received mail: the subject first when it starts a
 /// conversation (most chat clients do not show `<subject>`), the text, then
@@ -48,20 +41,28 @@ EmailInbound::EmailInbound(gateway::AdapterContext& context, EmailIdentities& id
                            EmailThreads& threads)
     : context_(context), identities_(identities), threads_(threads) {}
 
-SmtpVerdict EmailInbound::check_recipient(const std::string& address) {
+std::optional<xmpp::Jid> EmailInbound::resolve(const std::string& address, SmtpVerdict& refusal) {
   const auto parsed = parse_email_address(address);
   if (!parsed || parsed->domain != identities_.mail_domain()) {
-    return unknown_recipient;
+    refusal = unknown_recipient;
+    return std::nullopt;
   }
   bool store_failed = false;
-  const auto user = identities_.user_of(parsed->local, store_failed);
+  auto user = identities_.user_of(parsed->local, store_failed);
   if (store_failed) {
-    return store_down;
+    refusal = store_down;
+    return std::nullopt;
   }
   if (!user || !context_.user_allowed(*user)) {
-    return unknown_recipient;
+    refusal = unknown_recipient;
+    return std::nullopt;
   }
-  return {250, "2.1.5", "OK"};
+  return user;
+}
+
+SmtpVerdict EmailInbound::check_recipient(const std::string& address) {
+  SmtpVerdict refusal;
+  return resolve(address, refusal) ? SmtpVerdict{250, "2.1.5", "OK"} : refusal;
 }
 
 std::vector<SmtpVerdict> EmailInbound::deliver(const InboundMessage& message) {
@@ -79,15 +80,10 @@ std::vector<SmtpVerdict> EmailInbound::deliver(const InboundMessage& message) {
 
 SmtpVerdict EmailInbound::deliver_to(const std::string& recipient, const InboundMessage& message,
                                      const ParsedMail& mail) {
-  const auto verdict = check_recipient(recipient);
-  if (verdict.code != 250) {
-    return verdict;
-  }
-  const auto address = parse_email_address(recipient);
-  bool store_failed = false;
-  const auto user = identities_.user_of(address->local, store_failed);
+  SmtpVerdict refusal;
+  const auto user = resolve(recipient, refusal);
   if (!user) {
-    return store_failed ? store_down : unknown_recipient;
+    return refusal;
   }
   if (mail.is_delivery_report && deliver_bounce(user->bare_string(), mail)) {
     return {250, "2.0.0", "Bounce noted"};
@@ -113,7 +109,7 @@ SmtpVerdict EmailInbound::deliver_to(const std::string& recipient, const Inbound
     return stream_down;
   }
   const std::string peer = sender ? sender->comparison_key() : std::string();
-  threads_.record(user->bare_string(), peer, thread, mail.message_id, unix_now());
+  threads_.record(user->bare_string(), peer, thread, mail.message_id, gateway::unix_time_now());
   return {250, "2.0.0", "Delivered"};
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 
+#include "jid.hpp"
 #include "smtp_server_session.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,8 @@ public:
   std::vector<SmtpVerdict> deliver(const InboundMessage& message);
 
 private:
+  /// The allowed user `address` belongs to, or nullopt with the refusal.
+  std::optional<xmpp::Jid> resolve(const std::string& address, SmtpVerdict& refusal);
   SmtpVerdict deliver_to(const std::string& recipient, const InboundMessage& message,
                          const ParsedMail& mail);
   /// A bounce of a mail we sent: an error on that XMPP message. False when

@@ -4,6 +4,7 @@
 #include "backoff.hpp"
 #include "log.hpp"
 #include "smtp_relay.hpp"
+#include "store.hpp"
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -19,12 +20,6 @@ namespace trestle::smtp {
 namespace asio = boost::asio;
 
 namespace {
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 /// The longest a timer sleeps, so that a changed wall clock is noticed.
 constexpr std::int64_t max_sleep_seconds = 60;
@@ -87,7 +82,7 @@ EmailOutbox::Added EmailOutbox::add(gateway::OutboxItem item) {
     return Added::full;
   }
   item.component = component_;
-  item.created_at = unix_now();
+  item.created_at = gateway::unix_time_now();
   item.next_attempt_at = item.created_at;
   item.attempts = 0;
   item.id = store.add_outbox(item, ec);
@@ -110,12 +105,9 @@ void EmailOutbox::stop() {
   timer_->timer.cancel();
   // What is in flight becomes due again, so a restart sends it at once.
   std::error_code ec;
-  const auto due =
-      context_.store().due_outbox(component_, unix_now() + 365 * 86400, settings_.max_queued, ec);
-  for (const auto& item : due) {
-    if (in_flight_.count(item.id) != 0) {
-      context_.store().reschedule_outbox(item.id, unix_now(), item.attempts, item.last_error, ec);
-    }
+  for (const auto& [id, item] : in_flight_) {
+    context_.store().reschedule_outbox(id, gateway::unix_time_now(), item.attempts, item.last_error,
+                                       ec);
   }
   in_flight_.clear();
 }
@@ -129,7 +121,7 @@ void EmailOutbox::pump() {
     return;
   }
   std::error_code ec;
-  const auto now = unix_now();
+  const auto now = gateway::unix_time_now();
   const auto due = context_.store().due_outbox(component_, now, slots + in_flight_.size(), ec);
   if (ec) {
     context_.log().error("component " + component_, "outbox: store: " + ec.message());
@@ -157,8 +149,8 @@ void EmailOutbox::send(const gateway::OutboxItem& item) {
   const auto& relay = settings_.relay;
   const std::int64_t lease = relay.connect_timeout_seconds + 6 * relay.reply_timeout_seconds;
   std::error_code ec;
-  context_.store().reschedule_outbox(item.id, unix_now() + lease, item.attempts, item.last_error,
-                                     ec);
+  context_.store().reschedule_outbox(item.id, gateway::unix_time_now() + lease, item.attempts,
+                                     item.last_error, ec);
   if (ec) {
     return;
   }
@@ -167,7 +159,7 @@ void EmailOutbox::send(const gateway::OutboxItem& item) {
   envelope.mail_from = notes.from;
   envelope.recipients.push_back(item.peer);
   envelope.data = item.payload;
-  in_flight_.insert(item.id);
+  in_flight_.emplace(item.id, item);
   const bool taken = relay_.send(std::move(envelope), [this, alive = alive_,
                                                        item](SmtpOutcome outcome) {
     if (!*alive) {
@@ -178,7 +170,8 @@ void EmailOutbox::send(const gateway::OutboxItem& item) {
   });
   if (!taken) {
     in_flight_.erase(item.id);
-    context_.store().reschedule_outbox(item.id, unix_now() + settings_.retry_min_delay_seconds,
+    context_.store().reschedule_outbox(item.id,
+                                       gateway::unix_time_now() + settings_.retry_min_delay_seconds,
                                        item.attempts, "the relay queue is full", ec);
   }
 }
@@ -194,7 +187,7 @@ void EmailOutbox::finished(const gateway::OutboxItem& item, int code, std::strin
     give_up(item, {OutboxResult::Kind::refused, code, std::move(text)});
   } else {
     const int attempts = item.attempts + 1;
-    const auto now = unix_now();
+    const auto now = gateway::unix_time_now();
     context_.log().info("component " + component_, "outbox: mail " + std::to_string(item.id) +
                                                        " attempt " + std::to_string(attempts) +
                                                        " failed: " + text);
@@ -232,7 +225,8 @@ void EmailOutbox::arm_timer() {
   if (!next || stopped_) {
     return;
   }
-  const auto wait = std::clamp<std::int64_t>(*next - unix_now(), 1, max_sleep_seconds);
+  const auto wait =
+      std::clamp<std::int64_t>(*next - gateway::unix_time_now(), 1, max_sleep_seconds);
   timer_->timer.expires_after(std::chrono::seconds(wait));
   timer_->timer.async_wait([this, alive = alive_](const boost::system::error_code& error) {
     if (!error && *alive) {

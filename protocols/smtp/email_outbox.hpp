@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
-#include <set>
 #include <string>
 
 namespace trestle::gateway {
@@ -94,7 +94,8 @@ private:
   SmtpRelay& relay_;
   OnDone on_done_;
   std::string component_;
-  std::set<std::int64_t> in_flight_;
+  /// Mails being sent, by id, as they were when sent.
+  std::map<std::int64_t, gateway::OutboxItem> in_flight_;
   std::unique_ptr<Timer> timer_;
   /// Shared with the relay's callbacks, which may run after this is gone.
   std::shared_ptr<bool> alive_;
