@@ -2,12 +2,12 @@
 # Installs the Debian 12 packages trestle needs, by purpose:
 #   build       compilers, Meson and the libraries' -dev packages
 #   runtime     the shared libraries the trestle binary links
-#   test        Prosody, ejabberd, ngircd, Postfix, slixmpp, aiosmtpd and swaks
-#               for the integration tests
+#   test        Prosody, ejabberd, ngircd, Postfix, Kannel (with fakesmsc),
+#               slixmpp, aiosmtpd and swaks for the integration tests
 #   quickstart  Prosody (kept running) and curl for deploy/quickstart.sh
 #   container   curl, for the Docker image's health check
 #   fuzz        clang and libFuzzer, for the fuzz build
-#   bench       biboumi and valgrind, for the IRC benchmark (tests/bench/; with `test`)
+#   bench       biboumi, valgrind and wrk, for the benchmarks (tests/bench/; with `test`)
 # Usage (as root): deploy/install-deps.sh build [runtime] [test] ...
 #
 # XMPP servers that `test` installs are test tools: the tests start their
@@ -35,14 +35,15 @@ for group in "$@"; do
         build)
             packages="$packages meson ninja-build pkg-config g++ libboost-dev
                 libboost-test-dev libxml2-dev libyaml-cpp-dev libsqlite3-dev
-                libidn11-dev libssl-dev libgmime-3.0-dev ca-certificates" ;;
+                libidn11-dev libssl-dev libgmime-3.0-dev nlohmann-json3-dev ca-certificates" ;;
         runtime)
             packages="$packages libxml2 libyaml-cpp0.7 libsqlite3-0 libidn12 libssl3 libgmime-3.0-0
                 ca-certificates" ;;
         test)
             packages="$packages python3 python3-slixmpp python3-aiosmtpd swaks openssl
                 util-linux"
-            test_servers="$test_servers prosody ejabberd ngircd inspircd atheme-services postfix" ;;
+            test_servers="$test_servers prosody ejabberd ngircd inspircd atheme-services postfix
+                kannel kannel-extras" ;;
         quickstart)
             packages="$packages prosody lua-sec curl util-linux openssl" ;;
         container)
@@ -53,7 +54,7 @@ for group in "$@"; do
         bench)
             # biboumi is the gateway trestle is compared with; like the test
             # servers it must not start as a system service.
-            packages="$packages valgrind"
+            packages="$packages valgrind wrk"
             test_servers="$test_servers biboumi" ;;
         *)
             echo "$0: unknown group '$group'" >&2

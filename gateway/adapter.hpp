@@ -1,6 +1,7 @@
 #pragma once
 
 #include "element.hpp"
+#include "http_server.hpp"
 #include "jid.hpp"
 #include "stanza.hpp"
 #include "stanza_error.hpp"
@@ -8,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,16 +35,20 @@ struct RegistrationField {
   bool secret = false;
   /// Help shown to the user.
   std::string description;
+  /// When not empty, the values to choose from (a `list-single` field).
+  std::vector<std::string> options;
 };
 
 /// Registration field values, keyed by RegistrationField::var.
 using FieldValues = std::map<std::string, std::string>;
 
 /// An ad-hoc command (XEP-0050) that an adapter offers on its component
-/// domain, next to the gateway's own; every allowed user may run it.
+/// domain, next to the gateway's own.
 struct DomainCommand {
   std::string node;
   std::string name;
+  /// Listed for, and run by, the gateway's admins only.
+  bool admin_only = false;
 };
 
 /// What an adapter may use from the gateway. Lives as long as the adapter;
@@ -73,6 +79,15 @@ public:
   /// Whether access control lets `user` (a bare JID) use the gateway now
   /// (a registration requirement included).
   virtual bool user_allowed(const xmpp::Jid& user) const = 0;
+  /// The gateway's admins (`access.admins`), as bare JIDs.
+  virtual std::vector<xmpp::Jid> admins() const { return {}; }
+  /// Serves requests whose path is exactly `path` on the gateway's HTTP
+  /// listener with `handler` (an adapter's webhooks). Throws
+  /// std::runtime_error when the listener is off or the path is taken.
+  virtual void add_http_route(const std::string& path, HttpHandler handler) {
+    (void)handler;
+    throw std::runtime_error("no HTTP listener to serve " + path);
+  }
 };
 
 /// A network adapter: owns one component domain and translates between XMPP

@@ -1,8 +1,10 @@
 #include "adapter_replies.hpp"
 
 #include "log.hpp"
+#include "namespaces.hpp"
 #include "stanza.hpp"
 
+#include <random>
 #include <string>
 
 namespace trestle::gateway {
@@ -46,6 +48,56 @@ void answer_not_available(const xmpp::Element& stanza, AdapterContext& context,
     context.log().warning("component " + context.domain().to_string(),
                           "send queue full: dropped a service-unavailable reply");
   }
+}
+
+xmpp::Element message_error(const xmpp::Jid& from, const xmpp::Jid& to, std::string_view id,
+                            const xmpp::StanzaError& error) {
+  auto stanza = xmpp::make_message(from, to, "error");
+  if (!id.empty()) {
+    stanza.set_attr("id", std::string(id));
+  }
+  stanza.append(xmpp::to_element(error));
+  return stanza;
+}
+
+xmpp::Element message_receipt(const xmpp::Jid& from, const xmpp::Jid& to, std::string_view id) {
+  auto stanza = xmpp::make_message(from, to, {});
+  stanza.set_attr("id", random_hex(8));
+  stanza.append("received", std::string(xmpp::ns::receipts)).set_attr("id", std::string(id));
+  return stanza;
+}
+
+void answer_contact_presence(const xmpp::Element& stanza, AdapterContext& context,
+                             const xmpp::Jid& user, const xmpp::Jid& contact,
+                             std::string_view status) {
+  const auto type = stanza.attr_or("type");
+  const auto bare = user.bare();
+  const auto available = [&] {
+    auto presence = xmpp::make_presence(contact, bare);
+    presence.append("status").append_text(std::string(status));
+    return presence;
+  };
+  if (type == "subscribe") {
+    context.send(xmpp::make_presence(contact, bare, "subscribed"));
+    context.send(available());
+  } else if (type == "probe") {
+    context.send(available());
+  } else if (type == "unsubscribe") {
+    context.send(xmpp::make_presence(contact, bare, "unsubscribed"));
+  }
+}
+
+std::string random_hex(std::size_t bytes) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::random_device random;
+  std::string out;
+  out.reserve(bytes * 2);
+  for (std::size_t i = 0; i < bytes; ++i) {
+    const auto byte = static_cast<unsigned>(random()) & 0xFFU;
+    out += hex[byte >> 4];
+    out += hex[byte & 0xFU];
+  }
+  return out;
 }
 
 } // namespace trestle::gateway

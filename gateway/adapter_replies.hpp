@@ -3,6 +3,7 @@
 #include "adapter.hpp"
 #include "element.hpp"
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -21,5 +22,27 @@ void refuse(const xmpp::Element& stanza, AdapterContext& context, xmpp::Conditio
 /// 8.3.1), which also stops loops.
 void answer_not_available(const xmpp::Element& stanza, AdapterContext& context,
                           std::string_view text);
+
+/// A message error about the message `id` that `to` sent to `from`
+/// (RFC 6120 8.3): what the sender's client shows on that message. Send it
+/// to the full JID that sent the message: a `type='error'` message to a bare
+/// JID is dropped (RFC 6121 8.5.2.1.1).
+xmpp::Element message_error(const xmpp::Jid& from, const xmpp::Jid& to, std::string_view id,
+                            const xmpp::StanzaError& error);
+
+/// A delivery receipt (XEP-0184) for the message `id`.
+xmpp::Element message_receipt(const xmpp::Jid& from, const xmpp::Jid& to, std::string_view id);
+
+/// Answers presence from `user` (a full JID) to a legacy contact that is
+/// always reachable (an email address, a phone): a subscription request
+/// gets `subscribed` and available presence with `status`, a probe gets the
+/// presence, an unsubscription gets `unsubscribed`; the rest is dropped.
+void answer_contact_presence(const xmpp::Element& stanza, AdapterContext& context,
+                             const xmpp::Jid& user, const xmpp::Jid& contact,
+                             std::string_view status);
+
+/// `bytes` random bytes from the system's random source, in hex: ids that
+/// must not be guessed (callback tokens, stanza ids).
+std::string random_hex(std::size_t bytes);
 
 } // namespace trestle::gateway

@@ -31,6 +31,8 @@ using Clock = std::chrono::steady_clock;
 constexpr auto activity_window = std::chrono::minutes(15);
 /// Graceful shutdown gives up and stops the loop after this.
 constexpr auto shutdown_deadline = std::chrono::seconds(5);
+/// How often the store is pruned (see App::Impl::housekeeping).
+constexpr auto housekeeping_interval = std::chrono::hours(1);
 
 LogLevel to_level(xmpp::LogSeverity severity) {
   switch (severity) {
@@ -83,6 +85,8 @@ struct Component final : AdapterContext {
   std::shared_ptr<ReadGate> read_gate() override { return gate; }
   bool stream_ready() const override { return connection->ready() && !connection->congested(); }
   bool user_allowed(const xmpp::Jid& user) const override;
+  std::vector<xmpp::Jid> admins() const override;
+  void add_http_route(const std::string& path, HttpHandler handler) override;
 
   App::Impl& app;
   const ComponentConfig& config;
@@ -102,7 +106,7 @@ struct Component final : AdapterContext {
 struct App::Impl final : GatewayStatus {
   explicit Impl(Config cfg)
       : config(std::move(cfg)), log(config.logging.level), access(config.access),
-        signals(io, SIGTERM, SIGINT, SIGHUP), shutdown_timer(io) {}
+        signals(io, SIGTERM, SIGINT, SIGHUP), shutdown_timer(io), housekeeping_timer(io) {}
 
   Config config;
   asio::io_context io;
@@ -115,6 +119,8 @@ struct App::Impl final : GatewayStatus {
   std::vector<std::unique_ptr<Component>> components;
   asio::signal_set signals;
   asio::steady_timer shutdown_timer;
+  /// Prunes what the store keeps for a limited time, hourly.
+  asio::steady_timer housekeeping_timer;
   Clock::time_point started = Clock::now();
   bool shutting_down = false;
 
@@ -122,8 +128,11 @@ struct App::Impl final : GatewayStatus {
   /// The component whose domain a stanza is addressed to, else the stream's own.
   Component* owner_of(const xmpp::Element& stanza, Component& stream_owner);
   void describe_metrics();
+  /// /healthz and /metrics, routed before the adapters add their webhooks.
+  void add_own_routes();
   void start_http();
   void wait_for_signal();
+  void housekeeping();
   void reload();
   void shutdown();
 
@@ -152,6 +161,28 @@ bool Component::user_allowed(const xmpp::Jid& user) const {
   }
   std::error_code ec;
   return app.store->find_registration(user.bare_string(), domain_jid.domain(), ec).has_value();
+}
+
+std::vector<xmpp::Jid> Component::admins() const {
+  std::vector<xmpp::Jid> out;
+  for (const auto& text : app.config.access.admins) {
+    if (auto jid = xmpp::Jid::parse(text)) {
+      out.push_back(std::move(*jid));
+    }
+  }
+  return out;
+}
+
+void Component::add_http_route(const std::string& path, HttpHandler handler) {
+  if (!app.http) {
+    throw std::runtime_error("component " + config.domain +
+                             ": its webhooks need the HTTP listener (http.enabled)");
+  }
+  if (app.http->has_route(path)) {
+    throw std::runtime_error("component " + config.domain + ": the HTTP path " + path +
+                             " is taken already");
+  }
+  app.http->route(path, std::move(handler));
 }
 
 Store& Component::store() {
@@ -184,6 +215,11 @@ void App::Impl::build(const AdapterRegistry& adapters) {
                                          });
   log.info("store", "opened " + config.storage.sqlite_path + " (schema version " +
                         std::to_string(store->schema_version()) + ")");
+  if (config.http.enabled) {
+    // Created before the adapters, which add their webhooks to it.
+    http = std::make_unique<HttpServer>(io, config.http, log);
+    add_own_routes();
+  }
   for (const auto& component_config : config.components) {
     auto jid = xmpp::Jid::parse(component_config.domain);
     if (!jid || !jid->local().empty() || !jid->resource().empty()) {
@@ -269,11 +305,7 @@ void App::Impl::describe_metrics() {
   });
 }
 
-void App::Impl::start_http() {
-  if (!config.http.enabled) {
-    return;
-  }
-  http = std::make_unique<HttpServer>(io, config.http, log);
+void App::Impl::add_own_routes() {
   http->route("/healthz", [this](const HttpRequest&, std::function<void(HttpResponse)> reply) {
     HttpResponse response;
     bool healthy = true;
@@ -293,8 +325,34 @@ void App::Impl::start_http() {
     response.body = metrics.render();
     reply(std::move(response));
   });
+}
+
+void App::Impl::start_http() {
+  if (!http) {
+    return;
+  }
   http->start();
   log.info("http", "listening on " + config.http.bind + ":" + std::to_string(http->port()));
+}
+
+void App::Impl::housekeeping() {
+  const auto now = unix_time_now();
+  std::error_code ec;
+  // Usage counts look back one day at most.
+  const auto events = store->prune_usage(now - 2 * 86400, ec);
+  const auto days = config.storage.correlation_retention_days;
+  const auto correlations =
+      days == 0 || ec ? 0 : store->prune_correlations(now - std::int64_t{days} * 86400, ec);
+  if (events + correlations > 0) {
+    log.debug("store", "pruned " + std::to_string(events) + " usage events and " +
+                           std::to_string(correlations) + " correlations");
+  }
+  housekeeping_timer.expires_after(housekeeping_interval);
+  housekeeping_timer.async_wait([this](const boost::system::error_code& error) {
+    if (!error && !shutting_down) {
+      housekeeping();
+    }
+  });
 }
 
 void App::Impl::wait_for_signal() {
@@ -334,6 +392,7 @@ void App::Impl::shutdown() {
   }
   shutting_down = true;
   signals.cancel();
+  housekeeping_timer.cancel();
   if (http) {
     http->stop();
   }
@@ -407,6 +466,7 @@ int App::run() {
     component->connection->start();
   }
   impl.wait_for_signal();
+  impl.housekeeping();
   impl.log.info("app", std::string("trestle ") + TRESTLE_VERSION + " started with " +
                            std::to_string(impl.components.size()) + " components");
   impl.io.run();

@@ -101,7 +101,9 @@ Element run_users(const ServiceContext& context, const Element& request, std::st
 std::vector<CommandService::Command> CommandService::commands(const Adapter& adapter, bool admin) {
   std::vector<Command> visible;
   for (auto& command : adapter.domain_commands()) {
-    visible.push_back({std::move(command.node), std::move(command.name), false});
+    if (admin || !command.admin_only) {
+      visible.push_back({std::move(command.node), std::move(command.name), command.admin_only});
+    }
   }
   if (admin) {
     for (const auto& command : admin_commands) {
@@ -132,6 +134,9 @@ Element CommandService::execute(const ServiceContext& context, const Element& re
   const auto node = command->attr_or("node");
   for (const auto& command : context.adapter.domain_commands()) {
     if (command.node == node) {
+      if (command.admin_only && !admin) {
+        return error_reply(request, Condition::forbidden, "this command is for gateway admins");
+      }
       return context.adapter.run_domain_command(request, from);
     }
   }

@@ -282,11 +282,21 @@ Config parse_root(const Context& ctx, const YAML::Node& root) {
   config.components = parse_components(ctx, map.require("components"));
   if (const Entry* storage = map.find("storage")) {
     const MapView storage_map(ctx, storage->value, storage->key_node.Mark(), storage->path,
-                              {"sqlite_path"});
+                              {"sqlite_path", "correlation_retention_days"});
     read_required_text(storage_map, "sqlite_path", config.storage.sqlite_path, Spaces::allowed);
+    read_number(storage_map, "correlation_retention_days",
+                config.storage.correlation_retention_days, Range{0, 36500});
   }
   if (const Entry* http = map.find("http")) {
     config.http = parse_http(ctx, *http);
+  }
+  for (std::size_t i = 0; i < config.components.size(); ++i) {
+    if (!config.components[i].sms.provider.empty() && !config.http.enabled) {
+      const Entry* http = map.find("http");
+      ctx.fail(http != nullptr ? http->mark() : root.Mark(), "http.enabled",
+               "component " + quoted(config.components[i].domain) +
+                   " needs the HTTP listener for its provider's webhooks");
+    }
   }
   config.access = parse_access(ctx, map);
   if (const Entry* logging = map.find("logging")) {

@@ -525,6 +525,10 @@ void HttpServer::route(std::string path, HttpHandler handler) {
   impl_->routes_.insert_or_assign(std::move(path), std::move(handler));
 }
 
+bool HttpServer::has_route(const std::string& path) const {
+  return impl_->routes_.count(path) != 0;
+}
+
 void HttpServer::start() {
   impl_->start();
 }

@@ -53,6 +53,8 @@ public:
 
   /// Routes requests whose path is exactly `path` to `handler`.
   void route(std::string path, HttpHandler handler);
+  /// Whether a handler serves `path`.
+  bool has_route(const std::string& path) const;
   /// Binds and starts accepting; throws std::runtime_error if it cannot bind.
   void start();
   /// Stops accepting and closes open connections.

@@ -75,6 +75,47 @@ std::size_t MeteredStore::prune_correlations(std::int64_t before, std::error_cod
   return metered(ec, [&] { return inner_->prune_correlations(before, ec); });
 }
 
+bool MeteredStore::remove_correlation(const std::string& component, const std::string& kind,
+                                      const std::string& legacy_id, std::error_code& ec) {
+  return metered(ec, [&] { return inner_->remove_correlation(component, kind, legacy_id, ec); });
+}
+
+void MeteredStore::record_usage(const std::string& component, const std::string& user,
+                                std::int64_t at, std::error_code& ec) {
+  metered(ec, [&] { inner_->record_usage(component, user, at, ec); });
+}
+
+std::size_t MeteredStore::count_usage(const std::string& component, const std::string& user,
+                                      std::int64_t since, std::error_code& ec) {
+  return metered(ec, [&] { return inner_->count_usage(component, user, since, ec); });
+}
+
+std::vector<UsageCount> MeteredStore::usage_summary(const std::string& component, std::int64_t now,
+                                                    std::error_code& ec) {
+  return metered(ec, [&] { return inner_->usage_summary(component, now, ec); });
+}
+
+std::size_t MeteredStore::prune_usage(std::int64_t before, std::error_code& ec) {
+  return metered(ec, [&] { return inner_->prune_usage(before, ec); });
+}
+
+std::int64_t MeteredStore::add_held(const HeldMessage& message, std::error_code& ec) {
+  return metered(ec, [&] { return inner_->add_held(message, ec); });
+}
+
+std::vector<HeldMessage> MeteredStore::held_messages(const std::string& component,
+                                                     std::size_t limit, std::error_code& ec) {
+  return metered(ec, [&] { return inner_->held_messages(component, limit, ec); });
+}
+
+std::size_t MeteredStore::count_held(const std::string& component, std::error_code& ec) {
+  return metered(ec, [&] { return inner_->count_held(component, ec); });
+}
+
+bool MeteredStore::remove_held(std::int64_t id, std::error_code& ec) {
+  return metered(ec, [&] { return inner_->remove_held(id, ec); });
+}
+
 bool MeteredStore::remove_address_by_jid(const std::string& component, const std::string& jid,
                                          std::error_code& ec) {
   return metered(ec, [&] { return inner_->remove_address_by_jid(component, jid, ec); });

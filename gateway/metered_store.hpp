@@ -49,6 +49,20 @@ public:
                                                       const std::string& xmpp_id,
                                                       std::error_code& ec) override;
   std::size_t prune_correlations(std::int64_t before, std::error_code& ec) override;
+  bool remove_correlation(const std::string& component, const std::string& kind,
+                          const std::string& legacy_id, std::error_code& ec) override;
+  void record_usage(const std::string& component, const std::string& user, std::int64_t at,
+                    std::error_code& ec) override;
+  std::size_t count_usage(const std::string& component, const std::string& user, std::int64_t since,
+                          std::error_code& ec) override;
+  std::vector<UsageCount> usage_summary(const std::string& component, std::int64_t now,
+                                        std::error_code& ec) override;
+  std::size_t prune_usage(std::int64_t before, std::error_code& ec) override;
+  std::int64_t add_held(const HeldMessage& message, std::error_code& ec) override;
+  std::vector<HeldMessage> held_messages(const std::string& component, std::size_t limit,
+                                         std::error_code& ec) override;
+  std::size_t count_held(const std::string& component, std::error_code& ec) override;
+  bool remove_held(std::int64_t id, std::error_code& ec) override;
   std::int64_t add_outbox(const OutboxItem& item, std::error_code& ec) override;
   std::vector<OutboxItem> due_outbox(const std::string& component, std::int64_t now,
                                      std::size_t limit, std::error_code& ec) override;

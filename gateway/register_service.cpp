@@ -50,7 +50,12 @@ Element registration_form(const ServiceContext& context, const Registration* cur
     }
     FormField form_field;
     form_field.var = field.var;
-    form_field.type = field.secret ? "text-private" : "text-single";
+    form_field.type = field.secret            ? "text-private"
+                      : field.options.empty() ? "text-single"
+                                              : "list-single";
+    for (const auto& option : field.options) {
+      form_field.options.emplace_back(option, option);
+    }
     form_field.label = field.label;
     form_field.description = field.description;
     form_field.required = field.required;

@@ -77,7 +77,7 @@ struct Migration {
   const char* sql;
 };
 
-constexpr std::array<Migration, 3> migrations{{
+constexpr std::array<Migration, 4> migrations{{
     {1, R"sql(
 CREATE TABLE registrations (
   component TEXT NOT NULL,
@@ -139,9 +139,43 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (component, next_attempt_at);
 CREATE INDEX outbox_user ON outbox (component, user_jid);
 )sql"},
+    // Version 4 serves the SMS adapter: a note on correlations, usage events
+    // for per-user caps, and inbound messages no user owns.
+    //
+    // Usage is one row per event rather than a count per (user, hour): caps
+    // are in the hundreds a day and events are pruned after a day, so a
+    // user's window is at most a few hundred entries of the covering index,
+    // read as one range. Per-event rows keep count_usage exact for any
+    // `since`, where hour buckets would let a cap slip by up to an hour, and
+    // make recording a plain append instead of an upsert.
+    // Held messages take AUTOINCREMENT ids, as the outbox does, so that an
+    // admin's stale id never removes a newer message.
+    {4, R"sql(
+ALTER TABLE correlations ADD COLUMN note TEXT NOT NULL DEFAULT '';
+CREATE TABLE usage_events (
+  component TEXT NOT NULL,
+  user_jid TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX usage_events_user ON usage_events (component, user_jid, at);
+CREATE INDEX usage_events_at ON usage_events (at);
+CREATE TABLE held_messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  component TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  body TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX held_messages_oldest ON held_messages (component, received_at);
+)sql"},
 }};
 
 constexpr int latest_version = migrations.back().version;
+
+/// The windows of usage_summary(), in seconds.
+constexpr std::int64_t usage_hour = 3600;
+constexpr std::int64_t usage_day = 86400;
 
 /// Every statement the store runs; each is prepared once at open.
 enum class Query : std::size_t {
@@ -163,6 +197,7 @@ enum class Query : std::size_t {
   find_correlation_by_legacy,
   find_correlation_by_xmpp,
   prune_correlations,
+  delete_correlation,
   insert_outbox,
   due_outbox,
   next_outbox_due,
@@ -170,10 +205,18 @@ enum class Query : std::size_t {
   delete_outbox,
   count_outbox,
   count_outbox_of_user,
+  insert_usage,
+  count_usage,
+  usage_summary,
+  prune_usage,
+  insert_held,
+  list_held,
+  count_held,
+  delete_held,
   checkpoint,
 };
 
-constexpr std::array<std::pair<Query, const char*>, 26> query_sql{{
+constexpr std::array<std::pair<Query, const char*>, 35> query_sql{{
     {Query::begin, "BEGIN IMMEDIATE"},
     {Query::commit, "COMMIT"},
     {Query::rollback, "ROLLBACK"},
@@ -217,19 +260,21 @@ constexpr std::array<std::pair<Query, const char*>, 26> query_sql{{
                                  "address_map WHERE component = ?1 AND jid = ?2"},
     {Query::delete_address_by_jid, "DELETE FROM address_map WHERE component = ?1 AND jid = ?2"},
     {Query::upsert_correlation,
-     "INSERT INTO correlations (component, kind, legacy_id, xmpp_id, user_jid, peer, created_at) "
-     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (component, kind, legacy_id) DO UPDATE SET "
-     "xmpp_id = excluded.xmpp_id, user_jid = excluded.user_jid, peer = excluded.peer, "
-     "created_at = excluded.created_at"},
+     "INSERT INTO correlations (component, kind, legacy_id, xmpp_id, user_jid, peer, created_at, "
+     "note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (component, kind, legacy_id) DO "
+     "UPDATE SET xmpp_id = excluded.xmpp_id, user_jid = excluded.user_jid, peer = excluded.peer, "
+     "created_at = excluded.created_at, note = excluded.note"},
     {Query::find_correlation_by_legacy,
-     "SELECT component, kind, legacy_id, xmpp_id, user_jid, peer, created_at FROM correlations "
-     "WHERE component = ?1 AND kind = ?2 AND legacy_id = ?3"},
+     "SELECT component, kind, legacy_id, xmpp_id, user_jid, peer, created_at, note FROM "
+     "correlations WHERE component = ?1 AND kind = ?2 AND legacy_id = ?3"},
     // One XMPP message may have several legacy ids (a split SMS); the newest answers.
     {Query::find_correlation_by_xmpp,
-     "SELECT component, kind, legacy_id, xmpp_id, user_jid, peer, created_at FROM correlations "
-     "WHERE component = ?1 AND kind = ?2 AND xmpp_id = ?3 "
+     "SELECT component, kind, legacy_id, xmpp_id, user_jid, peer, created_at, note FROM "
+     "correlations WHERE component = ?1 AND kind = ?2 AND xmpp_id = ?3 "
      "ORDER BY created_at DESC, legacy_id LIMIT 1"},
     {Query::prune_correlations, "DELETE FROM correlations WHERE created_at < ?1"},
+    {Query::delete_correlation,
+     "DELETE FROM correlations WHERE component = ?1 AND kind = ?2 AND legacy_id = ?3"},
     {Query::insert_outbox,
      "INSERT INTO outbox (component, user_jid, sender, xmpp_id, peer, payload, meta, created_at, "
      "next_attempt_at, attempts, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
@@ -245,6 +290,24 @@ constexpr std::array<std::pair<Query, const char*>, 26> query_sql{{
     {Query::count_outbox, "SELECT COUNT(*) FROM outbox WHERE component = ?1"},
     {Query::count_outbox_of_user,
      "SELECT COUNT(*) FROM outbox WHERE component = ?1 AND user_jid = ?2"},
+    {Query::insert_usage, "INSERT INTO usage_events (component, user_jid, at) VALUES (?1, ?2, ?3)"},
+    {Query::count_usage,
+     "SELECT COUNT(*) FROM usage_events WHERE component = ?1 AND user_jid = ?2 AND at >= ?3"},
+    // ?2 is the start of the hour, ?3 of the day. The (component, user_jid, at)
+    // index covers the query and already groups by user; it reads every event
+    // of the component that prune_usage() has left, so callers prune daily.
+    {Query::usage_summary,
+     "SELECT user_jid, SUM(at >= ?2), COUNT(*) FROM usage_events WHERE component = ?1 AND "
+     "at >= ?3 GROUP BY user_jid ORDER BY 3 DESC, user_jid"},
+    {Query::prune_usage, "DELETE FROM usage_events WHERE at < ?1"},
+    {Query::insert_held,
+     "INSERT INTO held_messages (component, peer, recipient, body, received_at) "
+     "VALUES (?1, ?2, ?3, ?4, ?5)"},
+    {Query::list_held,
+     "SELECT id, component, peer, recipient, body, received_at FROM held_messages "
+     "WHERE component = ?1 ORDER BY received_at, id LIMIT ?2"},
+    {Query::count_held, "SELECT COUNT(*) FROM held_messages WHERE component = ?1"},
+    {Query::delete_held, "DELETE FROM held_messages WHERE id = ?1"},
     {Query::checkpoint, "PRAGMA wal_checkpoint(TRUNCATE)"},
 }};
 
@@ -364,7 +427,7 @@ AddressMapping read_address(const Use& query) {
 Correlation read_correlation(const Use& query) {
   return Correlation{query.column_text(0), query.column_text(1), query.column_text(2),
                      query.column_text(3), query.column_text(4), query.column_text(5),
-                     query.column_int(6)};
+                     query.column_int(6),  query.column_text(7)};
 }
 
 OutboxItem read_outbox(const Use& query) {
@@ -384,6 +447,17 @@ OutboxItem read_outbox(const Use& query) {
   return item;
 }
 
+HeldMessage read_held(const Use& query) {
+  HeldMessage message;
+  message.id = query.column_int(0);
+  message.component = query.column_text(1);
+  message.peer = query.column_text(2);
+  message.recipient = query.column_text(3);
+  message.body = query.column_text(4);
+  message.received_at = query.column_int(5);
+  return message;
+}
+
 /// Steps a query expected to give at most one row and turns it into a T.
 template <typename T, typename Read>
 std::optional<T> find_one(Use& query, std::error_code& ec, Read read) {
@@ -395,6 +469,28 @@ std::optional<T> find_one(Use& query, std::error_code& ec, Read read) {
     ec = error_from_sqlite(rc);
   }
   return std::nullopt;
+}
+
+/// Steps a query to its end, turning each row into a T. On failure `ec` is
+/// set and the rows read before it are kept (the outbox pump still sends them).
+template <typename T, typename Read>
+std::vector<T> read_rows(Use& query, std::error_code& ec, Read read) {
+  std::vector<T> out;
+  int rc = query.step();
+  for (; rc == SQLITE_ROW; rc = query.step()) {
+    out.push_back(read(query));
+  }
+  if (rc != SQLITE_DONE) {
+    ec = error_from_sqlite(rc);
+  }
+  return out;
+}
+
+/// Steps a query that answers one COUNT(*) and returns it (0 on failure).
+std::size_t read_count(Use& query, std::error_code& ec) {
+  const auto count =
+      find_one<std::int64_t>(query, ec, [](const Use& row) { return row.column_int(0); });
+  return count ? static_cast<std::size_t>(*count) : 0;
 }
 
 /// Store on one SQLite connection. Not thread-safe: the connection is opened
@@ -539,6 +635,14 @@ public:
     return query.run(ec) ? static_cast<std::size_t>(sqlite3_changes64(db_.get())) : 0;
   }
 
+  bool remove_correlation(const std::string& component, const std::string& kind,
+                          const std::string& legacy_id, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::delete_correlation));
+    query.text(component).text(kind).text(legacy_id);
+    return query.run(ec) && sqlite3_changes64(db_.get()) > 0;
+  }
+
   std::int64_t add_outbox(const OutboxItem& item, std::error_code& ec) override {
     ec.clear();
     Use query(statement(Query::insert_outbox));
@@ -561,15 +665,7 @@ public:
     ec.clear();
     Use query(statement(Query::due_outbox));
     query.text(component).integer(now).integer(static_cast<std::int64_t>(limit));
-    std::vector<OutboxItem> out;
-    int rc = query.step();
-    for (; rc == SQLITE_ROW; rc = query.step()) {
-      out.push_back(read_outbox(query));
-    }
-    if (rc != SQLITE_DONE) {
-      ec = error_from_sqlite(rc);
-    }
-    return out;
+    return read_rows<OutboxItem>(query, ec, read_outbox);
   }
 
   std::optional<std::int64_t> next_outbox_due(const std::string& component,
@@ -606,9 +702,74 @@ public:
     if (!user.empty()) {
       query.text(user);
     }
-    const auto count =
-        find_one<std::int64_t>(query, ec, [](const Use& row) { return row.column_int(0); });
-    return count ? static_cast<std::size_t>(*count) : 0;
+    return read_count(query, ec);
+  }
+
+  void record_usage(const std::string& component, const std::string& user, std::int64_t at,
+                    std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::insert_usage));
+    query.text(component).text(user).integer(at);
+    query.run(ec);
+  }
+
+  std::size_t count_usage(const std::string& component, const std::string& user, std::int64_t since,
+                          std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::count_usage));
+    query.text(component).text(user).integer(since);
+    return read_count(query, ec);
+  }
+
+  std::vector<UsageCount> usage_summary(const std::string& component, std::int64_t now,
+                                        std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::usage_summary));
+    query.text(component).integer(now - usage_hour).integer(now - usage_day);
+    return read_rows<UsageCount>(query, ec, [](const Use& row) {
+      return UsageCount{row.column_text(0), static_cast<std::size_t>(row.column_int(1)),
+                        static_cast<std::size_t>(row.column_int(2))};
+    });
+  }
+
+  std::size_t prune_usage(std::int64_t before, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::prune_usage));
+    query.integer(before);
+    return query.run(ec) ? static_cast<std::size_t>(sqlite3_changes64(db_.get())) : 0;
+  }
+
+  std::int64_t add_held(const HeldMessage& message, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::insert_held));
+    query.text(message.component)
+        .text(message.peer)
+        .text(message.recipient)
+        .text(message.body)
+        .integer(message.received_at);
+    return query.run(ec) ? sqlite3_last_insert_rowid(db_.get()) : 0;
+  }
+
+  std::vector<HeldMessage> held_messages(const std::string& component, std::size_t limit,
+                                         std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::list_held));
+    query.text(component).integer(static_cast<std::int64_t>(limit));
+    return read_rows<HeldMessage>(query, ec, read_held);
+  }
+
+  std::size_t count_held(const std::string& component, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::count_held));
+    query.text(component);
+    return read_count(query, ec);
+  }
+
+  bool remove_held(std::int64_t id, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::delete_held));
+    query.integer(id);
+    return query.run(ec) && sqlite3_changes64(db_.get()) > 0;
   }
 
   void flush(std::error_code& ec) override {
@@ -655,7 +816,8 @@ private:
         .text(correlation.xmpp_id)
         .text(correlation.user)
         .text(correlation.peer)
-        .integer(correlation.created_at);
+        .integer(correlation.created_at)
+        .text(correlation.note);
     return query.run(ec);
   }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -52,6 +53,10 @@ struct Correlation {
   /// The legacy peer (phone number, email address, ...).
   std::string peer;
   std::int64_t created_at = 0;
+  /// Small adapter-specific notes (opaque to the store). Last and
+  /// value-initialised so that initialisers naming only the fields above stay
+  /// complete (-Wmissing-field-initializers).
+  std::string note{};
 };
 
 /// A message waiting to go out to a legacy network, kept until it is
@@ -78,6 +83,31 @@ struct OutboxItem {
   int attempts = 0;
   /// Why the last attempt failed.
   std::string last_error;
+};
+
+/// One user's usage as usage_summary() reports it.
+struct UsageCount {
+  /// Bare JID of the XMPP user.
+  std::string user;
+  /// Events with at >= now - 3600.
+  std::size_t last_hour = 0;
+  /// Events with at >= now - 86400.
+  std::size_t last_day = 0;
+};
+
+/// An inbound legacy message that belongs to no user (an SMS to a number no
+/// one owns), kept for the admins to read.
+struct HeldMessage {
+  /// Assigned by add_held().
+  std::int64_t id = 0;
+  std::string component;
+  /// The sender (phone number).
+  std::string peer;
+  /// The legacy address it was sent to.
+  std::string recipient;
+  std::string body;
+  /// Unix seconds.
+  std::int64_t received_at = 0;
 };
 
 /// Persistent state behind the gateway. Narrow on purpose so that a
@@ -137,6 +167,34 @@ public:
                                                               std::error_code& ec) = 0;
   /// Deletes correlations created before `before` (Unix seconds); returns how many.
   virtual std::size_t prune_correlations(std::int64_t before, std::error_code& ec) = 0;
+  /// Deletes one correlation; returns whether it existed.
+  virtual bool remove_correlation(const std::string& component, const std::string& kind,
+                                  const std::string& legacy_id, std::error_code& ec) = 0;
+
+  /// Records one usage event (a message sent by `user`, a bare JID) at `at`
+  /// (Unix seconds), for per-user caps.
+  virtual void record_usage(const std::string& component, const std::string& user, std::int64_t at,
+                            std::error_code& ec) = 0;
+  /// The events of `user` with at >= `since`: an exact sliding window.
+  virtual std::size_t count_usage(const std::string& component, const std::string& user,
+                                  std::int64_t since, std::error_code& ec) = 0;
+  /// Every user of `component` with events at or after now - 86400, with the
+  /// counts count_usage() gives for now - 3600 and now - 86400; most active
+  /// over the day first, then by user.
+  virtual std::vector<UsageCount> usage_summary(const std::string& component, std::int64_t now,
+                                                std::error_code& ec) = 0;
+  /// Deletes events (of every component) older than `before`; returns how many.
+  virtual std::size_t prune_usage(std::int64_t before, std::error_code& ec) = 0;
+
+  /// Keeps a message for the admins; returns its id (0 on failure).
+  virtual std::int64_t add_held(const HeldMessage& message, std::error_code& ec) = 0;
+  /// Up to `limit` held messages of `component`, oldest first.
+  virtual std::vector<HeldMessage> held_messages(const std::string& component, std::size_t limit,
+                                                 std::error_code& ec) = 0;
+  /// How many messages `component` holds.
+  virtual std::size_t count_held(const std::string& component, std::error_code& ec) = 0;
+  /// Deletes a held message; returns whether it existed.
+  virtual bool remove_held(std::int64_t id, std::error_code& ec) = 0;
 
   /// Adds a message to the outbox; returns its id (0 on failure).
   virtual std::int64_t add_outbox(const OutboxItem& item, std::error_code& ec) = 0;

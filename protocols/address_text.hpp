@@ -50,6 +50,23 @@ inline char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+/// `bytes` read as Latin-1 (ISO-8859-1), in UTF-8: byte b is U+00b.
+inline std::string latin1_to_utf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x80) {
+      out += c;
+    } else {
+      // Two UTF-8 bytes, 110000xx 10xxxxxx.
+      out += static_cast<char>(0xC0 | (byte >> 6));
+      out += static_cast<char>(0x80 | (byte & 0x3F));
+    }
+  }
+  return out;
+}
+
 /// Replaces every `placeholder` (such as `{name}`) in `text` with `value`.
 inline void replace_all(std::string& text, std::string_view placeholder, std::string_view value) {
   for (auto at = text.find(placeholder); at != std::string::npos;

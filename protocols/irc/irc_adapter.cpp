@@ -428,11 +428,20 @@ std::optional<xmpp::Jid> IrcAdapter::jid_for_address(std::string_view typed,
 
 std::vector<gateway::RegistrationField> IrcAdapter::registration_fields() const {
   return {
-      {"nick", "Nickname", true, false, "The nickname used on IRC."},
-      {"username", "Username", false, false, "The IRC username (ident); defaults to the nickname."},
-      {"realname", "Real name", false, false, "Shown by WHOIS; defaults to the nickname."},
-      {"password", "Password", false, true,
-       "Your IRC account password, sent with SASL; leave empty without an account."},
+      {"nick", "Nickname", true, false, "The nickname used on IRC.", {}},
+      {"username",
+       "Username",
+       false,
+       false,
+       "The IRC username (ident); defaults to the nickname.",
+       {}},
+      {"realname", "Real name", false, false, "Shown by WHOIS; defaults to the nickname.", {}},
+      {"password",
+       "Password",
+       false,
+       true,
+       "Your IRC account password, sent with SASL; leave empty without an account.",
+       {}},
   };
 }
 

@@ -104,19 +104,7 @@ std::string to_utf8(std::string_view bytes) {
   if (xmpp::is_valid_utf8(bytes)) {
     return std::string(bytes);
   }
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x80) {
-      out += c;
-    } else {
-      // Latin-1 byte b is U+00b: two UTF-8 bytes, 110000xx 10xxxxxx.
-      out += static_cast<char>(0xC0 | (byte >> 6));
-      out += static_cast<char>(0x80 | (byte & 0x3F));
-    }
-  }
-  return out;
+  return protocols::latin1_to_utf8(bytes);
 }
 
 std::string strip_formatting(std::string_view text) {

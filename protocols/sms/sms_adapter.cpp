@@ -2,32 +2,355 @@
 
 #include "adapter_replies.hpp"
 #include "log.hpp"
+#include "namespaces.hpp"
+#include "outbox_pump.hpp"
 #include "phone_number.hpp"
+#include "sms_inbound.hpp"
+#include "sms_numbers.hpp"
+#include "sms_provider.hpp"
+#include "sms_segments.hpp"
+#include "sms_usage.hpp"
 #include "stanza.hpp"
+#include "store.hpp"
 
 #include <stdexcept>
 #include <utility>
 
 namespace trestle::sms {
 
+using xmpp::Condition;
+
 namespace {
 
 constexpr std::string_view not_available_text =
-    "SMS delivery is not available in this version of trestle yet";
+    "this SMS gateway has no provider configured, so it cannot send or receive messages";
+constexpr std::string_view usage_node = "sms-usage";
+
+gateway::OutboxPolicy outbox_policy(const gateway::SmsSettings& settings) {
+  gateway::OutboxPolicy policy;
+  policy.max_queued = settings.max_queued;
+  policy.max_queued_per_user = settings.max_queued_per_user;
+  policy.retry_max_age_seconds = settings.retry_max_age_seconds;
+  policy.retry_min_delay_seconds = settings.retry_min_delay_seconds;
+  policy.retry_max_delay_seconds = settings.retry_max_delay_seconds;
+  policy.max_in_flight = settings.max_connections;
+  // One API call, with room for the wait in the client's queue.
+  policy.lease_seconds = 2 * std::int64_t{settings.request_timeout_seconds} + 10;
+  return policy;
+}
+
+/// The text for a refusal by the provider.
+std::string provider_refusal_text(const ProviderAnswer& answer) {
+  std::string text = "the SMS provider refused the message";
+  if (!answer.code.empty()) {
+    text += " (" + answer.code + ")";
+  }
+  if (!answer.text.empty()) {
+    text += ": " + answer.text;
+  }
+  return text;
+}
+
+std::string segments_text(std::size_t segments) {
+  return std::to_string(segments) + (segments == 1 ? " SMS" : " SMS segments");
+}
 
 } // namespace
 
 SmsAdapter::SmsAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context)
-    : context_(context), default_country_(config.sms.default_country) {
+    : context_(context), settings_(config.sms), default_country_(config.sms.default_country) {
   std::string reason;
   if (!default_country_.empty() && !is_valid_country_code(default_country_, &reason)) {
     throw std::invalid_argument("component " + config.domain + ": sms.default_country '" +
                                 default_country_ + "' is not valid: " + reason);
   }
+  const auto check = [&](const std::string& number, const std::string& where) {
+    const auto parsed = PhoneNumber::parse(number, {}, &reason);
+    if (!parsed || parsed->e164() != number) {
+      throw std::invalid_argument("component " + config.domain + ": " + where + ": '" + number +
+                                  "' is not an E.164 number" + (parsed ? "" : " (" + reason + ")"));
+    }
+  };
+  for (const auto& [user, number] : settings_.numbers) {
+    check(number, "sms.numbers." + user);
+  }
+  for (const auto& number : settings_.pool) {
+    check(number, "sms.pool");
+  }
+  numbers_ = std::make_unique<SmsNumbers>(settings_, context_);
+  if (settings_.provider.empty()) {
+    return;
+  }
+  const std::string path =
+      settings_.webhook_path.empty() ? "/sms/" + config.domain : settings_.webhook_path;
+  public_url_ = settings_.public_base_url + path;
+  provider_ = make_sms_provider(settings_, public_url_, context_.io());
+  inbound_ = std::make_unique<SmsInbound>(settings_, context_, *numbers_);
+  outbox_ = std::make_unique<gateway::OutboxPump>(
+      context_, outbox_policy(settings_),
+      [this](const gateway::OutboxItem& item, gateway::OutboxPump::Report report) {
+        return send_queued(item, [report = std::move(report)](ProviderAnswer answer) {
+          gateway::OutboxAttempt attempt;
+          attempt.kind = answer.kind == ProviderAnswer::Kind::accepted
+                             ? gateway::OutboxAttempt::Kind::sent
+                         : answer.kind == ProviderAnswer::Kind::permanent
+                             ? gateway::OutboxAttempt::Kind::permanent
+                             : gateway::OutboxAttempt::Kind::temporary;
+          attempt.code = std::move(answer.code);
+          attempt.text = std::move(answer.text);
+          attempt.reference = std::move(answer.provider_id);
+          report(std::move(attempt));
+        });
+      },
+      [this](const gateway::OutboxItem& item, const gateway::OutboxResult& result) {
+        on_sent(item, result);
+      });
+  for (const auto& suffix : provider_->webhook_paths()) {
+    context_.add_http_route(path + suffix,
+                            [this, suffix](const gateway::HttpRequest& request,
+                                           std::function<void(gateway::HttpResponse)> reply) {
+                              serve_webhook(suffix, request, std::move(reply));
+                            });
+  }
 }
 
-void SmsAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& /*from*/) {
-  gateway::answer_not_available(stanza, context_, not_available_text);
+SmsAdapter::~SmsAdapter() = default;
+
+void SmsAdapter::start() {
+  numbers_->load_static();
+  if (!provider_) {
+    context_.log().warning("component " + context_.domain().domain(),
+                           "no SMS provider configured (sms.provider): messages are refused");
+    return;
+  }
+  context_.log().info("component " + context_.domain().domain(),
+                      std::string("SMS through ") + std::string(provider_->name()) +
+                          "; webhooks at " + public_url_);
+  outbox_->start();
+}
+
+void SmsAdapter::stop() {
+  if (outbox_) {
+    outbox_->stop();
+  }
+  if (provider_) {
+    provider_->stop();
+  }
+}
+
+void SmsAdapter::refuse(const xmpp::Element& stanza, Condition condition, std::string text) {
+  gateway::refuse(stanza, context_, condition, std::move(text));
+}
+
+void SmsAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) {
+  if (!provider_) {
+    gateway::answer_not_available(stanza, context_, not_available_text);
+    return;
+  }
+  const auto to = xmpp::StanzaView(stanza).to();
+  std::string reason;
+  const auto number = PhoneNumber::parse(to->local(), default_country_, &reason);
+  if (!number) {
+    refuse(stanza, Condition::jid_malformed, "not a phone number: " + reason);
+    return;
+  }
+  const auto contact = xmpp::Jid::from_parts(number->localpart(), context_.domain().domain(), {});
+  if (!contact) {
+    refuse(stanza, Condition::jid_malformed, "this phone number cannot be written as a JID");
+    return;
+  }
+  switch (xmpp::kind_of(stanza)) {
+  case xmpp::StanzaKind::message:
+    on_message(stanza, from, number->e164());
+    break;
+  case xmpp::StanzaKind::presence:
+    gateway::answer_contact_presence(stanza, context_, from, *contact,
+                                     "Phone: messages go out as SMS");
+    break;
+  default:
+    if (xmpp::StanzaView(stanza).is_iq_request()) {
+      refuse(stanza, Condition::service_unavailable, "phones answer no requests");
+    }
+    break;
+  }
+}
+
+void SmsAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from,
+                            const std::string& phone) {
+  const auto type = stanza.attr_or("type");
+  if (type == "error" || type == "headline") {
+    return;
+  }
+  if (type == "groupchat") {
+    refuse(stanza, Condition::not_acceptable, "a phone is not a room");
+    return;
+  }
+  const auto* body = stanza.find("body");
+  const std::string text = body != nullptr ? body->text() : std::string();
+  if (text.empty()) {
+    return; // chat states, receipts, markers: nothing to text
+  }
+  const auto user = from.bare();
+  bool store_failed = false;
+  const auto own = numbers_->number_of(user, store_failed);
+  if (!own) {
+    if (store_failed) {
+      refuse(stanza, Condition::internal_server_error, "your number could not be looked up");
+    } else if (!settings_.pool.empty()) {
+      refuse(stanza, Condition::registration_required,
+             "you have no number to send from yet; register with " + context_.domain().domain() +
+                 " and choose one");
+    } else {
+      refuse(stanza, Condition::not_authorized,
+             "you have no number to send from; ask the operator of " + context_.domain().domain() +
+                 " for one");
+    }
+    return;
+  }
+  const auto count = count_segments(text);
+  if (count.segments > settings_.max_segments) {
+    refuse(stanza, Condition::not_acceptable,
+           "this message would be sent as " + segments_text(count.segments) + "; the limit is " +
+               std::to_string(settings_.max_segments) +
+               ", so nothing was sent. Shorten it: one SMS holds 160 plain characters, or 70 "
+               "when it has emoji or letters outside the GSM alphabet");
+    return;
+  }
+  if (auto limit = over_limit(user); !limit.empty()) {
+    refuse(stanza, Condition::policy_violation, std::move(limit));
+    return;
+  }
+
+  const std::string& component = context_.domain().domain();
+  const bool receipt = stanza.find("request", xmpp::ns::receipts) != nullptr;
+  const std::string token = gateway::random_hex(16);
+  const auto now = gateway::unix_time_now();
+  // Written before the message is queued: a delivery report may come back
+  // before the provider's answer to the send does.
+  gateway::Correlation sent;
+  sent.component = component;
+  sent.kind = std::string(sent_sms_kind);
+  sent.legacy_id = token;
+  sent.xmpp_id = stanza.attr_or("id");
+  // The full JID: errors must reach the resource that sent the message.
+  sent.user = from.to_string();
+  sent.peer = phone;
+  sent.note = receipt ? "receipt" : "";
+  sent.created_at = now;
+  std::error_code ec;
+  context_.store().put_correlation(sent, ec);
+  if (ec) {
+    refuse(stanza, Condition::internal_server_error, "the message could not be queued");
+    return;
+  }
+  gateway::OutboxItem item;
+  item.user = user.bare_string();
+  item.sender = from.to_string();
+  item.xmpp_id = sent.xmpp_id;
+  item.peer = phone;
+  item.payload = text;
+  item.meta = gateway::encode_notes({{"from", *own}, {"token", token}});
+  const auto added = outbox_->add(std::move(item));
+  if (added != gateway::OutboxPump::Added::queued) {
+    context_.store().remove_correlation(component, sent.kind, token, ec);
+    if (added == gateway::OutboxPump::Added::full) {
+      refuse(stanza, Condition::resource_constraint,
+             "too many messages are waiting to be sent; try again later");
+    } else {
+      refuse(stanza, Condition::internal_server_error, "the message could not be queued");
+    }
+    return;
+  }
+  context_.store().record_usage(component, user.bare_string(), now, ec);
+}
+
+std::string SmsAdapter::over_limit(const xmpp::Jid& user) {
+  const std::string& component = context_.domain().domain();
+  const auto now = gateway::unix_time_now();
+  const auto check = [&](std::size_t cap, std::int64_t window,
+                         std::string_view span) -> std::string {
+    if (cap == 0) {
+      return {};
+    }
+    std::error_code ec;
+    const auto used = context_.store().count_usage(component, user.bare_string(), now - window, ec);
+    if (ec || used < cap) {
+      return {};
+    }
+    return "you have sent " + std::to_string(used) + " messages in the last " + std::string(span) +
+           "; the limit is " + std::to_string(cap) + ", so nothing was sent";
+  };
+  auto hour = check(settings_.max_per_hour, 3600, "hour");
+  return hour.empty() ? check(settings_.max_per_day, 86400, "day") : hour;
+}
+
+bool SmsAdapter::send_queued(const gateway::OutboxItem& item,
+                             std::function<void(ProviderAnswer)> on_answer) {
+  auto notes = gateway::decode_notes(item.meta);
+  OutboundSms sms;
+  sms.from = std::move(notes["from"]);
+  sms.to = item.peer;
+  sms.text = item.payload;
+  sms.encoding = count_segments(item.payload).encoding;
+  sms.token = std::move(notes["token"]);
+  return provider_->send(sms, std::move(on_answer));
+}
+
+void SmsAdapter::on_sent(const gateway::OutboxItem& item, const gateway::OutboxResult& result) {
+  const std::string& component = context_.domain().domain();
+  const auto token = gateway::decode_notes(item.meta)["token"];
+  if (result.kind == gateway::OutboxResult::Kind::sent) {
+    context_.log().info("component " + component,
+                        "message " + std::to_string(item.id) + " from " + item.user +
+                            " accepted by the provider" +
+                            (result.reference.empty() ? "" : " as " + result.reference));
+    return;
+  }
+  std::error_code ec;
+  const bool waiting =
+      context_.store().remove_correlation(component, std::string(sent_sms_kind), token, ec);
+  if (!waiting && !ec) {
+    return; // a delivery report told the sender already (Kannel's type 16 may come first)
+  }
+  const auto contact = xmpp::Jid::from_parts(item.peer, component, {});
+  const auto sender = xmpp::Jid::parse(item.sender);
+  if (!contact || !sender) {
+    return;
+  }
+  xmpp::StanzaError error;
+  if (result.kind == gateway::OutboxResult::Kind::refused) {
+    ProviderAnswer answer;
+    answer.code = result.code;
+    answer.text = result.text;
+    error = xmpp::make_stanza_error(Condition::not_acceptable, provider_refusal_text(answer));
+    context_.log().info("component " + component, "message " + std::to_string(item.id) +
+                                                      " refused by the provider: " + result.text);
+  } else {
+    const auto hours = (settings_.retry_max_age_seconds + 3599) / 3600;
+    error = xmpp::make_stanza_error(Condition::remote_server_timeout,
+                                    "the message could not be handed to the SMS provider within " +
+                                        std::to_string(hours) + " h; last problem: " + result.text);
+    context_.log().warning("component " + component,
+                           "message " + std::to_string(item.id) + " given up after " +
+                               std::to_string(item.attempts) + " attempts: " + result.text);
+  }
+  context_.send(gateway::message_error(*contact, *sender, item.xmpp_id, error));
+}
+
+void SmsAdapter::serve_webhook(std::string_view path, const gateway::HttpRequest& request,
+                               std::function<void(gateway::HttpResponse)> reply) {
+  const auto read = provider_->read_webhook(path, request);
+  if (read.refusal != 0) {
+    context_.log().info("component " + context_.domain().domain(),
+                        "webhook " + std::string(path) + " from " + request.remote + ": " +
+                            std::to_string(read.refusal) + " " + read.reason);
+    gateway::HttpResponse response;
+    response.status = read.refusal;
+    response.body = read.reason + "\n";
+    reply(std::move(response));
+    return;
+  }
+  reply(inbound_->handle(read));
 }
 
 std::string SmsAdapter::gateway_description() const {
@@ -48,29 +371,77 @@ std::optional<xmpp::Jid> SmsAdapter::jid_for_address(std::string_view typed,
   std::string reason;
   const auto number = PhoneNumber::parse(typed, default_country_, &reason);
   if (!number) {
-    error = xmpp::make_stanza_error(xmpp::Condition::jid_malformed, reason);
+    error = xmpp::make_stanza_error(Condition::jid_malformed, reason);
     return std::nullopt;
   }
   auto jid = xmpp::Jid::from_parts(number->localpart(), context_.domain().domain(), {}, &reason);
   if (!jid) {
-    error = xmpp::make_stanza_error(xmpp::Condition::jid_malformed,
+    error = xmpp::make_stanza_error(Condition::jid_malformed,
                                     "this phone number cannot be written as a JID: " + reason);
   }
   return jid;
 }
 
 std::vector<gateway::RegistrationField> SmsAdapter::registration_fields() const {
-  return {};
+  if (settings_.pool.empty()) {
+    return {};
+  }
+  gateway::RegistrationField number{"number",
+                                    "Your number",
+                                    true,
+                                    false,
+                                    "The number your messages are sent from, and that people "
+                                    "text to reach you.",
+                                    {}};
+  // The numbers nobody holds; validate_registration() checks again.
+  number.options = numbers_->choices_for(std::nullopt);
+  return {number};
 }
 
 std::string SmsAdapter::registration_instructions() const {
-  return "Register to text phone numbers through this gateway. There is nothing to fill in: "
-         "the number your messages are sent from is assigned by the operator of the gateway.";
+  if (settings_.pool.empty()) {
+    return "Register to text phone numbers through this gateway. There is nothing to fill in: "
+           "the number your messages are sent from is assigned by the operator of the gateway.";
+  }
+  return "Choose the number your messages are sent from. People who text that number reach "
+         "you here.";
 }
 
-std::optional<xmpp::StanzaError>
-SmsAdapter::validate_registration(const xmpp::Jid& /*user*/, gateway::FieldValues& /*values*/) {
+std::optional<xmpp::StanzaError> SmsAdapter::validate_registration(const xmpp::Jid& user,
+                                                                   gateway::FieldValues& values) {
+  if (settings_.pool.empty()) {
+    return std::nullopt;
+  }
+  if (numbers_->is_static(user)) {
+    return xmpp::make_stanza_error(Condition::not_allowed,
+                                   "your number is assigned by the operator and cannot be changed");
+  }
+  std::string reason;
+  const auto number = PhoneNumber::parse(values["number"], default_country_, &reason);
+  if (!number) {
+    return xmpp::make_stanza_error(Condition::not_acceptable, "not a phone number: " + reason);
+  }
+  std::string error;
+  if (!numbers_->choose(user, number->e164(), error)) {
+    return xmpp::make_stanza_error(
+        error.find("taken") != std::string::npos ? Condition::conflict : Condition::not_acceptable,
+        error);
+  }
+  values["number"] = number->e164();
   return std::nullopt;
+}
+
+void SmsAdapter::on_unregistered(const xmpp::Jid& user) {
+  numbers_->release(user);
+}
+
+std::vector<gateway::DomainCommand> SmsAdapter::domain_commands() const {
+  return {{std::string(usage_node), "SMS usage per user", true}};
+}
+
+xmpp::Element SmsAdapter::run_domain_command(const xmpp::Element& request,
+                                             const xmpp::Jid& /*from*/) {
+  return usage_report(request, context_, settings_);
 }
 
 } // namespace trestle::sms

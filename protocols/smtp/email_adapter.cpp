@@ -147,32 +147,14 @@ void EmailAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from)
     on_message(stanza, from, *address);
     break;
   case xmpp::StanzaKind::presence:
-    on_presence(stanza, from, *contact);
+    gateway::answer_contact_presence(stanza, context_, from, *contact,
+                                     "Email contact: messages go out as email");
     break;
   default:
     if (xmpp::StanzaView(stanza).is_iq_request()) {
       refuse(stanza, Condition::service_unavailable, "email contacts answer no requests");
     }
     break;
-  }
-}
-
-void EmailAdapter::on_presence(const xmpp::Element& stanza, const xmpp::Jid& from,
-                               const xmpp::Jid& contact) {
-  const auto type = stanza.attr_or("type");
-  const auto user = from.bare();
-  const auto available = [&] {
-    auto presence = xmpp::make_presence(contact, user);
-    presence.append("status").append_text("Email contact: messages go out as email");
-    return presence;
-  };
-  if (type == "subscribe") {
-    context_.send(xmpp::make_presence(contact, user, "subscribed"));
-    context_.send(available());
-  } else if (type == "probe") {
-    context_.send(available());
-  } else if (type == "unsubscribe") {
-    context_.send(xmpp::make_presence(contact, user, "unsubscribed"));
   }
 }
 
@@ -341,11 +323,19 @@ std::optional<xmpp::Jid> EmailAdapter::jid_for_address(std::string_view typed,
 std::vector<gateway::RegistrationField> EmailAdapter::registration_fields() const {
   const std::string& domain = identities_->mail_domain();
   return {
-      {"username", "Your address", false, false,
+      {"username",
+       "Your address",
+       false,
+       false,
        "The part before '@' of your own address on " + domain +
-           "; leave empty to keep the one you have."},
-      {"name", "Your name", false, false,
-       "The name shown next to your address in the mail you write."},
+           "; leave empty to keep the one you have.",
+       {}},
+      {"name",
+       "Your name",
+       false,
+       false,
+       "The name shown next to your address in the mail you write.",
+       {}},
   };
 }
 

@@ -11,7 +11,8 @@
 
 namespace trestle::gateway {
 struct OutboxItem;
-}
+struct OutboxResult;
+} // namespace trestle::gateway
 
 namespace trestle::smtp {
 
@@ -22,7 +23,6 @@ class EmailThreads;
 class SmtpListener;
 class SmtpRelay;
 struct EmailAddress;
-struct OutboxResult;
 
 /// The email adapter: a chat with `bob\40example.com@DOMAIN` is an email
 /// thread with bob@example.com. Outgoing mail is composed with GMime and
@@ -72,8 +72,7 @@ public:
 
 private:
   void on_message(const xmpp::Element& stanza, const xmpp::Jid& from, const EmailAddress& peer);
-  void on_presence(const xmpp::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& contact);
-  void on_mail_done(const gateway::OutboxItem& item, const OutboxResult& result);
+  void on_mail_done(const gateway::OutboxItem& item, const gateway::OutboxResult& result);
   /// The display name in From: the registered one, else the JID's localpart.
   std::string display_name(const xmpp::Jid& user);
   void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);

@@ -1,6 +1,7 @@
 #include "email_identity.hpp"
 
 #include "adapter.hpp"
+#include "address_claim.hpp"
 #include "address_text.hpp"
 #include "email_address.hpp"
 #include "log.hpp"
@@ -101,29 +102,19 @@ std::optional<xmpp::Jid> EmailIdentities::user_of(std::string_view local, bool& 
 
 bool EmailIdentities::assign(const xmpp::Jid& user, const std::string& local,
                              IdentityProblem& problem) {
-  const std::string& component = context_.domain().domain();
-  auto& store = context_.store();
-  std::error_code ec;
-  const auto holder = store.find_address_by_legacy(component, local, ec);
-  if (!ec && holder && holder->jid != user.bare_string()) {
+  switch (gateway::claim_address(context_.store(), context_.domain().domain(), local,
+                                 user.bare_string())) {
+  case gateway::Claim::claimed:
+    return true;
+  case gateway::Claim::taken:
     problem = {IdentityProblem::Kind::conflict,
                "the address " + local + '@' + mail_domain_ + " is already taken"};
     return false;
+  case gateway::Claim::failed:
+    break;
   }
-  if (!ec && holder) {
-    return true;
-  }
-  if (!ec) {
-    store.remove_address_by_jid(component, user.bare_string(), ec);
-  }
-  if (!ec) {
-    store.put_address({component, local, local, user.bare_string()}, ec);
-  }
-  if (ec) {
-    problem = {IdentityProblem::Kind::store_failed, "the address could not be saved"};
-    return false;
-  }
-  return true;
+  problem = {IdentityProblem::Kind::store_failed, "the address could not be saved"};
+  return false;
 }
 
 void EmailIdentities::release(const xmpp::Jid& user) {

@@ -100,7 +100,7 @@ SmtpVerdict EmailInbound::deliver_to(const std::string& recipient, const Inbound
   const std::string thread =
       threads_.incoming(user->bare_string(), mail.in_reply_to, mail.references, known);
   auto stanza = xmpp::make_message(from, user->bare(), "chat", body_of(mail, known));
-  stanza.set_attr("id", make_stanza_id());
+  stanza.set_attr("id", gateway::random_hex(8));
   if (!mail.subject.empty()) {
     stanza.append("subject").append_text(mail.subject);
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "adapter_replies.hpp"
 #include "element.hpp"
 #include "jid.hpp"
 #include "stanza_error.hpp"
@@ -15,20 +16,13 @@ struct EmailAddress;
 /// The contact JID of `address` on `domain` (`bob\40example.com@domain`).
 std::optional<xmpp::Jid> contact_jid(const EmailAddress& address, const std::string& domain);
 
-/// A message error about the message `id` that `to` sent to `from`
-/// (RFC 6120 8.3): what the sender's client shows on that message.
-xmpp::Element message_error(const xmpp::Jid& from, const xmpp::Jid& to, std::string_view id,
-                            const xmpp::StanzaError& error);
-
-/// A delivery receipt (XEP-0184) for the message `id`.
-xmpp::Element message_receipt(const xmpp::Jid& from, const xmpp::Jid& to, std::string_view id);
+using gateway::message_error;
+using gateway::message_receipt;
 
 /// The stanza error for a relay's refusal, chosen by its enhanced status
 /// code (RFC 3463): a bad address is `item-not-found`, a policy refusal
-/// `not-allowed`, anything else `not-acceptable`; the text quotes the relay.
-xmpp::StanzaError relay_refusal(int code, std::string_view text);
-
-/// A new random XMPP message id.
-std::string make_stanza_id();
+/// `not-allowed`, anything else `not-acceptable`; the text quotes the relay
+/// (`code` is its reply code, empty when there was none).
+xmpp::StanzaError relay_refusal(std::string_view code, std::string_view text);
 
 } // namespace trestle::smtp

@@ -3,8 +3,12 @@
 // - a parse either fails with a reason or gives fields within the limits,
 //   each name and value valid UTF-8 without NUL;
 // - encoding the fields again and parsing that gives the same fields;
-// - the Twilio signature of any fields is 28 characters of base64.
+// - the Twilio signature of any fields is 28 characters of base64;
+// - Kannel's MO and DLR readers either refuse with a reason or give a
+//   message whose text is valid UTF-8 with a sender and a receiver, or a
+//   report with an id.
 #include "form_data.hpp"
+#include "kannel_dialect.hpp"
 #include "twilio_signature.hpp"
 #include "utf8.hpp"
 
@@ -12,6 +16,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -59,5 +64,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(*reparsed == *fields, "round trip changed the fields");
   check(sms::twilio_signature("token", "https://example.org/hook", *fields).size() == 28,
         "signature is not 28 characters");
+
+  // The same bytes as a Kannel get-url query, and as a post-url body.
+  for (const bool posted : {false, true}) {
+    const std::map<std::string, std::string> headers = {
+        {"content-type", "text/plain; charset=\"UTF-8\""}, {"x-kannel-to", "+15550001111"}};
+    error.clear();
+    const auto inbound =
+        sms::kannel_inbound(*fields, text, posted ? headers : decltype(headers){}, posted, &error);
+    if (inbound) {
+      check(!inbound->from.empty() && !inbound->to.empty(), "a message without its numbers");
+      check(trestle::xmpp::is_valid_utf8(inbound->body), "a message text that is not UTF-8");
+    } else {
+      check(!error.empty(), "an MO refused without a reason");
+    }
+  }
+  error.clear();
+  const auto report = sms::kannel_report(*fields, &error);
+  check(report ? !report->token.empty() : !error.empty(), "a report without an id or a reason");
   return 0;
 }

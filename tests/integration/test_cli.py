@@ -23,7 +23,9 @@ from trestle_process import binary_from_env  # noqa: E402
 BINARY = binary_from_env()
 SOURCE = Path(__file__).resolve().parents[2]
 SECRETS = {"TRESTLE_IRC_SECRET": "irc-S3CR3T-value", "TRESTLE_MAIL_SECRET": "mail-S3CR3T-value",
-           "TRESTLE_SMS_SECRET": "sms-S3CR3T-value"}
+           "TRESTLE_SMS_SECRET": "sms-S3CR3T-value",
+           "TRESTLE_KANNEL_PASSWORD": "kannel-S3CR3T-value",
+           "TRESTLE_KANNEL_WEBHOOK_TOKEN": "token-S3CR3T-value-0123456789"}
 
 
 def run(*args: str, env: dict | None = None, timeout: float = 20) -> subprocess.CompletedProcess:

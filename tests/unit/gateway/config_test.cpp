@@ -94,6 +94,8 @@ BOOST_AUTO_TEST_CASE(example_file_loads_with_every_section) {
   const ScopedEnv irc("TRESTLE_IRC_SECRET", "irc-secret");
   const ScopedEnv mail("TRESTLE_MAIL_SECRET", "mail-secret");
   const ScopedEnv sms("TRESTLE_SMS_SECRET", "sms-secret");
+  const ScopedEnv kannel("TRESTLE_KANNEL_PASSWORD", "kannel-password");
+  const ScopedEnv token("TRESTLE_KANNEL_WEBHOOK_TOKEN", "a-token-of-enough-length");
   const std::string path = source_file("config/trestle.example.yaml").string();
   const Config config = load_config_file(path);
 
@@ -135,7 +137,14 @@ BOOST_AUTO_TEST_CASE(example_file_loads_with_every_section) {
   BOOST_TEST(config.components[2].domain == "sms.example.org");
   BOOST_TEST(config.components[2].adapter == "sms");
   BOOST_TEST(config.components[2].secret == "sms-secret");
-  BOOST_TEST(config.components[2].sms.default_country == "1");
+  const auto& sms_settings = config.components[2].sms;
+  BOOST_TEST(sms_settings.default_country == "1");
+  BOOST_TEST(sms_settings.provider == "kannel");
+  BOOST_TEST(sms_settings.public_base_url == "https://gateway.example.org");
+  BOOST_TEST(sms_settings.numbers.at("alice@example.org") == "+15550001111");
+  BOOST_TEST(sms_settings.pool.size() == 2u);
+  BOOST_TEST(sms_settings.kannel.password == "kannel-password");
+  BOOST_TEST(sms_settings.kannel.webhook_token == "a-token-of-enough-length");
 
   BOOST_TEST(config.storage.sqlite_path == "trestle.db");
   BOOST_TEST(config.http.enabled);
@@ -783,6 +792,95 @@ BOOST_AUTO_TEST_CASE(smtp_section_errors) {
                           "      retry_max_delay_seconds: 60\n",
               "t.yaml:9:7: components[0].smtp: ", "smaller than");
   check_error(component + "      listener: {port: 70000}\n", "t.yaml:9:", "out of range");
+}
+
+BOOST_AUTO_TEST_CASE(sms_section_defaults_and_values) {
+  const Config defaults = load_config_text(
+      before_components + "  - {domain: sms.example, secret: s, adapter: sms}\n", "t.yaml");
+  const auto& plain = defaults.components.at(0).sms;
+  BOOST_TEST(plain.provider.empty());
+  BOOST_TEST(plain.max_segments == 6u);
+  BOOST_TEST(plain.max_per_hour == 60u);
+  BOOST_TEST(plain.max_per_day == 300u);
+  BOOST_TEST(plain.verify_certificate);
+
+  const Config config = load_config_text(
+      before_components + "  - domain: sms.example\n"
+                          "    secret: s\n"
+                          "    adapter: sms\n"
+                          "    sms:\n"
+                          "      provider: twilio\n"
+                          "      public_base_url: https://gw.example.org/\n"
+                          "      webhook_path: /hooks/sms/\n"
+                          "      numbers: {Alice@Example.org: '+15550001111'}\n"
+                          "      pool: ['+15550002222']\n"
+                          "      max_segments: 3\n"
+                          "      max_per_hour: 0\n"
+                          "      twilio: {api_base_url: 'http://127.0.0.1:9', account_sid: AC1, "
+                          "auth_token: t}\n",
+      "t.yaml");
+  const auto& sms = config.components.at(0).sms;
+  BOOST_TEST(sms.provider == "twilio");
+  BOOST_TEST(sms.public_base_url == "https://gw.example.org");
+  BOOST_TEST(sms.webhook_path == "/hooks/sms");
+  BOOST_TEST(sms.numbers.at("alice@example.org") == "+15550001111");
+  BOOST_TEST(sms.pool == std::vector<std::string>{"+15550002222"},
+             boost::test_tools::per_element());
+  BOOST_TEST(sms.max_segments == 3u);
+  BOOST_TEST(sms.max_per_hour == 0u);
+  BOOST_TEST(sms.twilio.api_base_url == "http://127.0.0.1:9");
+  BOOST_TEST(sms.twilio.account_sid == "AC1");
+}
+
+BOOST_AUTO_TEST_CASE(sms_section_errors) {
+  const std::string component = before_components + "  - domain: sms.example\n"
+                                                    "    secret: s\n"
+                                                    "    adapter: sms\n"
+                                                    "    sms:\n";
+  const std::string kannel =
+      "      kannel: {sendsms_url: 'http://127.0.0.1:13013/cgi-bin/sendsms', username: u, "
+      "password: p, webhook_token: 0123456789abcdef}\n";
+  check_error(component + "      provider: nexmo\n",
+              "t.yaml:9:17: components[0].sms.provider: ", "expected kannel or twilio");
+  check_error(component + "      provider: kannel\n" + kannel,
+              "t.yaml:9:7: components[0].sms.public_base_url", "required key is missing");
+  check_error(component + "      provider: kannel\n      public_base_url: ftp://x\n" + kannel,
+              "t.yaml:10:24: components[0].sms.public_base_url: ", "not an http:// or https://");
+  check_error(component + "      provider: kannel\n      public_base_url: https://gw.example\n",
+              "t.yaml:9:7: components[0].sms.kannel", "required key is missing");
+  check_error(component + "      provider: kannel\n      public_base_url: https://gw.example\n"
+                          "      kannel: {sendsms_url: 'http://k', username: u, password: p, "
+                          "webhook_token: short}\n",
+              "t.yaml:11:82: components[0].sms.kannel.webhook_token: ", "at least 16");
+  check_error(component + "      provider: twilio\n      public_base_url: https://gw.example\n" +
+                  kannel,
+              "t.yaml:9:7: components[0].sms.twilio", "required key is missing");
+  check_error(component + "      kannel: {}\n", "t.yaml:9:7: components[0].sms.provider",
+              "required key is missing");
+  check_error(component + "      numbers: {alice@example.org: '5551234'}\n",
+              "t.yaml:9:36: components[0].sms.numbers.alice@example.org: ", "international form");
+  check_error(component + "      numbers: {alice@example.org: '+15550001111'}\n"
+                          "      pool: ['+15550001111']\n",
+              "t.yaml:10:14: components[0].sms.pool[0]: ", "given twice");
+  check_error(component + "      numbers: {'alice@example.org/phone': '+15550001111'}\n",
+              "t.yaml:9:17: components[0].sms.numbers", "not a bare JID");
+  check_error(component + "      webhook_path: 'sms'\n",
+              "t.yaml:9:21: components[0].sms.webhook_path: ", "not a URL path");
+  check_error(component + "      max_segments: 0\n", "t.yaml:9:21: ", "out of range");
+}
+
+BOOST_AUTO_TEST_CASE(sms_provider_needs_the_http_listener) {
+  check_error(
+      "xmpp: {}\n"
+      "http: {enabled: false}\n"
+      "access: {allow: ['*']}\n"
+      "components:\n"
+      "  - domain: sms.example\n"
+      "    secret: s\n"
+      "    adapter: sms\n"
+      "    sms: {provider: twilio, public_base_url: 'https://gw.example', twilio: {account_sid: "
+      "a, auth_token: b}}\n",
+      "t.yaml:2:7: http.enabled: ", "needs the HTTP listener");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

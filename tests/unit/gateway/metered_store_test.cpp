@@ -11,6 +11,7 @@
 
 using trestle::gateway::AddressMapping;
 using trestle::gateway::Correlation;
+using trestle::gateway::HeldMessage;
 using trestle::gateway::MeteredStore;
 using trestle::gateway::Registration;
 using trestle::gateway::StoreErrc;
@@ -59,6 +60,24 @@ struct MeteredFixture {
     count();
     metered->prune_correlations(0, ec);
     count();
+    metered->remove_correlation("c", "sms-dlr", "l0", ec);
+    count();
+    metered->record_usage("c", "alice@example.org", 10, ec);
+    count();
+    metered->count_usage("c", "alice@example.org", 0, ec);
+    count();
+    metered->usage_summary("c", 10, ec);
+    count();
+    metered->prune_usage(0, ec);
+    count();
+    metered->add_held(HeldMessage{0, "c", "+1", "+2", "hello", 10}, ec);
+    count();
+    metered->held_messages("c", 10, ec);
+    count();
+    metered->count_held("c", ec);
+    count();
+    metered->remove_held(-1, ec);
+    count();
     metered->flush(ec);
     count();
     return failed;
@@ -84,6 +103,12 @@ BOOST_AUTO_TEST_CASE(successful_calls_are_forwarded_and_not_counted) {
   const auto mapping = metered->find_address_by_jid("c", "key@c", ec);
   BOOST_TEST_REQUIRE(mapping.has_value());
   BOOST_TEST(mapping->legacy_spelling == "Key");
+  BOOST_TEST(metered->count_usage("c", "alice@example.org", 0, ec) == 1U);
+  const auto summary = metered->usage_summary("c", 10, ec);
+  BOOST_TEST_REQUIRE(summary.size() == 1U);
+  BOOST_TEST(summary[0].last_hour == 1U);
+  BOOST_TEST(metered->count_held("c", ec) == 1U);
+  BOOST_TEST(metered->held_messages("c", 10, ec).at(0).body == "hello");
   BOOST_TEST(metered->schema_version() == inner->schema_version());
   BOOST_TEST(metered->schema_version() > 0);
   BOOST_TEST(reported.empty());
@@ -92,8 +117,8 @@ BOOST_AUTO_TEST_CASE(successful_calls_are_forwarded_and_not_counted) {
 BOOST_AUTO_TEST_CASE(every_failed_call_is_counted_once) {
   inner->fail_reads = true;
   inner->fail_writes = true;
-  BOOST_TEST(call_everything() == 13);
-  BOOST_TEST(reported.size() == 13U);
+  BOOST_TEST(call_everything() == 22);
+  BOOST_TEST(reported.size() == 22U);
   for (const auto& ec : reported) {
     BOOST_TEST((ec == StoreErrc::io_error || ec == StoreErrc::read_only));
   }
@@ -112,6 +137,23 @@ BOOST_AUTO_TEST_CASE(the_reported_error_is_the_one_the_caller_sees) {
   BOOST_TEST(!ec);
   BOOST_TEST(!found.has_value());
   BOOST_TEST(reported.size() == 1U);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_usage_write_is_counted_and_reads_go_on) {
+  inner->fail_writes = true;
+  std::error_code ec;
+  metered->record_usage("c", "alice@example.org", 10, ec);
+  BOOST_TEST(ec == StoreErrc::read_only);
+  BOOST_TEST(metered->add_held(HeldMessage{0, "c", "+1", "+2", "hello", 10}, ec) == 0);
+  BOOST_TEST(ec == StoreErrc::read_only);
+  BOOST_TEST_REQUIRE(reported.size() == 2U);
+  BOOST_TEST(reported[0] == StoreErrc::read_only);
+
+  BOOST_TEST(metered->count_usage("c", "alice@example.org", 0, ec) == 0U);
+  BOOST_TEST(!ec);
+  BOOST_TEST(metered->count_held("c", ec) == 0U);
+  BOOST_TEST(!ec);
+  BOOST_TEST(reported.size() == 2U);
 }
 
 BOOST_AUTO_TEST_CASE(a_stale_error_from_an_earlier_call_is_not_counted_again) {

@@ -16,14 +16,16 @@ namespace {
 
 using trestle::gateway::AddressMapping;
 using trestle::gateway::Correlation;
+using trestle::gateway::HeldMessage;
 using trestle::gateway::open_sqlite_store;
 using trestle::gateway::OutboxItem;
 using trestle::gateway::Registration;
 using trestle::gateway::Store;
 using trestle::gateway::StoreErrc;
+using trestle::gateway::UsageCount;
 
 /// The schema version the code under test is expected to reach.
-constexpr int latest_version = 3;
+constexpr int latest_version = 4;
 
 /// Migration 1 exactly as it shipped. A copy on purpose: the upgrade test must
 /// start from the historical schema, not from whatever the code says today.
@@ -63,6 +65,41 @@ CREATE TABLE correlations (
 );
 CREATE INDEX correlations_xmpp ON correlations (component, kind, xmpp_id);
 PRAGMA user_version = 1;
+)sql";
+
+/// Migrations 2 and 3 as they shipped; with version_1_ddl, a schema-3 database.
+constexpr const char* version_2_and_3_ddl = R"sql(
+CREATE INDEX correlations_created_at ON correlations (created_at);
+CREATE INDEX registration_fields_value ON registration_fields (component, field, value);
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  component TEXT NOT NULL,
+  user_jid TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  xmpp_id TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  meta TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  last_error TEXT NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (component, next_attempt_at);
+CREATE INDEX outbox_user ON outbox (component, user_jid);
+PRAGMA user_version = 3;
+)sql";
+
+/// The rows every old-schema test database starts with; require_sample finds them.
+constexpr const char* sample_rows = R"sql(
+INSERT INTO registrations VALUES ('irc.example.org', 'alice@example.org', 1700000000);
+INSERT INTO registration_fields VALUES
+  ('irc.example.org', 'alice@example.org', 'nick', 'alice'),
+  ('irc.example.org', 'alice@example.org', 'sasl_password', 'p4ss & <w"o''rd>');
+INSERT INTO address_map VALUES ('irc.example.org', '#chan', '#Chan',
+  '#chan%irc.libera.chat@irc.example.org');
+INSERT INTO correlations VALUES ('sms.example.org', 'sms-dlr', 'prov-1', 'msg-1',
+  'bob@example.org', '+15551234567', 100);
 )sql";
 
 /// A fresh directory under the system temp dir, removed with everything in it.
@@ -173,7 +210,22 @@ void require_same(const Correlation& got, const Correlation& want) {
   BOOST_TEST(got.user == want.user);
   BOOST_TEST(got.peer == want.peer);
   BOOST_TEST(got.created_at == want.created_at);
+  BOOST_TEST(got.note == want.note);
 }
+
+/// An inbound SMS to `recipient` that no user owns.
+HeldMessage held(const std::string& recipient, const std::string& body, std::int64_t at) {
+  HeldMessage message;
+  message.component = "sms.example.org";
+  message.peer = "+15557654321";
+  message.recipient = recipient;
+  message.body = body;
+  message.received_at = at;
+  return message;
+}
+
+/// A moment to count usage back from.
+constexpr std::int64_t now = 1700000000;
 
 /// Fills `store` with one row of every kind; checked by require_sample.
 void put_sample(Store& store) {
@@ -560,6 +612,207 @@ BOOST_AUTO_TEST_CASE(outbox_orders_due_messages_and_counts_per_user) {
   BOOST_TEST(store->count_outbox("mail.example.org", "", ec) == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(correlation_note_round_trips_and_follows_replacement) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  Correlation with_note = dlr("prov-1", "msg-1", 100);
+  with_note.note = std::string("parts=3;\0receipt=\xc3\xa9", 20);
+  store->put_correlation(with_note, ec);
+  BOOST_REQUIRE(!ec);
+  auto found = store->find_correlation_by_legacy("sms.example.org", "sms-dlr", "prov-1", ec);
+  BOOST_REQUIRE(found.has_value());
+  require_same(*found, with_note);
+  BOOST_TEST(found->note.size() == 20u);
+  found = store->find_correlation_by_xmpp("sms.example.org", "sms-dlr", "msg-1", ec);
+  BOOST_REQUIRE(found.has_value());
+  require_same(*found, with_note);
+
+  // A replacement replaces the note too, an empty one included.
+  store->put_correlation(dlr("prov-1", "msg-1", 150), ec);
+  BOOST_REQUIRE(!ec);
+  found = store->find_correlation_by_legacy("sms.example.org", "sms-dlr", "prov-1", ec);
+  BOOST_REQUIRE(found.has_value());
+  BOOST_TEST(found->note.empty());
+
+  std::vector<Correlation> rows{dlr("prov-2", "msg-2", 200), dlr("prov-3", "msg-2", 200)};
+  rows[0].note = "part=1";
+  rows[1].note = "part=2";
+  store->put_correlations(rows, ec);
+  BOOST_REQUIRE(!ec);
+  found = store->find_correlation_by_legacy("sms.example.org", "sms-dlr", "prov-3", ec);
+  BOOST_REQUIRE(found.has_value());
+  require_same(*found, rows[1]);
+  BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(remove_correlation_deletes_exactly_one) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  BOOST_TEST(!store->remove_correlation("sms.example.org", "sms-dlr", "prov-1", ec));
+  BOOST_TEST(!ec);
+  store->put_correlation(dlr("prov-1", "msg-1", 100), ec);
+  store->put_correlation(dlr("prov-2", "msg-1", 100), ec);
+  Correlation other_kind = dlr("prov-1", "msg-1", 100);
+  other_kind.kind = "sms-reply";
+  store->put_correlation(other_kind, ec);
+  Correlation other_component = dlr("prov-1", "msg-1", 100);
+  other_component.component = "sms2.example.org";
+  store->put_correlation(other_component, ec);
+  BOOST_REQUIRE(!ec);
+
+  BOOST_TEST(store->remove_correlation("sms.example.org", "sms-dlr", "prov-1", ec));
+  BOOST_TEST(!ec);
+  BOOST_TEST(
+      !store->find_correlation_by_legacy("sms.example.org", "sms-dlr", "prov-1", ec).has_value());
+  BOOST_TEST(!store->remove_correlation("sms.example.org", "sms-dlr", "prov-1", ec));
+  BOOST_TEST(!ec);
+  // The other part of the same message, and the other kind and component, stay.
+  const auto left = store->find_correlation_by_xmpp("sms.example.org", "sms-dlr", "msg-1", ec);
+  BOOST_REQUIRE(left.has_value());
+  BOOST_TEST(left->legacy_id == "prov-2");
+  BOOST_TEST(
+      store->find_correlation_by_legacy("sms.example.org", "sms-reply", "prov-1", ec).has_value());
+  BOOST_TEST(
+      store->find_correlation_by_legacy("sms2.example.org", "sms-dlr", "prov-1", ec).has_value());
+  BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(usage_counts_an_exact_sliding_window) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  const std::string sms = "sms.example.org";
+  const std::string bob = "bob@example.org";
+  BOOST_TEST(store->count_usage(sms, bob, now - 86400, ec) == 0u);
+  BOOST_TEST(!ec);
+  // Two events in the same second count twice.
+  for (const std::int64_t ago : {90000, 86400, 7200, 3600, 3599, 1800, 10, 10}) {
+    store->record_usage(sms, bob, now - ago, ec);
+    BOOST_REQUIRE(!ec);
+  }
+  store->record_usage(sms, "carol@example.org", now - 10, ec);
+  store->record_usage("sms2.example.org", bob, now - 10, ec);
+  BOOST_REQUIRE(!ec);
+
+  BOOST_TEST(store->count_usage(sms, bob, now - 3600, ec) == 5u);
+  BOOST_TEST(store->count_usage(sms, bob, now - 3599, ec) == 4u);
+  BOOST_TEST(store->count_usage(sms, bob, now - 7200, ec) == 6u);
+  BOOST_TEST(store->count_usage(sms, bob, now - 86400, ec) == 7u);
+  BOOST_TEST(store->count_usage(sms, bob, 0, ec) == 8u);
+  BOOST_TEST(store->count_usage(sms, bob, now - 9, ec) == 0u);
+  BOOST_TEST(store->count_usage(sms, "dave@example.org", 0, ec) == 0u);
+  BOOST_TEST(store->count_usage("sms2.example.org", bob, 0, ec) == 1u);
+  BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(usage_summary_orders_by_day_then_user) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  const std::string sms = "sms.example.org";
+  BOOST_TEST(store->usage_summary(sms, now, ec).empty());
+  BOOST_TEST(!ec);
+  const auto record = [&](const std::string& user, std::initializer_list<std::int64_t> agos) {
+    for (const std::int64_t ago : agos) {
+      store->record_usage(sms, user, now - ago, ec);
+      BOOST_REQUIRE(!ec);
+    }
+  };
+  record("carol@example.org", {10, 7200, 80000});
+  record("alice@example.org", {10, 20, 3600});
+  record("bob@example.org", {5000, 6000, 7000, 8000, 86400, 86401});
+  record("dave@example.org", {86401, 100000});
+  store->record_usage("sms2.example.org", "erin@example.org", now, ec);
+  BOOST_REQUIRE(!ec);
+
+  const auto summary = store->usage_summary(sms, now, ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_REQUIRE_EQUAL(summary.size(), 3u);
+  BOOST_TEST(summary[0].user == "bob@example.org");
+  BOOST_TEST(summary[0].last_hour == 0u);
+  BOOST_TEST(summary[0].last_day == 5u);
+  BOOST_TEST(summary[1].user == "alice@example.org");
+  BOOST_TEST(summary[1].last_hour == 3u);
+  BOOST_TEST(summary[1].last_day == 3u);
+  BOOST_TEST(summary[2].user == "carol@example.org");
+  BOOST_TEST(summary[2].last_hour == 1u);
+  BOOST_TEST(summary[2].last_day == 3u);
+  // The summary agrees with count_usage over the same windows.
+  for (const UsageCount& row : summary) {
+    BOOST_TEST(row.last_hour == store->count_usage(sms, row.user, now - 3600, ec));
+    BOOST_TEST(row.last_day == store->count_usage(sms, row.user, now - 86400, ec));
+  }
+  BOOST_TEST(store->usage_summary(sms, now + 86401, ec).empty());
+  BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(prune_usage_deletes_strictly_older_in_every_component) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  BOOST_TEST(store->prune_usage(now, ec) == 0u);
+  BOOST_TEST(!ec);
+  store->record_usage("sms.example.org", "bob@example.org", 100, ec);
+  store->record_usage("sms.example.org", "bob@example.org", 100, ec);
+  store->record_usage("sms.example.org", "bob@example.org", 200, ec);
+  store->record_usage("sms2.example.org", "bob@example.org", 150, ec);
+  BOOST_REQUIRE(!ec);
+
+  BOOST_TEST(store->prune_usage(100, ec) == 0u);
+  BOOST_TEST(store->prune_usage(200, ec) == 3u);
+  BOOST_TEST(!ec);
+  BOOST_TEST(store->count_usage("sms.example.org", "bob@example.org", 0, ec) == 1u);
+  BOOST_TEST(store->count_usage("sms2.example.org", "bob@example.org", 0, ec) == 0u);
+  BOOST_TEST(store->prune_usage(201, ec) == 1u);
+  BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(held_messages_are_listed_oldest_first_counted_and_removed) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  const std::string sms = "sms.example.org";
+  BOOST_TEST(store->held_messages(sms, 10, ec).empty());
+  BOOST_TEST(store->count_held(sms, ec) == 0u);
+  BOOST_TEST(!ec);
+
+  const std::string body = "caf\xc3\xa9 & <ok> \"it's\"";
+  const auto late = store->add_held(held("+15550000001", body, 300), ec);
+  const auto early = store->add_held(held("+15550000002", "first", 100), ec);
+  const auto tie = store->add_held(held("+15550000003", "second", 100), ec);
+  HeldMessage elsewhere = held("+15550000004", "other", 50);
+  elsewhere.component = "sms2.example.org";
+  const auto other = store->add_held(elsewhere, ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_TEST((late > 0 && early > late && tie > early && other > tie));
+
+  auto list = store->held_messages(sms, 10, ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_REQUIRE_EQUAL(list.size(), 3u);
+  BOOST_TEST(list[0].id == early);
+  BOOST_TEST(list[1].id == tie);
+  BOOST_TEST(list[2].id == late);
+  BOOST_TEST(list[2].component == sms);
+  BOOST_TEST(list[2].peer == "+15557654321");
+  BOOST_TEST(list[2].recipient == "+15550000001");
+  BOOST_TEST(list[2].body == body);
+  BOOST_TEST(list[2].received_at == 300);
+  BOOST_TEST(store->held_messages(sms, 2, ec).size() == 2u);
+  BOOST_TEST(store->held_messages(sms, 0, ec).empty());
+  BOOST_TEST(store->count_held(sms, ec) == 3u);
+  BOOST_TEST(store->count_held("sms2.example.org", ec) == 1u);
+
+  BOOST_TEST(store->remove_held(early, ec));
+  BOOST_TEST(!store->remove_held(early, ec));
+  BOOST_TEST(!ec);
+  BOOST_TEST(store->count_held(sms, ec) == 2u);
+  list = store->held_messages(sms, 1, ec);
+  BOOST_REQUIRE_EQUAL(list.size(), 1u);
+  BOOST_TEST(list[0].id == tie);
+  // Ids are not reused: a stale id cannot remove a newer message.
+  BOOST_TEST(store->remove_held(late, ec));
+  BOOST_TEST(store->remove_held(tie, ec));
+  BOOST_TEST(store->remove_held(other, ec));
+  BOOST_TEST(store->add_held(held("+15550000005", "new", 400), ec) > other);
+  BOOST_TEST(!ec);
+}
+
 BOOST_AUTO_TEST_CASE(memory_store_flushes_without_error) {
   auto store = open_sqlite_store(":memory:");
   std::error_code ec = StoreErrc::failed;
@@ -595,6 +848,9 @@ BOOST_AUTO_TEST_CASE(fresh_database_is_at_latest_version_in_wal_mode) {
   BOOST_TEST(raw.text("PRAGMA journal_mode") == "wal");
   BOOST_TEST(raw.has_index("registration_fields_value"));
   BOOST_TEST(raw.has_index("correlations_created_at"));
+  BOOST_TEST(raw.has_index("usage_events_user"));
+  BOOST_TEST(raw.has_index("usage_events_at"));
+  BOOST_TEST(raw.has_index("held_messages_oldest"));
 }
 
 BOOST_AUTO_TEST_CASE(version_1_database_migrates_keeping_rows) {
@@ -603,16 +859,7 @@ BOOST_AUTO_TEST_CASE(version_1_database_migrates_keeping_rows) {
   {
     RawDb raw(path);
     raw.exec(version_1_ddl);
-    raw.exec(
-        "INSERT INTO registrations VALUES ('irc.example.org', 'alice@example.org', 1700000000);"
-        "INSERT INTO registration_fields VALUES "
-        "('irc.example.org', 'alice@example.org', 'nick', 'alice'),"
-        "('irc.example.org', 'alice@example.org', 'sasl_password', "
-        "'p4ss & <w\"o''rd>');"
-        "INSERT INTO address_map VALUES ('irc.example.org', '#chan', '#Chan', "
-        "'#chan%irc.libera.chat@irc.example.org');"
-        "INSERT INTO correlations VALUES ('sms.example.org', 'sms-dlr', 'prov-1', 'msg-1', "
-        "'bob@example.org', '+15551234567', 100);");
+    raw.exec(sample_rows);
     BOOST_REQUIRE(!raw.has_index("registration_fields_value"));
   }
   auto store = open_sqlite_store(path);
@@ -624,6 +871,57 @@ BOOST_AUTO_TEST_CASE(version_1_database_migrates_keeping_rows) {
   BOOST_TEST(raw.text("PRAGMA user_version") == std::to_string(latest_version));
   BOOST_TEST(raw.has_index("registration_fields_value"));
   BOOST_TEST(raw.has_index("correlations_created_at"));
+}
+
+BOOST_AUTO_TEST_CASE(version_3_database_migrates_keeping_rows) {
+  TempDir dir;
+  const std::string path = dir.file("v3.db");
+  {
+    RawDb raw(path);
+    raw.exec(version_1_ddl);
+    raw.exec(version_2_and_3_ddl);
+    raw.exec(sample_rows);
+    raw.exec("INSERT INTO outbox (component, user_jid, sender, xmpp_id, peer, payload, meta, "
+             "created_at, next_attempt_at, attempts, last_error) VALUES ('sms.example.org', "
+             "'bob@example.org', 'bob@example.org/phone', 'msg-2', '+15551234567', X'6869', "
+             "'receipt=1', 10, 20, 1, 'busy')");
+    BOOST_REQUIRE(raw.text("PRAGMA user_version") == "3");
+  }
+  auto store = open_sqlite_store(path);
+  BOOST_TEST(store->schema_version() == latest_version);
+  require_sample(*store);
+  std::error_code ec;
+  const auto queued = store->due_outbox("sms.example.org", 20, 10, ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_REQUIRE_EQUAL(queued.size(), 1u);
+  BOOST_TEST(queued[0].payload == "hi");
+  BOOST_TEST(queued[0].last_error == "busy");
+
+  // The old correlation has an empty note and takes one now.
+  auto old = store->find_correlation_by_xmpp("sms.example.org", "sms-dlr", "msg-1", ec);
+  BOOST_REQUIRE(old.has_value());
+  BOOST_TEST(old->note.empty());
+  old->note = "parts=2";
+  store->put_correlation(*old, ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_TEST(
+      store->find_correlation_by_legacy("sms.example.org", "sms-dlr", "prov-1", ec).value().note ==
+      "parts=2");
+  BOOST_TEST(store->remove_correlation("sms.example.org", "sms-dlr", "prov-1", ec));
+
+  store->record_usage("sms.example.org", "bob@example.org", now, ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_TEST(store->count_usage("sms.example.org", "bob@example.org", now, ec) == 1u);
+  BOOST_TEST(store->usage_summary("sms.example.org", now, ec).size() == 1u);
+  const auto id = store->add_held(held("+15550000001", "hello", now), ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_TEST(store->held_messages("sms.example.org", 10, ec).at(0).id == id);
+  BOOST_TEST(!ec);
+
+  RawDb raw(path);
+  BOOST_TEST(raw.text("PRAGMA user_version") == std::to_string(latest_version));
+  BOOST_TEST(raw.has_index("usage_events_user"));
+  BOOST_TEST(raw.has_index("held_messages_oldest"));
 }
 
 BOOST_AUTO_TEST_CASE(failed_migration_is_rolled_back_and_reported) {
@@ -710,6 +1008,8 @@ BOOST_AUTO_TEST_CASE(locked_database_reports_busy_and_still_reads) {
   BOOST_TEST(ec == StoreErrc::busy);
   store->put_correlation(dlr("prov-2", "msg-2", 200), ec);
   BOOST_TEST(ec == StoreErrc::busy);
+  store->record_usage("sms.example.org", "bob@example.org", now, ec);
+  BOOST_TEST(ec == StoreErrc::busy);
   store->flush(ec);
   BOOST_TEST(ec == StoreErrc::busy);
   // WAL: readers are not blocked by the writer, and the failed write left nothing behind.
@@ -758,6 +1058,14 @@ BOOST_AUTO_TEST_CASE(corrupt_pages_report_corrupt_without_throwing) {
   BOOST_TEST(!store->remove_registration("alice@example.org", "irc.example.org", ec));
   BOOST_TEST(ec == StoreErrc::corrupt);
   BOOST_TEST(store->prune_correlations(1000, ec) == 0u);
+  BOOST_TEST(ec == StoreErrc::corrupt);
+  BOOST_TEST(store->count_usage("sms.example.org", "bob@example.org", 0, ec) == 0u);
+  BOOST_TEST(ec == StoreErrc::corrupt);
+  BOOST_TEST(store->usage_summary("sms.example.org", now, ec).empty());
+  BOOST_TEST(ec == StoreErrc::corrupt);
+  BOOST_TEST(store->held_messages("sms.example.org", 10, ec).empty());
+  BOOST_TEST(ec == StoreErrc::corrupt);
+  BOOST_TEST(store->count_held("sms.example.org", ec) == 0u);
   BOOST_TEST(ec == StoreErrc::corrupt);
 }
 

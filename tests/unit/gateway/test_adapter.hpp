@@ -70,9 +70,9 @@ public:
 
   std::vector<gateway::RegistrationField> registration_fields() const override {
     return {
-        {"username", "User name", true, false, ""},
-        {"password", "Password", true, true, ""},
-        {"server", "Server", false, false, "The test server to use"},
+        {"username", "User name", true, false, "", {}},
+        {"password", "Password", true, true, "", {}},
+        {"server", "Server", false, false, "The test server to use", {}},
     };
   }
   std::string registration_instructions() const override { return "Choose a test user name."; }
@@ -306,6 +306,42 @@ public:
   }
   std::size_t prune_correlations(std::int64_t before, std::error_code& ec) override {
     return write(ec) ? inner_->prune_correlations(before, ec) : 0;
+  }
+  bool remove_correlation(const std::string& component, const std::string& kind,
+                          const std::string& legacy_id, std::error_code& ec) override {
+    return write(ec) && inner_->remove_correlation(component, kind, legacy_id, ec);
+  }
+  void record_usage(const std::string& component, const std::string& user, std::int64_t at,
+                    std::error_code& ec) override {
+    if (write(ec)) {
+      inner_->record_usage(component, user, at, ec);
+    }
+  }
+  std::size_t count_usage(const std::string& component, const std::string& user, std::int64_t since,
+                          std::error_code& ec) override {
+    return read(ec) ? inner_->count_usage(component, user, since, ec) : 0;
+  }
+  std::vector<gateway::UsageCount> usage_summary(const std::string& component, std::int64_t now,
+                                                 std::error_code& ec) override {
+    return read(ec) ? inner_->usage_summary(component, now, ec)
+                    : std::vector<gateway::UsageCount>{};
+  }
+  std::size_t prune_usage(std::int64_t before, std::error_code& ec) override {
+    return write(ec) ? inner_->prune_usage(before, ec) : 0;
+  }
+  std::int64_t add_held(const gateway::HeldMessage& message, std::error_code& ec) override {
+    return write(ec) ? inner_->add_held(message, ec) : 0;
+  }
+  std::vector<gateway::HeldMessage> held_messages(const std::string& component, std::size_t limit,
+                                                  std::error_code& ec) override {
+    return read(ec) ? inner_->held_messages(component, limit, ec)
+                    : std::vector<gateway::HeldMessage>{};
+  }
+  std::size_t count_held(const std::string& component, std::error_code& ec) override {
+    return read(ec) ? inner_->count_held(component, ec) : 0;
+  }
+  bool remove_held(std::int64_t id, std::error_code& ec) override {
+    return write(ec) && inner_->remove_held(id, ec);
   }
   std::int64_t add_outbox(const gateway::OutboxItem& item, std::error_code& ec) override {
     return write(ec) ? inner_->add_outbox(item, ec) : 0;

@@ -30,7 +30,7 @@ struct Case {
 std::vector<Case> cases() {
   return {
       {"sms.example.org", "+15551234567@sms.example.org",
-       "SMS delivery is not available in this version of trestle yet",
+       "this SMS gateway has no provider configured, so it cannot send or receive messages",
        [](AdapterContext& context) {
          return std::make_unique<trestle::sms::SmsAdapter>(ComponentConfig{}, context);
        }},

@@ -234,9 +234,9 @@ BOOST_AUTO_TEST_CASE(mail_notes_round_trip) {
 
 BOOST_AUTO_TEST_CASE(relay_refusals_map_to_conditions) {
   using trestle::smtp::relay_refusal;
-  BOOST_TEST((relay_refusal(550, "5.1.1 No such user").condition == Condition::item_not_found));
-  BOOST_TEST((relay_refusal(554, "5.7.1 Relaying denied").condition == Condition::not_allowed));
-  const auto other = relay_refusal(552, "5.3.4 Too big");
+  BOOST_TEST((relay_refusal("550", "5.1.1 No such user").condition == Condition::item_not_found));
+  BOOST_TEST((relay_refusal("554", "5.7.1 Relaying denied").condition == Condition::not_allowed));
+  const auto other = relay_refusal("552", "5.3.4 Too big");
   BOOST_TEST((other.condition == Condition::not_acceptable));
   BOOST_TEST(other.text == "the mail server refused the message: 552 5.3.4 Too big");
 }

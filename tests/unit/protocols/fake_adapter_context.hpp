@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -63,6 +64,24 @@ public:
            refused_users.end();
   }
 
+  /// `admin_jids`.
+  std::vector<xmpp::Jid> admins() const override { return admin_jids; }
+  /// Records the handler in `routes`; a path taken twice throws, as the gateway does.
+  void add_http_route(const std::string& path, gateway::HttpHandler handler) override {
+    if (!routes.emplace(path, std::move(handler)).second) {
+      throw std::runtime_error("the HTTP path " + path + " is taken already");
+    }
+  }
+  /// Calls the handler of `path` with `request` and returns its answer (a
+  /// 599 when it did not answer at once).
+  gateway::HttpResponse call_route(const std::string& path, gateway::HttpRequest request) {
+    gateway::HttpResponse answer;
+    answer.status = 599;
+    request.path = path;
+    routes.at(path)(request, [&answer](gateway::HttpResponse response) { answer = response; });
+    return answer;
+  }
+
   /// Everything logged so far.
   std::string log_text() {
     std::fflush(log_file_);
@@ -82,6 +101,10 @@ public:
   bool ready = true;
   /// Bare JIDs that user_allowed() refuses.
   std::vector<std::string> refused_users;
+  /// What admins() answers.
+  std::vector<xmpp::Jid> admin_jids;
+  /// The adapter's webhooks, by path.
+  std::map<std::string, gateway::HttpHandler> routes;
 
 private:
   boost::asio::io_context io_;
@@ -144,6 +167,36 @@ public:
   std::size_t prune_correlations(std::int64_t, std::error_code& ec) override {
     return fail<std::size_t>(ec);
   }
+  bool remove_correlation(const std::string&, const std::string&, const std::string&,
+                          std::error_code& ec) override {
+    return fail<bool>(ec);
+  }
+  void record_usage(const std::string&, const std::string&, std::int64_t,
+                    std::error_code& ec) override {
+    fail(ec);
+  }
+  std::size_t count_usage(const std::string&, const std::string&, std::int64_t,
+                          std::error_code& ec) override {
+    return fail<std::size_t>(ec);
+  }
+  std::vector<gateway::UsageCount> usage_summary(const std::string&, std::int64_t,
+                                                 std::error_code& ec) override {
+    return fail<std::vector<gateway::UsageCount>>(ec);
+  }
+  std::size_t prune_usage(std::int64_t, std::error_code& ec) override {
+    return fail<std::size_t>(ec);
+  }
+  std::int64_t add_held(const gateway::HeldMessage&, std::error_code& ec) override {
+    return fail<std::int64_t>(ec);
+  }
+  std::vector<gateway::HeldMessage> held_messages(const std::string&, std::size_t,
+                                                  std::error_code& ec) override {
+    return fail<std::vector<gateway::HeldMessage>>(ec);
+  }
+  std::size_t count_held(const std::string&, std::error_code& ec) override {
+    return fail<std::size_t>(ec);
+  }
+  bool remove_held(std::int64_t, std::error_code& ec) override { return fail<bool>(ec); }
   std::int64_t add_outbox(const gateway::OutboxItem&, std::error_code& ec) override {
     return fail<std::int64_t>(ec);
   }

@@ -6,11 +6,10 @@
 
 using trestle::sms::DeliveryState;
 using trestle::sms::kannel_delivery_state;
-using trestle::sms::kannel_send_outcome;
+using trestle::sms::kannel_send_answer;
 using trestle::sms::kannel_sendsms_url;
 using trestle::sms::KannelEndpoint;
 using trestle::sms::parse_form;
-using trestle::sms::SendOutcome;
 using trestle::sms::SmsEncoding;
 
 namespace {
@@ -59,12 +58,22 @@ BOOST_AUTO_TEST_CASE(gsm_text_is_coding_0_and_a_query_in_the_urls_is_kept) {
 }
 
 BOOST_AUTO_TEST_CASE(sendsms_answers_are_classified) {
-  BOOST_TEST((kannel_send_outcome(202) == SendOutcome::accepted));
-  BOOST_TEST((kannel_send_outcome(503) == SendOutcome::temporary));
-  BOOST_TEST((kannel_send_outcome(500) == SendOutcome::temporary));
-  BOOST_TEST((kannel_send_outcome(0) == SendOutcome::temporary));
-  BOOST_TEST((kannel_send_outcome(403) == SendOutcome::permanent));
-  BOOST_TEST((kannel_send_outcome(400) == SendOutcome::permanent));
+  using Kind = trestle::sms::ProviderAnswer::Kind;
+  BOOST_TEST((kannel_send_answer(202, "0: Accepted for delivery").kind == Kind::accepted));
+  BOOST_TEST((kannel_send_answer(503, "").kind == Kind::temporary));
+  BOOST_TEST((kannel_send_answer(500, "").kind == Kind::temporary));
+  BOOST_TEST((kannel_send_answer(0, "").kind == Kind::temporary));
+  BOOST_TEST((kannel_send_answer(403, "").kind == Kind::permanent));
+  BOOST_TEST((kannel_send_answer(400, "").kind == Kind::permanent));
+}
+
+BOOST_AUTO_TEST_CASE(sendsms_answer_texts_are_kept) {
+  const auto refused = kannel_send_answer(403, "Authorization failed for sendsms\n");
+  BOOST_TEST(refused.code == "403");
+  BOOST_TEST(refused.text == "Authorization failed for sendsms");
+  const auto silent = kannel_send_answer(0, "", "cannot connect to 127.0.0.1:13013");
+  BOOST_TEST(silent.code.empty());
+  BOOST_TEST(silent.text == "cannot connect to 127.0.0.1:13013");
 }
 
 BOOST_AUTO_TEST_CASE(report_types_map_to_states) {

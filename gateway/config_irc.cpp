@@ -1,6 +1,6 @@
 #include "config_reader.hpp"
 
-// The adapters' own sections of a component: `irc`, `smtp` and `sms`.
+// The `irc` section of an IRC component.
 
 namespace trestle::gateway::config_detail {
 
@@ -136,23 +136,6 @@ IrcSettings parse_irc(const Context& ctx, const Entry& entry) {
     }
   }
   return irc;
-}
-
-SmsSettings parse_sms(const Context& ctx, const Entry& entry) {
-  SmsSettings sms;
-  const MapView sms_map(ctx, entry.value, entry.key_node.Mark(), entry.path, {"default_country"});
-  read_string(sms_map, "default_country", sms.default_country);
-  const std::string& country = sms.default_country;
-  if (!country.empty() &&
-      (country.size() > 3 ||
-       !std::all_of(country.begin(), country.end(), [](char c) { return c >= '0' && c <= '9'; }))) {
-    const Entry& given = *sms_map.find("default_country");
-    ctx.fail(given.mark(), given.path,
-             "expected a country calling code of 1 to 3 digits without '+' (e.g. '1', '44'), "
-             "got " +
-                 quoted(country));
-  }
-  return sms;
 }
 
 } // namespace trestle::gateway::config_detail

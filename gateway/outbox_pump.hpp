@@ -1,0 +1,136 @@
+#pragma once
+
+#include "store.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace trestle::gateway {
+
+class AdapterContext;
+
+/// How an adapter's outbox queues and retries.
+struct OutboxPolicy {
+  /// Messages waiting in all; more are refused.
+  std::size_t max_queued = 10000;
+  /// ... and per user.
+  std::size_t max_queued_per_user = 500;
+  /// Retrying temporary failures stops after this long; the sender then gets
+  /// an error.
+  unsigned retry_max_age_seconds = 86400;
+  unsigned retry_min_delay_seconds = 60;
+  unsigned retry_max_delay_seconds = 3600;
+  /// Messages being sent at once.
+  std::size_t max_in_flight = 4;
+  /// The longest one attempt can take: a message being sent is not due again
+  /// before that, yet is retried after a crash mid-attempt.
+  std::int64_t lease_seconds = 300;
+};
+
+/// How one attempt to send went, as the adapter's transport tells it.
+struct OutboxAttempt {
+  enum class Kind {
+    /// The legacy network took it.
+    sent,
+    /// Refused for good.
+    permanent,
+    /// Try again later.
+    temporary,
+  };
+  Kind kind = Kind::temporary;
+  /// The network's reply code (an SMTP code, a provider's error code);
+  /// empty when there was none.
+  std::string code;
+  /// Its words, or why there was no answer.
+  std::string text;
+  /// What the transport wants remembered of a sent message (a provider's
+  /// message id); empty otherwise.
+  std::string reference;
+};
+
+/// How a queued message ended.
+struct OutboxResult {
+  enum class Kind {
+    /// The legacy network took it.
+    sent,
+    /// The legacy network refused it for good.
+    refused,
+    /// Temporary failures went on past the age limit.
+    expired,
+  };
+  Kind kind = Kind::sent;
+  /// As in OutboxAttempt: the last reply code and text, or why.
+  std::string code;
+  std::string text;
+  /// OutboxAttempt::reference of the attempt that sent it.
+  std::string reference;
+};
+
+/// Notes as `key=value` lines (a backslash and a line break in a value
+/// escaped), for OutboxItem::meta and Correlation::note.
+std::string encode_notes(const std::map<std::string, std::string>& notes);
+/// Reads what encode_notes() wrote; lines without `=` are skipped.
+std::map<std::string, std::string> decode_notes(std::string_view text);
+
+/// An adapter's persistent queue of outgoing messages: every message is
+/// stored before the transport sees it and removed only when the network
+/// took or refused it, so a restart loses nothing. Temporary failures are
+/// retried with capped exponential backoff and jitter until the age limit; a
+/// message being sent is leased (its next attempt moved past the time an
+/// attempt can take) so that a crash mid-attempt retries it later rather
+/// than never. Single-threaded: the io_context's thread.
+class OutboxPump {
+public:
+  /// Tells the pump how an attempt went; may be called later, once.
+  using Report = std::function<void(OutboxAttempt)>;
+  /// Starts sending `item`; false when the transport cannot take it now (its
+  /// own queue is full), and `report` is then never called.
+  using Send = std::function<bool(const OutboxItem& item, Report report)>;
+  using OnDone = std::function<void(const OutboxItem&, const OutboxResult&)>;
+
+  /// `context` must outlive the pump.
+  OutboxPump(AdapterContext& context, OutboxPolicy policy, Send send, OnDone on_done);
+  ~OutboxPump();
+  OutboxPump(const OutboxPump&) = delete;
+  OutboxPump& operator=(const OutboxPump&) = delete;
+
+  enum class Added { queued, full, failed };
+  /// Stores `item` (id, times and attempts are set here) and starts sending
+  /// it. `full`: the queue limits are reached; `failed`: the store failed.
+  Added add(OutboxItem item);
+  /// Starts sending what is due, what a previous run left included.
+  void start();
+  /// Stops sending; messages in flight become due again at once.
+  void stop();
+  /// Messages being sent now.
+  std::size_t in_flight() const { return in_flight_.size(); }
+
+private:
+  struct Timer;
+
+  void pump();
+  void arm_timer();
+  void send(const OutboxItem& item);
+  void finished(const OutboxItem& item, OutboxAttempt attempt);
+  void give_up(const OutboxItem& item, OutboxResult result);
+  void log_store_failure(std::string_view what, const std::error_code& ec);
+
+  AdapterContext& context_;
+  OutboxPolicy policy_;
+  Send send_;
+  OnDone on_done_;
+  std::string component_;
+  /// Messages being sent, by id, as they were when sent.
+  std::map<std::int64_t, OutboxItem> in_flight_;
+  std::unique_ptr<Timer> timer_;
+  /// Shared with the transport's reports, which may come after this is gone.
+  std::shared_ptr<bool> alive_;
+  bool stopped_ = true;
+};
+
+} // namespace trestle::gateway

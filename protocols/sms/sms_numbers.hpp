@@ -1,0 +1,51 @@
+#pragma once
+
+#include "config.hpp"
+#include "jid.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace trestle::gateway {
+class AdapterContext;
+}
+
+namespace trestle::sms {
+
+/// The numbers users send from. The mapping table is the authority (legacy
+/// key = the E.164 number, JID = the user's bare JID): numbers from
+/// `sms.numbers` are written to it at start, and a number from `sms.pool` is
+/// written when a user chooses it at registration. An inbound message is
+/// routed by the table only.
+class SmsNumbers {
+public:
+  /// `settings` (already checked by the adapter) and `context` must outlive this.
+  SmsNumbers(const gateway::SmsSettings& settings, gateway::AdapterContext& context);
+
+  /// Writes the operator's numbers to the table, taking them from whoever
+  /// held them; throws std::runtime_error when the store fails.
+  void load_static();
+  /// The number of `user`, or nullopt (no number, or the store failed:
+  /// `store_failed` says which).
+  std::optional<std::string> number_of(const xmpp::Jid& user, bool& store_failed);
+  /// The user who owns `number`, or nullopt.
+  std::optional<xmpp::Jid> owner_of(const std::string& number, bool& store_failed);
+  /// Pool numbers nobody holds, and the one `user` holds when given, in
+  /// pool order.
+  std::vector<std::string> choices_for(const std::optional<xmpp::Jid>& user);
+  /// Whether `user`'s number is set by the operator.
+  bool is_static(const xmpp::Jid& user) const;
+  /// Gives `user` the pool number `number` (releasing their previous one);
+  /// the reason in `error` when it is not in the pool, taken, or the store
+  /// failed.
+  bool choose(const xmpp::Jid& user, const std::string& number, std::string& error);
+  /// Releases `user`'s pool number (their registration was removed).
+  void release(const xmpp::Jid& user);
+
+private:
+  const gateway::SmsSettings& settings_;
+  gateway::AdapterContext& context_;
+};
+
+} // namespace trestle::sms
