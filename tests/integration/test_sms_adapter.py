@@ -220,6 +220,27 @@ class TwilioTests(SmsTestCase):
         receipt = alice.wait_groupchat(message_from(phone("+15557650005")), since=since)
         self.assertIsNotNone(receipt.find(q(NS_RECEIPTS, "received")), self.describe(receipt))
 
+    def test_queued_message_survives_a_restart(self) -> None:
+        # The provider is down until trestle was stopped and started again.
+        self.twilio.answer_next(1000, 503)
+        before = len(self.twilio.attempts)
+        alice = self.xmpp("alice")
+        since = alice.mark()
+        try:
+            self.send_chat(alice, phone("+15557650012"), "persistent", id_="mt-restart",
+                           receipt=True)
+            self.twilio.wait_for(lambda: True if len(self.twilio.attempts) > before else None,
+                                 STEP, "an attempt")
+            self.trestle.stop()
+        finally:
+            self.twilio.answer_normally()
+        self.assertEqual([m for m in self.twilio.messages if m.to == "+15557650012"], [])
+        self.trestle.start()
+        self.assertEqual(self.sent_to("+15557650012")[0].body, "persistent")
+        receipt = alice.wait_groupchat(message_from(phone("+15557650012")), since=since,
+                                       timeout=30)
+        self.assertEqual(receipt.find(q(NS_RECEIPTS, "received")).get("id"), "mt-restart")
+
     def test_too_many_segments_is_refused_unsent(self) -> None:
         alice = self.xmpp("alice")
         since = alice.mark()

@@ -232,6 +232,11 @@ class TwilioDouble:
         with self._lock:
             self._forced.extend([status] * count)
 
+    def answer_normally(self) -> None:
+        """Undoes answer_next(): the next sends are served again."""
+        with self._lock:
+            self._forced.clear()
+
     # Waiting.
 
     def wait_for(self, predicate, timeout: float = 10.0, what: str = "condition"):
