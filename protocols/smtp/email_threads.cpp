@@ -1,9 +1,9 @@
 #include "email_threads.hpp"
 
 #include "adapter.hpp"
+#include "adapter_replies.hpp"
 #include "store.hpp"
 
-#include <random>
 #include <system_error>
 
 namespace trestle::smtp {
@@ -29,16 +29,7 @@ std::string pair_key(const std::string& user, const std::string& peer) {
 } // namespace
 
 std::string make_thread_id() {
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string id = "mail-";
-  for (int half = 0; half < 2; ++half) {
-    auto bits = random();
-    for (int i = 0; i < 16; ++i, bits >>= 4) {
-      id += hex[bits & 0xf];
-    }
-  }
-  return id;
+  return "mail-" + gateway::random_hex(16);
 }
 
 EmailThreads::EmailThreads(gateway::AdapterContext& context) : context_(context) {}

@@ -1,11 +1,11 @@
 #include "mime_compose.hpp"
 
+#include "adapter_replies.hpp"
 #include "address_text.hpp"
 #include "gmime_support.hpp"
 #include "mime_charset.hpp"
 
 #include <algorithm>
-#include <random>
 
 namespace trestle::smtp {
 
@@ -361,17 +361,7 @@ std::string compose_mail(const OutgoingMail& mail) {
 }
 
 std::string make_message_id(std::string_view domain) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::random_device random;
-  static_assert(sizeof(std::random_device::result_type) >= 4);
-  std::string id;
-  for (int word = 0; word < 4; ++word) {
-    auto bits = static_cast<std::uint32_t>(random());
-    for (int digit = 0; digit < 8; ++digit) {
-      id += hex[bits & 0xF];
-      bits >>= 4;
-    }
-  }
+  std::string id = gateway::random_hex(16);
   // Hostname characters only, in labels separated by single dots.
   std::string right;
   for (const char c : domain.substr(0, 200)) {
