@@ -2,7 +2,7 @@
 
 #include "address_text.hpp"
 #include "base64.hpp"
-#include "utf8.hpp"
+#include "text_excerpt.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -15,53 +15,13 @@ namespace trestle::sms {
 namespace {
 
 using protocols::fail_parse;
+using protocols::one_line;
 
 /// Twilio's sids are 34 characters; other providers of the same API use
 /// UUIDs. The bound keeps a hostile id out of the store.
 constexpr std::size_t max_sid_bytes = 64;
 /// ErrorCode and status words echoed in texts and errors.
 constexpr std::size_t max_word_bytes = 32;
-
-constexpr std::string_view replacement = "\xEF\xBF\xBD";
-constexpr std::string_view ellipsis = "\xE2\x80\xA6";
-
-/// `text` on one line that an XMPP body can carry, at most `max_bytes`
-/// long: malformed UTF-8, U+FFFE and U+FFFF become U+FFFD, runs of controls
-/// and spaces become one space, the ends are trimmed, and a longer text is
-/// cut at a character boundary and ends with an ellipsis.
-/// (smtp::one_line does the same for mail, but one network's folder does
-/// not use another's.)
-std::string clean_excerpt(std::string_view text, std::size_t max_bytes) {
-  std::string out;
-  std::size_t keep = 0; // the longest prefix that leaves room for the ellipsis
-  bool space = false;
-  std::size_t at = 0;
-  while (at < text.size()) {
-    const std::size_t start = at;
-    const auto c = xmpp::decode_utf8(text, at);
-    std::string_view piece = text.substr(start, at - start);
-    if (!c || *c == 0xFFFE || *c == 0xFFFF) {
-      piece = replacement;
-    } else if (*c <= 0x20 || *c == 0x7F) {
-      space = !out.empty();
-      continue;
-    }
-    if (out.size() + (space ? 1 : 0) + piece.size() > max_bytes) {
-      out.resize(keep);
-      out += ellipsis;
-      return out;
-    }
-    if (space) {
-      out += ' ';
-      space = false;
-    }
-    out += piece;
-    if (out.size() + ellipsis.size() <= max_bytes) {
-      keep = out.size();
-    }
-  }
-  return out;
-}
 
 /// An id Twilio (or a compatible provider) could have given: printable
 /// ASCII without spaces, at most max_sid_bytes.
@@ -130,7 +90,7 @@ std::optional<std::size_t> media_count(const std::vector<FormField>& fields, std
   const char* end = text->data() + text->size();
   const auto [stop, problem] = std::from_chars(text->data(), end, count);
   if (text->empty() || problem != std::errc() || stop != end || count > twilio_max_media) {
-    return fail_parse(error, "NumMedia '" + clean_excerpt(*text, max_word_bytes) +
+    return fail_parse(error, "NumMedia '" + one_line(*text, max_word_bytes) +
                                  "' is not a number from 0 to " + std::to_string(twilio_max_media));
   }
   return count;
@@ -206,7 +166,7 @@ ProviderAnswer classify(unsigned status, std::string_view body) {
     answer.kind = ProviderAnswer::Kind::accepted;
     answer.provider_id = *sid;
     if (const auto* state = string_member(json, "status")) {
-      answer.text = clean_excerpt(*state, max_word_bytes);
+      answer.text = one_line(*state, max_word_bytes);
     }
     return answer;
   }
@@ -216,10 +176,10 @@ ProviderAnswer classify(unsigned status, std::string_view body) {
     answer.code = std::move(code);
   }
   if (const auto* message = string_member(json, "message")) {
-    answer.text = clean_excerpt(*message, twilio_max_text_bytes);
+    answer.text = one_line(*message, twilio_max_text_bytes);
   }
   if (answer.text.empty()) {
-    answer.text = clean_excerpt(body, twilio_max_text_bytes);
+    answer.text = one_line(body, twilio_max_text_bytes);
   }
   if (answer.text.empty()) {
     answer.text = "Twilio answered " + std::to_string(status) + " without a body";
@@ -346,15 +306,13 @@ std::optional<StatusReport> twilio_status(const std::vector<FormField>& fields,
   const auto* known = std::find_if(std::begin(status_words), std::end(status_words),
                                    [&](const StatusWord& entry) { return entry.word == *word; });
   if (known == std::end(status_words)) {
-    return fail_parse(error,
-                      "unknown MessageStatus '" + clean_excerpt(*word, max_word_bytes) + "'");
+    return fail_parse(error, "unknown MessageStatus '" + one_line(*word, max_word_bytes) + "'");
   }
   StatusReport report;
   report.provider_id = *sid;
   report.state = known->state;
-  report.code = clean_excerpt(form_value(fields, "ErrorCode").value_or(""), max_word_bytes);
-  report.text =
-      clean_excerpt(form_value(fields, "ErrorMessage").value_or(""), twilio_max_text_bytes);
+  report.code = one_line(form_value(fields, "ErrorCode").value_or(""), max_word_bytes);
+  report.text = one_line(form_value(fields, "ErrorMessage").value_or(""), twilio_max_text_bytes);
   if (report.state == DeliveryState::failed && report.text.empty()) {
     report.text = known->word;
   }

@@ -155,25 +155,6 @@ std::string clean_text(std::string_view text) {
   return out;
 }
 
-std::string one_line(std::string_view text, std::size_t max_bytes) {
-  const std::string clean = clean_text(text);
-  std::string out;
-  out.reserve(clean.size());
-  for (const char c : clean) {
-    const bool blank = c == ' ' || c == '\t' || c == '\n';
-    if (!blank) {
-      out += c;
-    } else if (!out.empty() && out.back() != ' ') {
-      out += ' ';
-    }
-  }
-  out.resize(utf8_cut(out, max_bytes));
-  if (!out.empty() && out.back() == ' ') {
-    out.pop_back();
-  }
-  return out;
-}
-
 std::size_t utf8_cut(std::string_view text, std::size_t limit) {
   if (limit >= text.size()) {
     return text.size();

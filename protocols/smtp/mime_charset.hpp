@@ -3,6 +3,8 @@
 // Mail text to UTF-8: charset conversion, UTF-8 repair, and the cleaning
 // that makes text safe for an XMPP body or a mail header.
 
+#include "text_excerpt.hpp"
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -16,10 +18,9 @@ namespace trestle::smtp {
 /// U+FFFE and U+FFFF replaced by U+FFFD.
 std::string clean_text(std::string_view text);
 
-/// `text` cleaned (see clean_text()) and put on one line: line ends and TABs
-/// become spaces, runs of spaces are folded, and the ends are trimmed; then
-/// cut to at most `max_bytes` at a UTF-8 boundary.
-std::string one_line(std::string_view text, std::size_t max_bytes = std::string_view::npos);
+/// Header texts (subjects, names, file names, DSN fields) go through the
+/// cleaner every network shares; see text_excerpt.hpp.
+using protocols::one_line;
 
 /// The largest length of at most `limit` bytes that does not cut a UTF-8
 /// sequence of `text` in two.
