@@ -282,6 +282,10 @@ void App::Impl::describe_metrics() {
                    "stream's send queue passed send_queue_high_water_bytes.",
                    Type::counter);
   metrics.describe("trestle_store_errors_total", "Failed store operations.", Type::counter);
+  metrics.describe("trestle_encrypted_refused_total",
+                   "End-to-end encrypted messages refused per component (they cannot be "
+                   "bridged).",
+                   Type::counter);
   metrics.describe("trestle_active_users", "Users active in the last 15 minutes.", Type::gauge);
   metrics.describe("trestle_uptime_seconds", "Seconds since start-up.", Type::gauge);
   // The driver and the components keep their own counters; copy them in at scrape time.
@@ -295,6 +299,8 @@ void App::Impl::describe_metrics() {
       m.set("trestle_auth_failures_total", labels, static_cast<double>(stats.auth_failures));
       m.set("trestle_stanzas_dropped_total", labels, static_cast<double>(stats.dropped));
       m.set("trestle_read_pauses_total", labels, static_cast<double>(component->gate->closings()));
+      m.set("trestle_encrypted_refused_total", labels,
+            static_cast<double>(component->router->encrypted_refused()));
       m.set("trestle_component_up", labels, component->connection->ready() ? 1 : 0);
       m.set("trestle_send_queue_depth", labels,
             static_cast<double>(component->connection->queue_depth()));

@@ -2,6 +2,7 @@
 
 #include "access_control.hpp"
 #include "activity.hpp"
+#include "border.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
 #include "stanza.hpp"
@@ -108,6 +109,16 @@ void Router::route(const Element& stanza) {
       refused_unregistered(stanza, *from,
                            "register with " + context_.domain.to_string() + " before using it")) {
     return;
+  }
+  if (view.kind() == StanzaKind::message && stanza.attr_or("type") != "error") {
+    if (const auto scheme = end_to_end_encryption(stanza)) {
+      ++encrypted_refused_;
+      context_.log.info("router", "refused an end-to-end encrypted (" + std::string(*scheme) +
+                                      ") message from " + from->bare_string());
+      refuse(stanza, Condition::not_acceptable,
+             encrypted_refusal_text(*scheme, context_.adapter.name()));
+      return;
+    }
   }
   context_.adapter.on_stanza(stanza, *from);
 }

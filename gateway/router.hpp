@@ -4,6 +4,7 @@
 #include "element.hpp"
 #include "services.hpp"
 
+#include <cstdint>
 #include <functional>
 
 namespace trestle::gateway {
@@ -23,6 +24,8 @@ public:
 
   /// Handles one inbound stanza.
   void route(const xmpp::Element& stanza);
+  /// End-to-end encrypted messages refused so far (they cannot be bridged).
+  std::uint64_t encrypted_refused() const { return encrypted_refused_; }
 
 private:
   void route_iq_to_domain(const xmpp::Element& stanza, const xmpp::Jid& from);
@@ -35,6 +38,7 @@ private:
   ActivityTracker& activity_;
   Send send_;
   CommandService commands_;
+  std::uint64_t encrypted_refused_ = 0;
 };
 
 } // namespace trestle::gateway

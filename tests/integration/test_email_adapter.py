@@ -187,6 +187,22 @@ class OutboundTests(EmailTestCase):
         self.assertEqual(str(second.message()["In-Reply-To"]), first_id)
         self.assertIn(first_id, str(second.message()["References"]))
 
+    def test_omemo_message_is_refused_and_nothing_is_mailed(self) -> None:
+        alice = self.xmpp("alice")
+        since = alice.mark()
+        before = len(self.relay.messages)
+        encrypted = ET.Element("{urn:xmpp:omemo:2}encrypted")
+        ET.SubElement(encrypted, "{urn:xmpp:omemo:2}header", {"sid": "1"})
+        alice.send_stanza("message", contact("omemo@example.com"), type_="chat", id_="omemo-1",
+                          children=[encrypted, self.text_element("body", "OMEMO fallback")])
+        error = alice.wait_message_error(contact("omemo@example.com"), since=since)
+        self.assertEqual(error_condition(error), "not-acceptable", self.describe(error))
+        self.assertIn("OMEMO 2", error_text(error))
+        self.send_chat(alice, contact("omemo@example.com"), "plain after", id_="omemo-2")
+        captured = self.relay.wait_messages(before + 1)[before:]
+        self.assertEqual(len(captured), 1)
+        self.assertEqual(captured[0].message().get_content().rstrip("\r\n"), "plain after")
+
     def test_permanent_refusal_becomes_error(self) -> None:
         self.relay.script.refuse["nobody@example.com"] = (550, "5.1.1 No such user")
         alice = self.xmpp("alice")

@@ -187,6 +187,30 @@ class TwilioTests(SmsTestCase):
         self.assertEqual([c.value("MessageStatus") for c in callbacks], ["sent", "delivered"])
         self.assertTrue(all(200 <= c.status < 300 for c in callbacks), callbacks)
 
+    def test_omemo_message_is_refused_and_nothing_is_texted(self) -> None:
+        alice = self.xmpp("alice")
+        since = alice.mark()
+        before = len(self.twilio.attempts)
+        encrypted = ET.Element("{eu.siacs.conversations.axolotl}encrypted")
+        ET.SubElement(encrypted, "{eu.siacs.conversations.axolotl}header", {"sid": "1"})
+        body = ET.Element(q(NS_CLIENT, "body"))
+        body.text = ("I sent you an OMEMO encrypted message but your client doesn't seem to "
+                     "support that.")
+        alice.send_stanza("message", phone("+15557650013"), type_="chat", id_="omemo-1",
+                          children=[encrypted, body])
+        error = alice.wait_message_error(phone("+15557650013"), since=since)
+        self.assertEqual(error.get("id"), "omemo-1")
+        self.assertEqual(error_condition(error), "not-acceptable", self.describe(error))
+        self.assertIn("OMEMO", error_text(error))
+        self.assertIn("SMS", error_text(error))
+        # A plain message after it is texted; the encrypted one never was.
+        self.send_chat(alice, phone("+15557650013"), "plain", id_="omemo-2")
+        self.assertEqual([m.body for m in self.sent_to("+15557650013")], ["plain"])
+        self.assertEqual(len([a for a in self.twilio.attempts[before:]
+                              if ("To", "+15557650013") in a.form]), 1)
+        metrics = http_request(self.trestle.http_port, "GET", "/metrics")[1].decode()
+        self.assertIn(f'trestle_encrypted_refused_total{{component="{SMS}"}} 1', metrics)
+
     def test_national_number_is_normalised(self) -> None:
         alice = self.xmpp("alice")
         self.send_chat(alice, phone("5557650002"), "national", id_="mt-nat")

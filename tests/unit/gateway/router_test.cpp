@@ -309,4 +309,51 @@ BOOST_AUTO_TEST_CASE(disco_shows_commands_to_admins_only) {
   BOOST_TEST(admin[0].find("query", ns::disco_items)->find_all("item").size() == 3U);
 }
 
+BOOST_AUTO_TEST_CASE(end_to_end_encrypted_messages_are_refused_before_the_adapter) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"<encrypted xmlns='eu.siacs.conversations.axolotl'><header sid='1'/></encrypted>"
+       "<body>I sent you an OMEMO encrypted message but your client doesn't seem to support "
+       "that.</body>",
+       "OMEMO"},
+      {"<encrypted xmlns='urn:xmpp:omemo:2'><header sid='1'/></encrypted><body>x</body>",
+       "OMEMO 2"},
+      {"<openpgp xmlns='urn:xmpp:openpgp:0'>BASE64</openpgp><body>x</body>", "OpenPGP for XMPP"},
+      {"<x xmlns='jabber:x:encrypted'>PGP</x><body>This message is encrypted.</body>",
+       "legacy OpenPGP"},
+      {"<body>?OTR:AAMDJ+MVmSfjFZcAAAAAAQAAAAIAAADA</body>", "OTR"},
+      {"<body>?OTRv23? Alice has requested an Off-the-Record private conversation.</body>", "OTR"},
+      {"<encryption xmlns='urn:xmpp:eme:0' namespace='urn:xmpp:omemo:1'/><body>x</body>", "OMEMO"},
+      {"<encryption xmlns='urn:xmpp:eme:0' namespace='urn:example:new'/><body>x</body>",
+       "end-to-end encryption"},
+  };
+  for (const auto& [payload, scheme] : cases) {
+    BOOST_TEST_CONTEXT(scheme) {
+      const auto out = route("<message id='e1' type='chat' from='" + alice +
+                             "' to='bob@test.example.org'>" + payload + "</message>");
+      BOOST_TEST_REQUIRE(out.size() == 1U);
+      BOOST_TEST(condition_of(out[0]) == "not-acceptable");
+      BOOST_TEST(out[0].attr_or("id") == "e1");
+      const auto error = trestle::xmpp::stanza_error_from(out[0]);
+      BOOST_TEST_REQUIRE(error.has_value());
+      BOOST_TEST(error->text.find("(" + scheme + ")") != std::string::npos, error->text);
+      BOOST_TEST(error->text.find("not sent") != std::string::npos);
+    }
+  }
+  BOOST_TEST(adapter.received.empty());
+  BOOST_TEST(router.encrypted_refused() == cases.size());
+}
+
+BOOST_AUTO_TEST_CASE(plain_messages_and_errors_pass_the_border) {
+  // A body that merely mentions OTR, and an encrypted error (never answered).
+  BOOST_TEST(route("<message id='p1' from='" + alice +
+                   "' to='bob@test.example.org'><body>what is ?OTR anyway</body></message>")
+                 .empty());
+  BOOST_TEST(route("<message id='p2' type='error' from='" + alice +
+                   "' to='bob@test.example.org'><encrypted "
+                   "xmlns='eu.siacs.conversations.axolotl'/></message>")
+                 .empty());
+  BOOST_TEST(adapter.received.size() == 2U);
+  BOOST_TEST(router.encrypted_refused() == 0U);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
