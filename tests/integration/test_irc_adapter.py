@@ -617,6 +617,33 @@ class NgircdAdapterTests(AdapterTestBase):
                            "echo of bob's message")
         self.assertEqual(echo.get("id"), "bob-msg-1", self.describe(echo))
 
+    def test_omemo_message_is_refused_and_nothing_reaches_irc(self) -> None:
+        chan = self.channel("omemo")
+        room = room_jid(chan)
+        carol = self.irc(self.nick("carol"))
+        carol.join(chan)
+        alice = self.xmpp("alice")
+        a = self.nick("alice")
+        self.join(alice, chan, a)
+        carol.wait_command("JOIN", chan, nick=a, timeout=STEP)
+        since = alice.mark()
+        mark = len(carol.received)
+        encrypted = ET.Element("{eu.siacs.conversations.axolotl}encrypted")
+        ET.SubElement(encrypted, "{eu.siacs.conversations.axolotl}header", {"sid": "7"})
+        fallback = ET.Element(q(NS_CLIENT, "body"))
+        fallback.text = "I sent you an OMEMO encrypted message"
+        alice.send_stanza("message", room, type_="groupchat", id_="omemo-room",
+                          children=[encrypted, fallback])
+        error = self.stanza(alice, message_from(room, type_="error"), since,
+                            "the refusal of the encrypted message")
+        self.assertEqual(error.get("id"), "omemo-room", self.describe(error))
+        self.assertEqual(error_condition(error), "not-acceptable", self.describe(error))
+        # A plain message after it arrives; the fallback body never did.
+        alice.send_groupchat(room, "plain after omemo")
+        carol.wait_privmsg(chan, "plain after omemo", nick=a, timeout=STEP)
+        self.assertEqual([m for m in carol.messages(since=mark)
+                          if "OMEMO" in " ".join(m.params)], [])
+
     def test_me_action_both_ways(self) -> None:
         chan = self.channel("action")
         room = room_jid(chan)
@@ -1036,6 +1063,8 @@ class NgircdAdapterTests(AdapterTestBase):
         self.assertIn(("conference", "irc"), [(c, t) for c, t, _ in info.identities],
                       self.describe(info.iq))
         self.assertIn("http://jabber.org/protocol/muc", info.features, self.describe(info.iq))
+        # Not members-only: clients (Conversations, Dino) then do not offer OMEMO here.
+        self.assertNotIn("muc_membersonly", info.features, self.describe(info.iq))
 
     def test_disco_items_on_server_lists_channels(self) -> None:
         listed = self.channel("listed")

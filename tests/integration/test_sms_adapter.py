@@ -330,6 +330,20 @@ class TwilioTests(SmsTestCase):
         error = alice.wait_message_error(f"pizza@{SMS}", since=since)
         self.assertEqual(error_condition(error), "jid-malformed", self.describe(error))
 
+    def test_phone_advertises_nothing_it_cannot_honour(self) -> None:
+        # No disco features (no PEP, so no OMEMO device list): clients do not
+        # offer end-to-end encryption to a phone.
+        alice = self.xmpp("alice")
+        info = alice.disco_info(phone("+15557650014"))
+        self.assertEqual(info.iq.get("type"), "error", to_string(info.iq))
+        self.assertEqual(info.features, [])
+        # Nor an OMEMO device list, the first thing Conversations asks for.
+        pubsub = ET.Element("{http://jabber.org/protocol/pubsub}pubsub")
+        ET.SubElement(pubsub, "{http://jabber.org/protocol/pubsub}items",
+                      {"node": "eu.siacs.conversations.axolotl.devicelist"})
+        answer = alice.send_iq(phone("+15557650014"), "get", pubsub)
+        self.assertEqual(answer.get("type"), "error", to_string(answer))
+
     def test_subscription_is_accepted_and_phone_is_available(self) -> None:
         alice = self.xmpp("alice")
         since = alice.mark()
