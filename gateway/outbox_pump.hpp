@@ -32,6 +32,24 @@ struct OutboxPolicy {
   std::int64_t lease_seconds = 300;
 };
 
+/// The policy for an adapter's queue settings (EmailSettings, SmsSettings:
+/// `max_queued`, `max_queued_per_user` and the `retry_*` delays), with
+/// `max_in_flight` messages sent at once, each attempt taking at most
+/// `lease_seconds`.
+template <typename QueueSettings>
+OutboxPolicy outbox_policy(const QueueSettings& settings, std::size_t max_in_flight,
+                           std::int64_t lease_seconds) {
+  OutboxPolicy policy;
+  policy.max_queued = settings.max_queued;
+  policy.max_queued_per_user = settings.max_queued_per_user;
+  policy.retry_max_age_seconds = settings.retry_max_age_seconds;
+  policy.retry_min_delay_seconds = settings.retry_min_delay_seconds;
+  policy.retry_max_delay_seconds = settings.retry_max_delay_seconds;
+  policy.max_in_flight = max_in_flight;
+  policy.lease_seconds = lease_seconds;
+  return policy;
+}
+
 /// How one attempt to send went, as the adapter's transport tells it.
 struct OutboxAttempt {
   enum class Kind {

@@ -2,6 +2,7 @@
 
 // Small text helpers that the address codecs of every network share.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,6 +74,18 @@ inline void replace_all(std::string& text, std::string_view placeholder, std::st
        at = text.find(placeholder, at + value.size())) {
     text.replace(at, placeholder.size(), value);
   }
+}
+
+/// The line of `text` that starts at `start` (without its LF; a CR before
+/// it is kept), and moves `start` past it. Call while `start < text.size()`.
+inline std::string_view next_line(std::string_view text, std::size_t& start) {
+  auto end = text.find('\n', start);
+  if (end == std::string_view::npos) {
+    end = text.size();
+  }
+  const std::string_view line = text.substr(start, end - start);
+  start = end + 1;
+  return line;
 }
 
 /// `text` without leading and trailing spaces and tabs.

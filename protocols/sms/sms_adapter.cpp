@@ -26,19 +26,6 @@ constexpr std::string_view not_available_text =
     "this SMS gateway has no provider configured, so it cannot send or receive messages";
 constexpr std::string_view usage_node = "sms-usage";
 
-gateway::OutboxPolicy outbox_policy(const gateway::SmsSettings& settings) {
-  gateway::OutboxPolicy policy;
-  policy.max_queued = settings.max_queued;
-  policy.max_queued_per_user = settings.max_queued_per_user;
-  policy.retry_max_age_seconds = settings.retry_max_age_seconds;
-  policy.retry_min_delay_seconds = settings.retry_min_delay_seconds;
-  policy.retry_max_delay_seconds = settings.retry_max_delay_seconds;
-  policy.max_in_flight = settings.max_connections;
-  // One API call, with room for the wait in the client's queue.
-  policy.lease_seconds = 2 * std::int64_t{settings.request_timeout_seconds} + 10;
-  return policy;
-}
-
 /// The text for a refusal by the provider.
 std::string provider_refusal_text(const ProviderAnswer& answer) {
   std::string text = "the SMS provider refused the message";
@@ -58,11 +45,12 @@ std::string segments_text(std::size_t segments) {
 } // namespace
 
 SmsAdapter::SmsAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context)
-    : context_(context), settings_(config.sms), default_country_(config.sms.default_country) {
+    : context_(context), settings_(config.sms) {
+  const std::string& default_country = settings_.default_country;
   std::string reason;
-  if (!default_country_.empty() && !is_valid_country_code(default_country_, &reason)) {
+  if (!default_country.empty() && !is_valid_country_code(default_country, &reason)) {
     throw std::invalid_argument("component " + config.domain + ": sms.default_country '" +
-                                default_country_ + "' is not valid: " + reason);
+                                default_country + "' is not valid: " + reason);
   }
   const auto check = [&](const std::string& number, const std::string& where) {
     const auto parsed = PhoneNumber::parse(number, {}, &reason);
@@ -87,7 +75,10 @@ SmsAdapter::SmsAdapter(const gateway::ComponentConfig& config, gateway::AdapterC
   provider_ = make_sms_provider(settings_, public_url_, context_.io());
   inbound_ = std::make_unique<SmsInbound>(settings_, context_, *numbers_);
   outbox_ = std::make_unique<gateway::OutboxPump>(
-      context_, outbox_policy(settings_),
+      context_,
+      // One API call, with room for the wait in the client's queue.
+      gateway::outbox_policy(settings_, settings_.max_connections,
+                             2 * std::int64_t{settings_.request_timeout_seconds} + 10),
       [this](const gateway::OutboxItem& item, gateway::OutboxPump::Report report) {
         return send_queued(item, [report = std::move(report)](ProviderAnswer answer) {
           gateway::OutboxAttempt attempt;
@@ -149,7 +140,7 @@ void SmsAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) {
   }
   const auto to = xmpp::StanzaView(stanza).to();
   std::string reason;
-  const auto number = PhoneNumber::parse(to->local(), default_country_, &reason);
+  const auto number = PhoneNumber::parse(to->local(), settings_.default_country, &reason);
   if (!number) {
     refuse(stanza, Condition::jid_malformed, "not a phone number: " + reason);
     return;
@@ -249,7 +240,10 @@ void SmsAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from,
   item.xmpp_id = sent.xmpp_id;
   item.peer = phone;
   item.payload = text;
-  item.meta = gateway::encode_notes({{"from", *own}, {"token", token}});
+  item.meta =
+      gateway::encode_notes({{"from", *own},
+                             {"token", token},
+                             {"coding", count.encoding == SmsEncoding::ucs2 ? "ucs2" : "gsm7"}});
   const auto added = outbox_->add(std::move(item));
   if (added != gateway::OutboxPump::Added::queued) {
     context_.store().remove_correlation(component, sent.kind, token, ec);
@@ -291,7 +285,7 @@ bool SmsAdapter::send_queued(const gateway::OutboxItem& item,
   sms.from = std::move(notes["from"]);
   sms.to = item.peer;
   sms.text = item.payload;
-  sms.encoding = count_segments(item.payload).encoding;
+  sms.encoding = notes["coding"] == "ucs2" ? SmsEncoding::ucs2 : SmsEncoding::gsm7;
   sms.token = std::move(notes["token"]);
   return provider_->send(sms, std::move(on_answer));
 }
@@ -356,8 +350,8 @@ void SmsAdapter::serve_webhook(std::string_view path, const gateway::HttpRequest
 std::string SmsAdapter::gateway_description() const {
   std::string text = "Enter the phone number of the person you would like to text, in "
                      "international form (+15551234567)";
-  if (!default_country_.empty()) {
-    text += " or as a national number of country code +" + default_country_;
+  if (!settings_.default_country.empty()) {
+    text += " or as a national number of country code +" + settings_.default_country;
   }
   return text + ".";
 }
@@ -369,7 +363,7 @@ std::string SmsAdapter::gateway_prompt() const {
 std::optional<xmpp::Jid> SmsAdapter::jid_for_address(std::string_view typed,
                                                      xmpp::StanzaError& error) const {
   std::string reason;
-  const auto number = PhoneNumber::parse(typed, default_country_, &reason);
+  const auto number = PhoneNumber::parse(typed, settings_.default_country, &reason);
   if (!number) {
     error = xmpp::make_stanza_error(Condition::jid_malformed, reason);
     return std::nullopt;
@@ -417,7 +411,7 @@ std::optional<xmpp::StanzaError> SmsAdapter::validate_registration(const xmpp::J
                                    "your number is assigned by the operator and cannot be changed");
   }
   std::string reason;
-  const auto number = PhoneNumber::parse(values["number"], default_country_, &reason);
+  const auto number = PhoneNumber::parse(values["number"], settings_.default_country, &reason);
   if (!number) {
     return xmpp::make_stanza_error(Condition::not_acceptable, "not a phone number: " + reason);
   }

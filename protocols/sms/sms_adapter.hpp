@@ -91,8 +91,6 @@ private:
 
   gateway::AdapterContext& context_;
   const gateway::SmsSettings& settings_;
-  /// Calling code for national numbers ("1", "44"); empty: international form only.
-  std::string default_country_;
   std::string public_url_;
   std::unique_ptr<SmsNumbers> numbers_;
   std::unique_ptr<SmsProvider> provider_;

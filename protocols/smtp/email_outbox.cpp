@@ -24,28 +24,14 @@ MailNotes MailNotes::decode(const std::string& meta) {
   return mail;
 }
 
-namespace {
-
-gateway::OutboxPolicy outbox_policy(const gateway::EmailSettings& settings) {
-  gateway::OutboxPolicy policy;
-  policy.max_queued = settings.max_queued;
-  policy.max_queued_per_user = settings.max_queued_per_user;
-  policy.retry_max_age_seconds = settings.retry_max_age_seconds;
-  policy.retry_min_delay_seconds = settings.retry_min_delay_seconds;
-  policy.retry_max_delay_seconds = settings.retry_max_delay_seconds;
-  policy.max_in_flight = settings.relay.max_connections;
-  // Longer than any one delivery can take (connect, then six replies).
-  policy.lease_seconds = settings.relay.connect_timeout_seconds +
-                         std::int64_t{6} * settings.relay.reply_timeout_seconds;
-  return policy;
-}
-
-} // namespace
-
 EmailOutbox::EmailOutbox(gateway::AdapterContext& context, const gateway::EmailSettings& settings,
                          SmtpRelay& relay, OnDone on_done)
     : pump_(
-          context, outbox_policy(settings),
+          context,
+          // Longer than any one delivery can take (connect, then six replies).
+          gateway::outbox_policy(settings, settings.relay.max_connections,
+                                 settings.relay.connect_timeout_seconds +
+                                     std::int64_t{6} * settings.relay.reply_timeout_seconds),
           [&relay](const gateway::OutboxItem& item, gateway::OutboxPump::Report report) {
             const auto notes = MailNotes::decode(item.meta);
             OutboundEnvelope envelope;

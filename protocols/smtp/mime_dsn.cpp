@@ -37,12 +37,7 @@ std::vector<FieldBlock> field_blocks(std::string_view text) {
   std::vector<FieldBlock> blocks(1);
   std::size_t start = 0;
   while (start < text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string_view::npos) {
-      end = text.size();
-    }
-    std::string_view line = text.substr(start, end - start);
-    start = end + 1;
+    std::string_view line = protocols::next_line(text, start);
     if (!line.empty() && line.back() == '\r') {
       line.remove_suffix(1);
     }

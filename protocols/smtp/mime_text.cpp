@@ -79,12 +79,7 @@ std::string unflow(std::string_view text, bool delete_space) {
   std::size_t open_depth = 0;
   std::size_t start = 0;
   while (start < text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string_view::npos) {
-      end = text.size();
-    }
-    std::string_view line = text.substr(start, end - start);
-    start = end + 1;
+    std::string_view line = protocols::next_line(text, start);
     std::size_t depth = 0;
     while (depth < line.size() && line[depth] == '>') {
       ++depth;
