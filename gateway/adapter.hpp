@@ -3,6 +3,7 @@
 #include "element.hpp"
 #include "http_server.hpp"
 #include "jid.hpp"
+#include "network_abilities.hpp"
 #include "stanza.hpp"
 #include "stanza_error.hpp"
 
@@ -102,6 +103,9 @@ public:
   virtual std::string_view name() const = 0;
   /// The disco identity type under category `gateway` (`irc`, `smtp`, `sms`).
   virtual std::string_view identity_type() const = 0;
+  /// What the network can carry of XMPP's message features: the gateway
+  /// translates each user message to it before on_stanza() sees it.
+  virtual NetworkAbilities abilities() const = 0;
 
   /// Starts long-lived work (listeners, timers) on the io_context.
   virtual void start() {}

@@ -54,6 +54,10 @@ xmpp::ConnectionOptions connection_options(const XmppServerConfig& server,
   xmpp::ConnectionOptions options;
   options.host = server.host;
   options.port = server.port;
+  options.tls = server.tls;
+  options.verify_certificate = server.verify_certificate;
+  options.ca_file = server.ca_file;
+  options.server_name = server.server_name;
   options.domain = component.domain;
   options.secret = component.secret;
   options.limits.max_stanza_bytes = server.limits.max_stanza_bytes;
@@ -145,6 +149,7 @@ struct App::Impl final : GatewayStatus {
 };
 
 bool Component::send(xmpp::Element stanza) {
+  router->remember_sent(stanza);
   const bool queued = connection->send(stanza);
   if (queued) {
     ++stanzas_out;
@@ -286,6 +291,10 @@ void App::Impl::describe_metrics() {
                    "End-to-end encrypted messages refused per component (they cannot be "
                    "bridged).",
                    Type::counter);
+  metrics.describe("trestle_border_notices_total",
+                   "Notices sent per component to users about what did not cross to the "
+                   "network as it was (formatting, corrections, reactions, retractions).",
+                   Type::counter);
   metrics.describe("trestle_active_users", "Users active in the last 15 minutes.", Type::gauge);
   metrics.describe("trestle_uptime_seconds", "Seconds since start-up.", Type::gauge);
   // The driver and the components keep their own counters; copy them in at scrape time.
@@ -301,6 +310,8 @@ void App::Impl::describe_metrics() {
       m.set("trestle_read_pauses_total", labels, static_cast<double>(component->gate->closings()));
       m.set("trestle_encrypted_refused_total", labels,
             static_cast<double>(component->router->encrypted_refused()));
+      m.set("trestle_border_notices_total", labels,
+            static_cast<double>(component->router->border_notices()));
       m.set("trestle_component_up", labels, component->connection->ready() ? 1 : 0);
       m.set("trestle_send_queue_depth", labels,
             static_cast<double>(component->connection->queue_depth()));
@@ -467,6 +478,13 @@ App::~App() = default;
 int App::run() {
   auto& impl = *impl_;
   impl.start_http();
+  if (plain_text_off_host(impl.config.xmpp)) {
+    // The configuration allowed it with `insecure: true`; say so at every start.
+    impl.log.warning("app", "the component link to " + impl.config.xmpp.host + ":" +
+                                std::to_string(impl.config.xmpp.port) +
+                                " is plain text (insecure: true): component secrets and messages "
+                                "cross the network unencrypted");
+  }
   for (auto& component : impl.components) {
     component->adapter->start();
     component->connection->start();

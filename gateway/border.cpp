@@ -60,11 +60,7 @@ std::optional<std::string_view> end_to_end_encryption(const xmpp::Element& messa
   return std::nullopt;
 }
 
-std::string encrypted_refusal_text(std::string_view scheme, std::string_view adapter) {
-  const std::string_view network = adapter == "irc"    ? "IRC"
-                                   : adapter == "smtp" ? "email"
-                                   : adapter == "sms"  ? "SMS"
-                                                       : "the other network";
+std::string encrypted_refusal_text(std::string_view scheme, std::string_view network) {
   return "this message is end-to-end encrypted (" + std::string(scheme) +
          "); the gateway cannot read it, and " + std::string(network) +
          " could not keep it secret, so it was not sent. Turn encryption off for this chat "

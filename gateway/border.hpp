@@ -16,8 +16,8 @@ namespace trestle::gateway {
 /// a legacy network. An XEP-0380 `<encryption/>` hint counts too.
 std::optional<std::string_view> end_to_end_encryption(const xmpp::Element& message);
 
-/// The error text for a refused encrypted message of `scheme`, to the
-/// network of the adapter called `adapter` (`irc`, `smtp`, `sms`).
-std::string encrypted_refusal_text(std::string_view scheme, std::string_view adapter);
+/// The error text for a refused encrypted message of `scheme`, to `network`
+/// ("IRC", "email", "SMS": NetworkAbilities::network).
+std::string encrypted_refusal_text(std::string_view scheme, std::string_view network);
 
 } // namespace trestle::gateway

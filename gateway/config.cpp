@@ -3,6 +3,7 @@
 #include "config_reader.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -84,15 +85,45 @@ XmlLimitsConfig parse_limits(const Context& ctx, const Entry& entry) {
   return limits;
 }
 
+/// Reads the TLS keys of `xmpp` and refuses a plain-text link to a host
+/// that is not loopback unless `insecure` says so.
+void parse_xmpp_security(const MapView& map, XmppServerConfig& xmpp) {
+  read_bool(map, "tls", xmpp.tls);
+  read_bool(map, "verify_certificate", xmpp.verify_certificate);
+  read_string(map, "ca_file", xmpp.ca_file);
+  read_string(map, "server_name", xmpp.server_name);
+  if (const Entry* name = map.find("server_name"); name != nullptr && !xmpp.server_name.empty()) {
+    if (const std::string problem = domain_problem(xmpp.server_name); !problem.empty()) {
+      map.ctx().fail(name->mark(), name->path, quoted(xmpp.server_name) + ' ' + problem);
+    }
+  }
+  read_bool(map, "insecure", xmpp.insecure);
+  if (xmpp.insecure || !plain_text_off_host(xmpp)) {
+    return;
+  }
+  // The default host is loopback, so a remote one was given.
+  const Entry& host = map.require("host");
+  map.ctx().fail(host.mark(), host.path,
+                 quoted(xmpp.host) +
+                     " is not a loopback address and the component link is plain text "
+                     "(tls: false): the component secrets and every message would cross the "
+                     "network unencrypted. Set tls: true (the XMPP server must offer direct TLS "
+                     "on its component port), or insecure: true to accept plain text, e.g. on a "
+                     "private network. Only localhost, 127.0.0.0/8 and ::1 count as loopback; "
+                     "host names are not resolved");
+}
+
 XmppServerConfig parse_xmpp(const Context& ctx, const Entry& entry) {
   const MapView map(ctx, entry.value, entry.key_node.Mark(), entry.path,
-                    {"host", "port", "keepalive_interval_seconds", "keepalive_timeout_seconds",
+                    {"host", "port", "tls", "verify_certificate", "ca_file", "server_name",
+                     "insecure", "keepalive_interval_seconds", "keepalive_timeout_seconds",
                      "connect_timeout_seconds", "reconnect_min_delay_seconds",
                      "reconnect_max_delay_seconds", "send_queue_limit", "send_queue_max_bytes",
                      "send_queue_high_water_bytes", "limits"});
   XmppServerConfig xmpp;
   read_required_text(map, "host", xmpp.host, Spaces::refused);
   read_number(map, "port", xmpp.port, port_range);
+  parse_xmpp_security(map, xmpp);
   read_number(map, "keepalive_interval_seconds", xmpp.keepalive_interval_seconds, seconds_range);
   read_number(map, "keepalive_timeout_seconds", xmpp.keepalive_timeout_seconds, seconds_range);
   read_number(map, "connect_timeout_seconds", xmpp.connect_timeout_seconds, seconds_range);
@@ -428,6 +459,30 @@ Config load_config_file(const std::string& path) {
   Config config = load_config_text(text, path);
   config.source_path = path;
   return config;
+}
+
+bool is_loopback_host(std::string_view host) {
+  if (lowercase(host) == "localhost") {
+    return true;
+  }
+  // inet_pton takes only the full forms: "127.1" or "0x7f.1" are refused,
+  // so what counts here is what a reader of the file sees.
+  const std::string text(host);
+  unsigned char address[16] = {};
+  if (::inet_pton(AF_INET, text.c_str(), address) == 1) {
+    return address[0] == 127;
+  }
+  if (::inet_pton(AF_INET6, text.c_str(), address) != 1) {
+    return false;
+  }
+  constexpr unsigned char v6_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  constexpr unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return std::memcmp(address, v6_loopback, sizeof v6_loopback) == 0 ||
+         (std::memcmp(address, v4_mapped, sizeof v4_mapped) == 0 && address[12] == 127);
+}
+
+bool plain_text_off_host(const XmppServerConfig& xmpp) {
+  return !xmpp.tls && !is_loopback_host(xmpp.host);
 }
 
 std::optional<LogLevel> log_level_from_string(std::string_view name) {

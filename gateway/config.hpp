@@ -25,6 +25,18 @@ struct XmlLimitsConfig {
 struct XmppServerConfig {
   std::string host = "127.0.0.1";
   std::uint16_t port = 5347;
+  /// Direct TLS from the first byte (ejabberd's `ejabberd_service` with
+  /// `tls: true`, Prosody's multiplexed `ssl_ports`); no STARTTLS.
+  bool tls = false;
+  /// With `tls`: check the server's certificate chain and name.
+  bool verify_certificate = true;
+  /// With `tls`: PEM file of trusted certificates; empty means the system's CA store.
+  std::string ca_file;
+  /// With `tls`: the name the certificate must carry, sent as SNI unless it
+  /// is an IP address; empty means `host`.
+  std::string server_name;
+  /// Allows a plain-text link (`tls: false`) to a host that is not loopback.
+  bool insecure = false;
   /// Seconds of silence before a whitespace keepalive / XEP-0199 ping is sent.
   unsigned keepalive_interval_seconds = 60;
   /// Seconds to wait for any traffic after a keepalive ping before reconnecting.
@@ -280,5 +292,12 @@ Config load_config_file(const std::string& path);
 Config load_config_text(std::string_view text, std::string_view source_name);
 /// Parses a level name (`debug`, `info`, `warning`, `error`).
 std::optional<LogLevel> log_level_from_string(std::string_view name);
+/// True for the name `localhost` and for addresses in 127.0.0.0/8 or ::1
+/// (also written as ::ffff:127.x.y.z). Names are not resolved: any other
+/// name counts as remote, whatever the DNS or /etc/hosts would say.
+bool is_loopback_host(std::string_view host);
+/// True when the component link would carry secrets and messages in plain
+/// text across a network: no TLS, and a host that is not loopback.
+bool plain_text_off_host(const XmppServerConfig& xmpp);
 
 } // namespace trestle::gateway

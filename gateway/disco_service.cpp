@@ -1,9 +1,17 @@
 #include "command_service.hpp"
+#include "data_form.hpp"
 #include "namespaces.hpp"
 #include "services.hpp"
 #include "stanza.hpp"
 
 namespace trestle::gateway {
+
+namespace {
+
+/// XEP-0157's FORM_TYPE, under which the border is stated in disco#info.
+constexpr std::string_view serverinfo_form_type = "http://jabber.org/network/serverinfo";
+
+} // namespace
 
 std::vector<std::string> component_features() {
   return {
@@ -12,6 +20,31 @@ std::vector<std::string> component_features() {
       std::string(xmpp::ns::register_),  std::string(xmpp::ns::gateway),
       std::string(xmpp::ns::commands),
   };
+}
+
+xmpp::Element border_form(const NetworkAbilities& abilities) {
+  const std::string network(abilities.network);
+  DataForm form;
+  form.type = "result";
+  form.with_form_type(serverinfo_form_type);
+  // XEP-0068: fields that XEP-0157 does not register start with "x-".
+  FormField border;
+  border.var = "x-gateway-border";
+  border.type = "text-multi";
+  border.label = "Where XMPP's security ends";
+  border.values = {
+      "This is a gateway to " + network +
+          ". Messages sent through it leave XMPP here: the gateway reads them to pass them on, "
+          "and " +
+          network + " carries them without end-to-end encryption.",
+      "End-to-end encrypted messages (OMEMO, OpenPGP, OTR) cannot cross and are refused."};
+  form.fields.push_back(std::move(border));
+  FormField name;
+  name.var = "x-gateway-network";
+  name.label = "The network on the other side";
+  name.values = {network};
+  form.fields.push_back(std::move(name));
+  return form.to_element();
 }
 
 xmpp::Element answer_disco_info(const ServiceContext& context, const xmpp::Element& request,
@@ -51,6 +84,7 @@ xmpp::Element answer_disco_info(const ServiceContext& context, const xmpp::Eleme
   for (const auto& feature : component_features()) {
     answer.append("feature").set_attr("var", feature);
   }
+  answer.append(border_form(context.adapter.abilities()));
   return reply;
 }
 

@@ -3,6 +3,8 @@
 #include "access_control.hpp"
 #include "activity.hpp"
 #include "border.hpp"
+#include "border_crossing.hpp"
+#include "border_notices.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
 #include "stanza.hpp"
@@ -111,16 +113,60 @@ void Router::route(const Element& stanza) {
     return;
   }
   if (view.kind() == StanzaKind::message && stanza.attr_or("type") != "error") {
-    if (const auto scheme = end_to_end_encryption(stanza)) {
-      ++encrypted_refused_;
-      context_.log.info("router", "refused an end-to-end encrypted (" + std::string(*scheme) +
-                                      ") message from " + from->bare_string());
-      refuse(stanza, Condition::not_acceptable,
-             encrypted_refusal_text(*scheme, context_.adapter.name()));
-      return;
-    }
+    route_message(stanza, *from);
+    return;
   }
   context_.adapter.on_stanza(stanza, *from);
+}
+
+void Router::route_message(const Element& stanza, const xmpp::Jid& from) {
+  const auto abilities = context_.adapter.abilities();
+  if (const auto scheme = end_to_end_encryption(stanza)) {
+    ++encrypted_refused_;
+    context_.log.info("router", "refused an end-to-end encrypted (" + std::string(*scheme) +
+                                    ") message from " + from.bare_string());
+    refuse(stanza, Condition::not_acceptable, encrypted_refusal_text(*scheme, abilities.network));
+    return;
+  }
+  if (stanza.attr_or("type") == "headline") {
+    context_.adapter.on_stanza(stanza, from); // not a conversation: nothing to translate
+    return;
+  }
+  const auto user = from.bare_string();
+  auto crossing = cross_border(stanza, abilities, recent_, user);
+  if (!crossing.notices.empty()) {
+    const auto contact = xmpp::StanzaView(stanza).to()->bare_string();
+    const auto now = BorderNotices::Clock::now();
+    for (const auto& notice : crossing.notices) {
+      if (notices_.allow(user, contact, notice.topic, now)) {
+        ++border_notices_;
+        send_(make_border_notice(stanza, notice.text));
+      }
+    }
+  }
+  switch (crossing.verdict) {
+  case Crossing::Verdict::pass:
+    context_.adapter.on_stanza(crossing.message, from);
+    break;
+  case Crossing::Verdict::refuse:
+    refuse(stanza, crossing.condition, std::move(crossing.error_text));
+    break;
+  case Crossing::Verdict::drop:
+    break;
+  }
+}
+
+void Router::remember_sent(const Element& stanza) {
+  if (stanza.name() != "message") {
+    return;
+  }
+  const auto type = stanza.attr_or("type");
+  if (type != "chat" && type != "groupchat" && type != "normal" && !type.empty()) {
+    return;
+  }
+  if (const auto to = xmpp::StanzaView(stanza).to()) {
+    recent_.remember(to->bare_string(), stanza);
+  }
 }
 
 void Router::route_iq_to_domain(const Element& stanza, const xmpp::Jid& from) {

@@ -42,6 +42,11 @@ struct ServiceContext {
   GatewayStatus& status;
 };
 
+/// The XEP-0128 extension of the component's disco#info that states the
+/// border plainly: a `http://jabber.org/network/serverinfo` form whose
+/// `x-gateway-border` field says that messages leave XMPP's security here,
+/// and `x-gateway-network` names the network.
+xmpp::Element border_form(const NetworkAbilities& abilities);
 /// XEP-0030 disco#info on the component domain.
 xmpp::Element answer_disco_info(const ServiceContext& context, const xmpp::Element& request,
                                 bool admin);

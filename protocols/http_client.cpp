@@ -150,7 +150,7 @@ struct Exchange : std::enable_shared_from_this<Exchange> {
   tcp::resolver resolver;
   tcp::socket socket;
   /// Empty until the TLS handshake starts; then it owns the socket.
-  ClientTls tls;
+  xmpp::ClientTls tls;
   /// The whole call's deadline; when it passes the connection is closed,
   /// which ends the operation in progress with an error.
   asio::steady_timer deadline;

@@ -1,7 +1,13 @@
+// Boost 1.74's Asio coroutine headers need <utility> first under GCC 12.
+// clang-format off
+#include <utility>
+// clang-format on
+
 #include "component_connection.hpp"
 
 #include "backoff.hpp"
 #include "component_session.hpp"
+#include "component_stream.hpp"
 #include "namespaces.hpp"
 #include "stanza.hpp"
 
@@ -14,11 +20,9 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <deque>
 #include <exception>
 #include <random>
-#include <utility>
 #include <vector>
 
 namespace trestle::xmpp {
@@ -43,20 +47,25 @@ std::string seconds_text(std::chrono::milliseconds delay) {
 
 } // namespace
 
-/// One TCP connection and its session. Shared by the reader, writer and
-/// watchdog coroutines of that connection; dies with the last of them.
+/// One connection (TCP, or TLS over TCP) and its session. Shared by the
+/// reader, writer and watchdog coroutines of that connection; dies with the
+/// last of them.
 struct Link {
   explicit Link(asio::io_context& io, const ConnectionOptions& options)
-      : socket(io), session(options.domain, options.secret, options.limits), wake(io), watchdog(io),
-        writer_exit(io) {}
+      : stream(io), session(options.domain, options.secret, options.limits), wake(io), watchdog(io),
+        writer_exit(io), close_timer(io) {}
 
-  tcp::socket socket;
+  ComponentStream stream;
   ComponentSession session;
   /// Bytes that go out before queued stanzas: header, handshake, pings, errors.
   std::deque<std::string> control;
   asio::steady_timer wake;
   asio::steady_timer watchdog;
   asio::steady_timer writer_exit;
+  /// Bounds the TLS close_notify exchange at the end.
+  asio::steady_timer close_timer;
+  /// What the connect deadline would interrupt, for its log line.
+  std::string_view phase = "TCP connect";
   Clock::time_point last_rx = Clock::now();
   bool alive = true;
   bool ready = false;
@@ -69,11 +78,10 @@ struct Link {
   void notify() { wake.cancel(); }
   void shutdown() {
     alive = false;
-    error_code ignored;
-    socket.shutdown(tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
+    stream.close();
     wake.cancel();
     watchdog.cancel();
+    close_timer.cancel();
   }
 };
 
@@ -135,6 +143,8 @@ struct ComponentConnection::Impl : std::enable_shared_from_this<Impl> {
 
   awaitable<void> run();
   awaitable<void> attempt();
+  awaitable<bool> start_tls(Link& link, const std::string& where);
+  awaitable<void> close_tls(std::shared_ptr<Link> link);
   awaitable<void> write_loop(std::shared_ptr<Link> link);
   awaitable<void> watch(std::shared_ptr<Link> link);
   void handle(Link& link, std::vector<SessionEvent> events);
@@ -188,7 +198,7 @@ awaitable<void> ComponentConnection::Impl::attempt() {
   const auto endpoints = co_await resolver.async_resolve(options.host, std::to_string(options.port),
                                                          asio::redirect_error(use_awaitable, ec));
   if (!ec && current->alive) {
-    co_await asio::async_connect(current->socket, endpoints,
+    co_await asio::async_connect(current->stream.lowest(), endpoints,
                                  asio::redirect_error(use_awaitable, ec));
   }
   if (ec || !current->alive) {
@@ -201,7 +211,12 @@ awaitable<void> ComponentConnection::Impl::attempt() {
     current->shutdown();
     co_return;
   }
-  current->socket.set_option(tcp::no_delay(true), ec);
+  current->stream.lowest().set_option(tcp::no_delay(true), ec);
+  if (options.tls && !co_await start_tls(*current, where)) {
+    current->shutdown();
+    co_return;
+  }
+  current->phase = "XEP-0114 handshake";
   state = LinkState::authenticating;
   current->writer_running = true;
   handle(*current, current->session.open());
@@ -209,8 +224,7 @@ awaitable<void> ComponentConnection::Impl::attempt() {
 
   std::array<char, 16384> buffer{};
   while (current->alive) {
-    const std::size_t n = co_await current->socket.async_read_some(
-        asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
+    const std::size_t n = co_await current->stream.read_some(asio::buffer(buffer), ec);
     if (ec) {
       if (current->alive && !stopping && !current->closing) {
         status = "connection lost: " + ec.message();
@@ -228,6 +242,7 @@ awaitable<void> ComponentConnection::Impl::attempt() {
   // Let the writer put out what the session still had to say (closing tag,
   // stream error), bounded by the close timeout. The queue stays for the
   // next link: a stanza written to a dying socket could vanish unseen.
+  const bool orderly = current->session.state() == ComponentSession::State::closed;
   current->closing = true;
   if (current->writer_running) {
     current->finish_after_control = true;
@@ -235,11 +250,55 @@ awaitable<void> ComponentConnection::Impl::attempt() {
     current->writer_exit.expires_after(options.close_timeout);
     co_await current->writer_exit.async_wait(asio::redirect_error(use_awaitable, ec));
   }
+  if (orderly && current->alive && !current->writer_running) {
+    co_await close_tls(current);
+  }
   current->shutdown();
   if (state == LinkState::ready) {
     state = LinkState::connecting;
   }
   update_congestion(); // a stream that is down is not congested: the count bound holds
+}
+
+awaitable<bool> ComponentConnection::Impl::start_tls(Link& current, const std::string& where) {
+  current.phase = "TLS handshake";
+  if (!options.verify_certificate) {
+    say(LogSeverity::warning, "certificate verification is off for the component link to " + where +
+                                  ": anyone on the path can read and change the stream");
+  }
+  const StreamTls settings{options.verify_certificate, options.ca_file,
+                           options.server_name.empty() ? options.host : options.server_name};
+  const std::string failure = co_await current.stream.start_tls(settings, where);
+  if (!current.alive) {
+    co_return false; // the deadline or stop() ended it, and said why
+  }
+  if (!failure.empty()) {
+    if (!stopping) {
+      status = failure;
+      say(LogSeverity::error, status);
+    }
+    co_return false;
+  }
+  say(LogSeverity::info,
+      "TLS with " + where + " established (" + current.stream.tls_summary() + ")");
+  co_return true;
+}
+
+awaitable<void> ComponentConnection::Impl::close_tls(std::shared_ptr<Link> current) {
+  if (!current->stream.encrypted()) {
+    co_return;
+  }
+  // The close_notify exchange writes and reads: the reader and the writer
+  // are done, and the timer bounds a server that never answers.
+  current->close_timer.expires_after(options.close_timeout);
+  current->close_timer.async_wait([current](error_code ec) {
+    if (!ec) {
+      current->shutdown();
+    }
+  });
+  error_code ec;
+  co_await current->stream.shutdown_tls(ec);
+  current->close_timer.cancel();
 }
 
 void ComponentConnection::Impl::handle(Link& current, std::vector<SessionEvent> events) {
@@ -351,12 +410,7 @@ awaitable<void> ComponentConnection::Impl::write_loop(std::shared_ptr<Link> curr
       co_await current->wake.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
     }
-    std::vector<asio::const_buffer> buffers;
-    buffers.reserve(batch.size());
-    for (const auto& bytes : batch) {
-      buffers.push_back(asio::buffer(bytes));
-    }
-    co_await asio::async_write(current->socket, buffers, asio::redirect_error(use_awaitable, ec));
+    co_await current->stream.write(batch, ec);
     if (ec) {
       if (from_queue) {
         // Not known to have arrived: keep them first in line for the next
@@ -387,7 +441,8 @@ awaitable<void> ComponentConnection::Impl::watch(std::shared_ptr<Link> current) 
     co_await current->watchdog.async_wait(asio::redirect_error(use_awaitable, ec));
     if (current->alive && !current->ready && Clock::now() >= deadline) {
       status = "timed out connecting to " + options.host + ":" + std::to_string(options.port) +
-               " after " + seconds_text(options.connect_timeout);
+               " after " + seconds_text(options.connect_timeout) + " (" +
+               std::string(current->phase) + " not finished)";
       say(LogSeverity::warning, status);
       current->closing = true;
       current->shutdown();

@@ -28,13 +28,27 @@ struct ConnectionOptions {
   std::string domain;
   std::string secret;
   XmlLimits limits;
-  /// TCP connect plus handshake must finish within this.
+  /// Direct TLS: the TLS handshake right after the TCP connect, then the
+  /// XEP-0114 stream inside it (what ejabberd's `ejabberd_service` listener
+  /// with `tls: true` speaks). No STARTTLS.
+  bool tls = false;
+  /// With `tls`: check the server's certificate chain and name.
+  bool verify_certificate = true;
+  /// With `tls`: PEM file of trusted certificates; empty means the system's
+  /// CA store.
+  std::string ca_file;
+  /// With `tls`: the name the certificate must carry, also sent as SNI
+  /// unless it is an IP address literal; empty means `host`.
+  std::string server_name;
+  /// TCP connect, TLS handshake and XEP-0114 handshake together must finish
+  /// within this.
   std::chrono::milliseconds connect_timeout{15000};
   /// After this much silence from the server, send an XEP-0199 ping.
   std::chrono::milliseconds keepalive_interval{60000};
   /// No traffic this long after the ping: the link is dead; reconnect.
   std::chrono::milliseconds keepalive_timeout{30000};
-  /// Graceful close waits this long for the server's `</stream:stream>`.
+  /// Graceful close waits this long for the server's `</stream:stream>`, and
+  /// as long again for its TLS close_notify.
   std::chrono::milliseconds close_timeout{2000};
   std::chrono::milliseconds reconnect_min{1000};
   std::chrono::milliseconds reconnect_max{10000};

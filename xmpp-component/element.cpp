@@ -145,6 +145,15 @@ std::size_t Element::remove_children(std::string_view name, std::string_view xml
   return old_size - nodes_.size();
 }
 
+std::size_t Element::remove_children_unless(std::string_view name, std::string_view xmlns,
+                                            const std::function<bool(const Element&)>& keep) {
+  const auto old_size = nodes_.size();
+  std::erase_if(nodes_, [&](const Element& child) {
+    return matches(*this, child, name, xmlns) && !keep(child);
+  });
+  return old_size - nodes_.size();
+}
+
 std::string Element::text() const {
   if (is_text()) {
     return text_;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,10 @@ public:
   void clear_children() { nodes_.clear(); }
   /// Removes child elements called `name` (in `xmlns` if not empty); returns how many.
   std::size_t remove_children(std::string_view name, std::string_view xmlns = {});
+  /// Removes the child elements called `name` (in `xmlns` if not empty) for
+  /// which `keep` is false; returns how many.
+  std::size_t remove_children_unless(std::string_view name, std::string_view xmlns,
+                                     const std::function<bool(const Element&)>& keep);
 
   /// The concatenated text of the direct text children (a text node: its own text).
   std::string text() const;

@@ -22,5 +22,6 @@ inline constexpr std::string_view receipts = "urn:xmpp:receipts";
 inline constexpr std::string_view muc = "http://jabber.org/protocol/muc";
 inline constexpr std::string_view muc_user = "http://jabber.org/protocol/muc#user";
 inline constexpr std::string_view delay = "urn:xmpp:delay";
+inline constexpr std::string_view sid = "urn:xmpp:sid:0";
 
 } // namespace trestle::xmpp::ns

@@ -287,7 +287,7 @@ void IrcAdapter::on_room_iq(const xmpp::Element& iq, const xmpp::Jid& from, cons
     identity.set_attr("name", address.name);
     for (const std::string_view feature :
          {xmpp::ns::disco_info, xmpp::ns::muc, std::string_view("muc_nonanonymous"),
-          std::string_view("muc_open"), std::string_view("muc_persistent")}) {
+          std::string_view("muc_open"), std::string_view("muc_persistent"), xmpp::ns::sid}) {
       query.append("feature").set_attr("var", std::string(feature));
     }
     context_.send(std::move(reply));
@@ -394,6 +394,12 @@ std::vector<gateway::DomainCommand> IrcAdapter::domain_commands() const {
 
 xmpp::Element IrcAdapter::run_domain_command(const xmpp::Element& request, const xmpp::Jid& from) {
   return configure(request, from, rules_.fixed_server);
+}
+
+gateway::NetworkAbilities IrcAdapter::abilities() const {
+  // An IRC line is plain text that nobody can edit, react to or take back;
+  // "/me" lines are CTCP ACTIONs, so reactions read "* alice reacted 👍 to …".
+  return {.network = "IRC", .correction_marker = "* ", .actions = true};
 }
 
 std::string IrcAdapter::gateway_description() const {

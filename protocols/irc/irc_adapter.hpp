@@ -32,6 +32,7 @@ public:
   std::string_view name() const override { return "irc"; }
   /// `irc` (disco `gateway/irc`).
   std::string_view identity_type() const override { return "irc"; }
+  gateway::NetworkAbilities abilities() const override;
 
   /// Presence and messages to rooms, IRC users and servers; iqs to them.
   void on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) override;

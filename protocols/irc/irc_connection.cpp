@@ -83,7 +83,7 @@ struct IrcConnection::Impl : std::enable_shared_from_this<Impl> {
   tcp::resolver resolver;
   tcp::socket socket;
   /// Empty until the TLS handshake starts; then it owns the socket.
-  protocols::ClientTls tls;
+  xmpp::ClientTls tls;
   /// Wakes the writer: a line was queued, or the connection is closing.
   asio::steady_timer wake;
   /// The connect deadline, then the idle timeout.

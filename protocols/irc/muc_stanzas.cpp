@@ -1,5 +1,6 @@
 #include "muc_stanzas.hpp"
 
+#include "adapter_replies.hpp"
 #include "namespaces.hpp"
 #include "stanza.hpp"
 
@@ -64,9 +65,13 @@ Element groupchat_message(const xmpp::Jid& room, std::string_view nick, const xm
                           std::string_view body, std::string_view id, std::string_view stamp) {
   auto from = occupant_jid(room, nick);
   auto message = xmpp::make_message(from ? *from : room, to, "groupchat", body);
-  if (!id.empty()) {
-    message.set_attr("id", std::string(id));
-  }
+  // XEP-0359: the room's own id, which clients use to react and reply to a
+  // groupchat message; the sender's id (or the same) for de-duplication.
+  auto stanza_id = gateway::random_hex(12);
+  message.set_attr("id", id.empty() ? stanza_id : std::string(id));
+  auto& sid = message.append("stanza-id", std::string(ns::sid));
+  sid.set_attr("by", room.bare_string());
+  sid.set_attr("id", std::move(stanza_id));
   add_delay(message, room.bare_string(), stamp);
   return message;
 }

@@ -58,8 +58,9 @@ xmpp::Element occupant_presence(const xmpp::Jid& room, const xmpp::Jid& to,
 xmpp::Element room_subject(const xmpp::Jid& room, const xmpp::Jid& to, std::string_view subject,
                            std::string_view setter);
 
-/// A groupchat message from `nick` in `room`. `id` keeps the sender's id on
-/// reflections so clients de-duplicate; `stamp` (server-time, ISO 8601)
+/// A groupchat message from `nick` in `room`, with a XEP-0359 stanza-id by
+/// the room. `id` keeps the sender's id on reflections so clients
+/// de-duplicate (empty: the stanza-id); `stamp` (server-time, ISO 8601)
 /// becomes a XEP-0203 delay when not empty.
 xmpp::Element groupchat_message(const xmpp::Jid& room, std::string_view nick, const xmpp::Jid& to,
                                 std::string_view body, std::string_view id,

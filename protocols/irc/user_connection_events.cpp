@@ -4,6 +4,7 @@
 // is idempotent, and delivers them to its own user's resources.
 
 #include "adapter.hpp"
+#include "adapter_replies.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
 #include "server_time.hpp"
@@ -488,9 +489,8 @@ void UserConnection::on_private_message(const ClientEvent& event) {
   const std::string body =
       event.message_kind == MessageKind::action ? "/me " + event.plain_text : event.plain_text;
   auto message = xmpp::make_message(*from, user_, "chat", body);
-  if (!event.msgid.empty()) {
-    message.set_attr("id", event.msgid);
-  }
+  // An id lets the user's client react and reply to the message.
+  message.set_attr("id", event.msgid.empty() ? gateway::random_hex(12) : event.msgid);
   add_delay(message, server_jid().to_string(),
             delay_stamp(event.time, std::chrono::system_clock::now()));
   context_.adapter.send(std::move(message));

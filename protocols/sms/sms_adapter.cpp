@@ -347,6 +347,12 @@ void SmsAdapter::serve_webhook(std::string_view path, const gateway::HttpRequest
   reply(inbound_->handle(read));
 }
 
+gateway::NetworkAbilities SmsAdapter::abilities() const {
+  // A correction goes as one more text (the phone cannot edit the first), so
+  // it costs what any text costs and counts towards the user's limits.
+  return {.network = "SMS", .correction_marker = "* "};
+}
+
 std::string SmsAdapter::gateway_description() const {
   std::string text = "Enter the phone number of the person you would like to text, in "
                      "international form (+15551234567)";

@@ -43,6 +43,7 @@ public:
   std::string_view name() const override { return "sms"; }
   /// `sms` (disco `gateway/sms`).
   std::string_view identity_type() const override { return "sms"; }
+  gateway::NetworkAbilities abilities() const override;
 
   /// Writes the operator's numbers to the mapping table and starts the outbox.
   void start() override;

@@ -15,7 +15,7 @@ namespace trestle::sms {
 namespace {
 
 using protocols::fail_parse;
-using protocols::one_line;
+using xmpp::one_line;
 
 /// Twilio's sids are 34 characters; other providers of the same API use
 /// UUIDs. The bound keeps a hostile id out of the store.

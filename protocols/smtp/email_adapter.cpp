@@ -296,6 +296,12 @@ void EmailAdapter::on_mail_done(const gateway::OutboxItem& item, const OutboxRes
   }
 }
 
+gateway::NetworkAbilities EmailAdapter::abilities() const {
+  // A sent mail stays as it was: a correction is a new mail in the same
+  // thread that says so in its first line.
+  return {.network = "email", .correction_marker = "Correction of my last message:\n\n"};
+}
+
 std::string EmailAdapter::gateway_description() const {
   return "Enter the email address of the person you would like to write to (bob@example.com).";
 }

@@ -40,6 +40,7 @@ public:
   std::string_view name() const override { return "smtp"; }
   /// `smtp` (disco `gateway/smtp`).
   std::string_view identity_type() const override { return "smtp"; }
+  gateway::NetworkAbilities abilities() const override;
 
   /// Starts the listener (throws std::runtime_error when it cannot listen)
   /// and the outbox, which picks up what an earlier run left.

@@ -20,7 +20,7 @@ std::string clean_text(std::string_view text);
 
 /// Header texts (subjects, names, file names, DSN fields) go through the
 /// cleaner every network shares; see text_excerpt.hpp.
-using protocols::one_line;
+using xmpp::one_line;
 
 /// The largest length of at most `limit` bytes that does not cut a UTF-8
 /// sequence of `text` in two.

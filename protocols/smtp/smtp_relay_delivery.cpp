@@ -87,7 +87,7 @@ struct RelayDelivery::Impl : std::enable_shared_from_this<Impl> {
   tcp::resolver resolver;
   tcp::socket socket;
   /// Empty until the TLS handshake starts; then it owns the socket.
-  protocols::ClientTls tls;
+  xmpp::ClientTls tls;
   /// The deadline of the step in progress; watch() closes the socket when it
   /// passes, which ends the pending operation with an error.
   asio::steady_timer deadline;

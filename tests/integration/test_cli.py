@@ -116,6 +116,48 @@ class CliTests(unittest.TestCase):
         self.assertEqual(done.returncode, 1)
         self.assertIn("cannot start", done.stderr)
 
+    def test_plain_text_to_a_remote_host_is_refused_at_start(self) -> None:
+        # 192.0.2.1 (TEST-NET-1) is never contacted: the configuration is refused first.
+        path = self.write("remote.yaml", self.minimal().replace(
+            "xmpp: {}", "xmpp:\n  host: 192.0.2.1\n  port: 5347"))
+        for option in ("--config", "--check-config"):
+            with self.subTest(option=option):
+                done = run(option, path, env=SECRETS)
+                self.assertEqual(done.returncode, 1, done.stderr)
+                self.assertIn(f"{path}:2:9: xmpp.host: '192.0.2.1' is not a loopback address "
+                              "and the component link is plain text (tls: false)", done.stderr)
+                self.assertIn("insecure: true", done.stderr)
+                self.assertNotIn("connecting", done.stderr)
+
+    def test_insecure_plain_link_starts_with_a_warning(self) -> None:
+        # "127.1" is 127.0.0.1 to the resolver but not a loopback address to
+        # the configuration's rule (only the full forms count), so this stays
+        # on loopback; nothing listens on the port.
+        port = free_port()
+        config = self.minimal(f"storage:\n  sqlite_path: {self.dir / 'db'}\nhttp:\n  port: 0\n")
+        config = config.replace("xmpp: {}",
+                                f"xmpp:\n  host: '127.1'\n  port: {port}\n  insecure: true")
+        path = self.write("insecure.yaml", config)
+        env = dict(os.environ)
+        env.update(SECRETS)
+        proc = subprocess.Popen([BINARY, "--config", path], env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(1.5)
+            proc.send_signal(signal.SIGTERM)
+            _out, err = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate(timeout=5)
+        self.assertEqual(proc.returncode, 0, err)
+        warnings = [line for line in err.splitlines() if "plain text" in line]
+        self.assertEqual(len(warnings), 1, err)
+        self.assertIn(f"the component link to 127.1:{port} is plain text (insecure: true): "
+                      "component secrets and messages cross the network unencrypted", warnings[0])
+        self.assertIn("warning", warnings[0].lower())
+        self.assertIn("connecting to 127.1:", err)
+
     def test_secrets_stay_out_of_the_log(self) -> None:
         # The XMPP port refuses connections: trestle logs its attempts.
         config = self.minimal(f"storage:\n  sqlite_path: {self.dir / 'db'}\n"

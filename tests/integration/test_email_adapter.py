@@ -203,6 +203,60 @@ class OutboundTests(EmailTestCase):
         self.assertEqual(len(captured), 1)
         self.assertEqual(captured[0].message().get_content().rstrip("\r\n"), "plain after")
 
+    def test_corrections_reactions_replies_and_retractions_cross_as_mail(self) -> None:
+        alice = self.xmpp("alice")
+        frank = contact("frank@example.com")
+
+        def text(captured) -> str:
+            return captured.message().get_content().replace("\r\n", "\n").rstrip("\n")
+
+        before = len(self.relay.messages)
+        self.send_chat(alice, frank, "helo", id_="fix-1", thread="thread-frank")
+        first = self.relay.wait_messages(before + 1)[before]
+
+        # A correction is a new mail in the same thread that says so.
+        since = alice.mark()
+        alice.send_stanza("message", frank, type_="chat", id_="fix-2", children=[
+            self.text_element("body", "hello"), self.text_element("thread", "thread-frank"),
+            ET.Element(q("urn:xmpp:message-correct:0", "replace"), {"id": "fix-1"})])
+        second = self.relay.wait_messages(before + 2)[before + 1]
+        self.assertEqual(text(second),
+                         "Correction of my last message:\n\nhello")
+        self.assertEqual(str(second.message()["In-Reply-To"]), str(first.message()["Message-ID"]))
+        notice = alice.wait_groupchat(lambda s: message_from(frank, type_="chat")(s) and
+                                      (body_of(s) or "").startswith("[gateway] "), since=since)
+        self.assertIn("email", body_of(notice))
+
+        # A reaction is a short mail quoting the message; a reply gets a quote.
+        reactions = ET.Element(q("urn:xmpp:reactions:0", "reactions"), {"id": "fix-1"})
+        ET.SubElement(reactions, q("urn:xmpp:reactions:0", "reaction")).text = "👍"
+        alice.send_stanza("message", frank, type_="chat", id_="fix-3", children=[reactions])
+        third = self.relay.wait_messages(before + 3)[before + 2]
+        self.assertEqual(text(third), 'reacted 👍 to "hello"')
+        alice.send_stanza("message", frank, type_="chat", id_="fix-4", children=[
+            self.text_element("body", "see above"),
+            ET.Element(q("urn:xmpp:reply:0", "reply"), {"id": "fix-1", "to": frank})])
+        fourth = self.relay.wait_messages(before + 4)[before + 3]
+        self.assertEqual(text(fourth), "> hello\nsee above")
+
+        # A retraction is never mailed; alice hears that the mail stays.
+        since = alice.mark()
+        alice.send_stanza("message", frank, type_="chat", id_="fix-5", children=[
+            ET.Element(q("urn:xmpp:message-retract:1", "retract"), {"id": "fix-1"}),
+            self.text_element("body", "This person attempted to retract a previous message")])
+        notice = alice.wait_groupchat(lambda s: message_from(frank, type_="chat")(s) and
+                                      "cannot be taken back" in (body_of(s) or ""), since=since)
+        self.assertIn('"hello"', body_of(notice))
+        # Chat states and markers are not content: dropped quietly.
+        alice.send_stanza("message", frank, type_="chat", children=[
+            ET.Element(q("http://jabber.org/protocol/chatstates", "composing"))])
+        alice.send_stanza("message", frank, type_="chat", children=[
+            ET.Element(q("urn:xmpp:chat-markers:0", "displayed"), {"id": "fix-1"})])
+        self.send_chat(alice, frank, "after the retraction", id_="fix-6")
+        captured = self.relay.wait_messages(before + 5)[before + 4:]
+        self.assertEqual([text(m) for m in captured],
+                         ["after the retraction"])
+
     def test_permanent_refusal_becomes_error(self) -> None:
         self.relay.script.refuse["nobody@example.com"] = (550, "5.1.1 No such user")
         alice = self.xmpp("alice")

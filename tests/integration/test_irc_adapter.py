@@ -644,6 +644,65 @@ class NgircdAdapterTests(AdapterTestBase):
         self.assertEqual([m for m in carol.messages(since=mark)
                           if "OMEMO" in " ".join(m.params)], [])
 
+    def test_corrections_reactions_replies_and_retractions_cross_as_text(self) -> None:
+        chan = self.channel("border")
+        room = room_jid(chan)
+        carol = self.irc(self.nick("carol"))
+        carol.join(chan)
+        alice = self.xmpp("alice")
+        a = self.nick("alice")
+        self.join(alice, chan, a)
+        carol.wait_command("JOIN", chan, nick=a, timeout=STEP)
+        since = alice.mark()
+        carol.privmsg(chan, "lunch at noon?")
+        lunch = self.stanza(alice, message_from(f"{room}/{carol.nick}", type_="groupchat",
+                                                body="lunch at noon?"), since, "carol's line")
+
+        # A correction goes as a new line marked "* ", and alice hears why once.
+        since = alice.mark()
+        alice.send_groupchat(room, "helo", id_="c1")
+        carol.wait_privmsg(chan, "helo", nick=a, timeout=STEP)
+        replace = ET.Element(q("urn:xmpp:message-correct:0", "replace"), {"id": "c1"})
+        body = ET.Element(q(NS_CLIENT, "body"))
+        body.text = "hello"
+        alice.send_stanza("message", room, type_="groupchat", id_="c2", children=[replace, body])
+        carol.wait_privmsg(chan, "* hello", nick=a, timeout=STEP)
+        notice = self.stanza(alice, lambda s: message_from(room, type_="groupchat")(s) and
+                             (body_of(s) or "").startswith("[gateway] "), since, "notice")
+        self.assertIn("cannot be changed", body_of(notice))
+
+        # A reaction to carol's line is an action quoting it.
+        reactions = ET.Element(q("urn:xmpp:reactions:0", "reactions"), {"id": lunch.get("id")})
+        ET.SubElement(reactions, q("urn:xmpp:reactions:0", "reaction")).text = "👍"
+        alice.send_stanza("message", room, type_="groupchat", children=[reactions])
+        carol.wait_privmsg(chan, '\x01ACTION reacted 👍 to "lunch at noon?"\x01', nick=a,
+                           timeout=STEP)
+
+        # A reply without a quote in its body gets a short one.
+        reply = ET.Element(q("urn:xmpp:reply:0", "reply"),
+                           {"id": lunch.get("id"), "to": f"{room}/{carol.nick}"})
+        body = ET.Element(q(NS_CLIENT, "body"))
+        body.text = "yes!"
+        alice.send_stanza("message", room, type_="groupchat", children=[reply, body])
+        carol.wait_privmsg(chan, "> lunch at noon?", nick=a, timeout=STEP)
+        carol.wait_privmsg(chan, "yes!", nick=a, timeout=STEP)
+
+        # A retraction cannot reach IRC: its fallback never goes, alice is told.
+        since = alice.mark()
+        mark = carol.mark()
+        retract = ET.Element(q("urn:xmpp:message-retract:1", "retract"), {"id": "c1"})
+        fallback = ET.Element(q(NS_CLIENT, "body"))
+        fallback.text = "This person attempted to retract a previous message"
+        alice.send_stanza("message", room, type_="groupchat", children=[retract, fallback])
+        notice = self.stanza(alice, lambda s: message_from(room, type_="groupchat")(s) and
+                             "cannot be taken back" in (body_of(s) or ""), since,
+                             "retraction notice")
+        self.assertIn('"hello"', body_of(notice))
+        alice.send_groupchat(room, "after the retraction")
+        carol.wait_privmsg(chan, "after the retraction", nick=a, timeout=STEP)
+        self.assertEqual([m for m in carol.messages(since=mark)
+                          if "attempted" in " ".join(m.params)], [])
+
     def test_me_action_both_ways(self) -> None:
         chan = self.channel("action")
         room = room_jid(chan)

@@ -161,6 +161,13 @@ class ServicesTests(TrestleTestBase):
                               [(c, t) for c, t, _ in info.identities], self.describe(info.iq))
                 for feature in REQUIRED_FEATURES:
                     self.assertIn(feature, info.features, self.describe(info.iq))
+                # The border, stated in a XEP-0128 serverinfo form.
+                fields = {f.get("var"): [v.text for v in f.findall("{jabber:x:data}value")]
+                          for f in info.iq.iter("{jabber:x:data}field")}
+                self.assertEqual(fields.get("FORM_TYPE"),
+                                 ["http://jabber.org/network/serverinfo"], self.describe(info.iq))
+                self.assertIn("leave XMPP here", " ".join(fields.get("x-gateway-border", [])),
+                              self.describe(info.iq))
 
     def test_version_matches_binary(self) -> None:
         expected = trestle_version(BINARY)

@@ -211,6 +211,48 @@ class TwilioTests(SmsTestCase):
         metrics = http_request(self.trestle.http_port, "GET", "/metrics")[1].decode()
         self.assertIn(f'trestle_encrypted_refused_total{{component="{SMS}"}} 1', metrics)
 
+    def test_corrections_reactions_replies_and_retractions_cross_as_texts(self) -> None:
+        alice = self.xmpp("alice")
+        number = "+15557650041"
+        since = alice.mark()
+        status, _ = self.twilio.send_inbound(self.public_url("/twilio/inbound"), number,
+                                             ALICE_NUMBER, "dinner at 8?")
+        self.assertEqual(status, 200)
+        dinner = alice.wait_groupchat(message_from(phone(number), body="dinner at 8?"),
+                                      since=since)
+
+        def element(tag: str, text: str) -> ET.Element:
+            node = ET.Element(q(NS_CLIENT, tag))
+            node.text = text
+            return node
+
+        # A correction is one more text, marked "* ".
+        self.send_chat(alice, phone(number), "helo", id_="sfix-1")
+        alice.send_stanza("message", phone(number), type_="chat", id_="sfix-2", children=[
+            element("body", "hello"),
+            ET.Element(q("urn:xmpp:message-correct:0", "replace"), {"id": "sfix-1"})])
+        # A reaction to the phone's text quotes it.
+        reactions = ET.Element(q("urn:xmpp:reactions:0", "reactions"), {"id": dinner.get("id")})
+        ET.SubElement(reactions, q("urn:xmpp:reactions:0", "reaction")).text = "👍"
+        alice.send_stanza("message", phone(number), type_="chat", children=[reactions])
+        # A reply keeps the quote the client wrote.
+        alice.send_stanza("message", phone(number), type_="chat", children=[
+            element("body", "> dinner at 8?\nyes"),
+            ET.Element(q("urn:xmpp:reply:0", "reply"), {"id": dinner.get("id")}),
+            ET.Element(q("urn:xmpp:fallback:0", "fallback"), {"for": "urn:xmpp:reply:0"})])
+        # A retraction is never texted; alice is told.
+        since = alice.mark()
+        alice.send_stanza("message", phone(number), type_="chat", children=[
+            ET.Element(q("urn:xmpp:message-retract:1", "retract"), {"id": "sfix-1"}),
+            element("body", "This person attempted to retract a previous message")])
+        notice = alice.wait_groupchat(lambda s: message_from(phone(number), type_="chat")(s) and
+                                      "cannot be taken back" in (body_of(s) or ""), since=since)
+        self.assertIn("SMS", body_of(notice))
+        self.send_chat(alice, phone(number), "last", id_="sfix-9")
+        self.assertCountEqual([m.body for m in self.sent_to(number, 5)],
+                              ["helo", "* hello", 'reacted 👍 to "dinner at 8?"',
+                               "> dinner at 8?\nyes", "last"])
+
     def test_national_number_is_normalised(self) -> None:
         alice = self.xmpp("alice")
         self.send_chat(alice, phone("5557650002"), "national", id_="mt-nat")

@@ -102,6 +102,11 @@ BOOST_AUTO_TEST_CASE(example_file_loads_with_every_section) {
   BOOST_TEST(config.source_path == path);
   BOOST_TEST(config.xmpp.host == "127.0.0.1");
   BOOST_TEST(config.xmpp.port == 5347);
+  BOOST_TEST(!config.xmpp.tls);
+  BOOST_TEST(config.xmpp.verify_certificate);
+  BOOST_TEST(config.xmpp.ca_file == "");
+  BOOST_TEST(config.xmpp.server_name == "");
+  BOOST_TEST(!config.xmpp.insecure);
   BOOST_TEST(config.xmpp.keepalive_interval_seconds == 60u);
   BOOST_TEST(config.xmpp.keepalive_timeout_seconds == 30u);
   BOOST_TEST(config.xmpp.connect_timeout_seconds == 15u);
@@ -200,6 +205,11 @@ BOOST_AUTO_TEST_CASE(text_sets_every_key_and_no_source_path) {
   const Config config = load_config_text("xmpp:\n"
                                          "  host: xmpp.internal\n"
                                          "  port: 5348\n"
+                                         "  tls: true\n"
+                                         "  verify_certificate: false\n"
+                                         "  ca_file: /etc/trestle/ca.pem\n"
+                                         "  server_name: xmpp.example\n"
+                                         "  insecure: true\n"
                                          "  keepalive_interval_seconds: 20\n"
                                          "  keepalive_timeout_seconds: 5\n"
                                          "  connect_timeout_seconds: 7\n"
@@ -231,6 +241,11 @@ BOOST_AUTO_TEST_CASE(text_sets_every_key_and_no_source_path) {
   BOOST_TEST(config.source_path.empty());
   BOOST_TEST(config.xmpp.host == "xmpp.internal");
   BOOST_TEST(config.xmpp.port == 5348);
+  BOOST_TEST(config.xmpp.tls);
+  BOOST_TEST(!config.xmpp.verify_certificate);
+  BOOST_TEST(config.xmpp.ca_file == "/etc/trestle/ca.pem");
+  BOOST_TEST(config.xmpp.server_name == "xmpp.example");
+  BOOST_TEST(config.xmpp.insecure);
   BOOST_TEST(config.xmpp.keepalive_interval_seconds == 20u);
   BOOST_TEST(config.xmpp.keepalive_timeout_seconds == 5u);
   BOOST_TEST(config.xmpp.connect_timeout_seconds == 7u);
@@ -599,6 +614,86 @@ BOOST_AUTO_TEST_CASE(strings_must_not_be_empty_where_a_value_is_needed) {
               "t.yaml:5:14: http.bind: ", "must not contain spaces");
 }
 
+BOOST_AUTO_TEST_CASE(loopback_hosts_are_the_name_localhost_and_loopback_addresses) {
+  using trestle::gateway::is_loopback_host;
+  for (const char* host : {"localhost", "LocalHost", "127.0.0.1", "127.0.0.53", "127.255.255.254",
+                           "::1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1"}) {
+    BOOST_TEST(is_loopback_host(host), host);
+  }
+  // Names are not resolved; short or odd address forms are not addresses.
+  for (const char* host : {"192.0.2.1", "10.0.0.1", "0.0.0.0", "128.0.0.1", "::", "::2",
+                           "::ffff:192.0.2.1", "xmpp.example.org", "localhost.", "localhost6",
+                           "my.localhost", "127.1", "0x7f.0.0.1", "127.0.0.1.nip.io", ""}) {
+    BOOST_TEST(!is_loopback_host(host), host);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(plain_text_to_a_remote_host_is_refused) {
+  // The host's value is where the error points.
+  check_error(without_xmpp + "xmpp:\n"
+                             "  host: 192.0.2.1\n",
+              "t.yaml:5:9: xmpp.host: ",
+              "'192.0.2.1' is not a loopback address and the component link is plain text");
+  check_error(without_xmpp + "xmpp: {tls: false, host: xmpp.example.org}\n",
+              "t.yaml:4:26: xmpp.host: ", "Set tls: true");
+  check_error(without_xmpp + "xmpp: {host: xmpp.example.org, insecure: false}\n",
+              "t.yaml:4:14: xmpp.host: ", "or insecure: true to accept plain text");
+  check_error(without_xmpp + "xmpp: {host: 'my.localhost'}\n",
+              "t.yaml:4:14: xmpp.host: ", "host names are not resolved");
+  check_error(without_xmpp + "xmpp: {host: '::2'}\n",
+              "t.yaml:4:14: xmpp.host: ", "not a loopback address");
+}
+
+BOOST_AUTO_TEST_CASE(plain_text_is_accepted_on_loopback_or_when_insecure) {
+  using trestle::gateway::plain_text_off_host;
+  for (const char* host : {"localhost", "127.0.0.1", "127.3.2.1", "'::1'"}) {
+    const Config config = load_config_text(without_xmpp + "xmpp: {host: " + host + "}\n", "t.yaml");
+    BOOST_TEST(!config.xmpp.tls);
+    BOOST_TEST(!plain_text_off_host(config.xmpp), host);
+  }
+  const Config insecure =
+      load_config_text(without_xmpp + "xmpp: {host: 192.0.2.1, insecure: true}\n", "t.yaml");
+  BOOST_TEST(insecure.xmpp.host == "192.0.2.1");
+  BOOST_TEST(insecure.xmpp.insecure);
+  // Allowed, and what the app warns about at start.
+  BOOST_TEST(plain_text_off_host(insecure.xmpp));
+  const Config encrypted =
+      load_config_text(without_xmpp + "xmpp: {host: 192.0.2.1, tls: true}\n", "t.yaml");
+  BOOST_TEST(encrypted.xmpp.tls);
+  BOOST_TEST(!plain_text_off_host(encrypted.xmpp));
+}
+
+BOOST_AUTO_TEST_CASE(tls_keys_are_parsed_and_checked) {
+  const Config config = load_config_text(without_xmpp + "xmpp:\n"
+                                                        "  host: 192.0.2.1\n"
+                                                        "  tls: true\n"
+                                                        "  ca_file: /etc/trestle/xmpp-ca.pem\n"
+                                                        "  server_name: xmpp.example.org\n",
+                                         "t.yaml");
+  BOOST_TEST(config.xmpp.tls);
+  BOOST_TEST(config.xmpp.verify_certificate);
+  BOOST_TEST(config.xmpp.ca_file == "/etc/trestle/xmpp-ca.pem");
+  BOOST_TEST(config.xmpp.server_name == "xmpp.example.org");
+  BOOST_TEST(!config.xmpp.insecure);
+  // Empty server_name means the host; TLS to loopback is fine too.
+  const Config local = load_config_text(
+      without_xmpp + "xmpp: {host: localhost, tls: true, server_name: ''}\n", "t.yaml");
+  BOOST_TEST(local.xmpp.tls);
+  BOOST_TEST(local.xmpp.server_name == "");
+  check_error(without_xmpp + "xmpp: {tls: yes please}\n",
+              "t.yaml:4:13: xmpp.tls: ", "expected true or false");
+  check_error(without_xmpp + "xmpp: {tls: true, verify_certificate: 0}\n",
+              "t.yaml:4:39: xmpp.verify_certificate: ", "expected true or false");
+  check_error(without_xmpp + "xmpp: {tls: true, server_name: 'a b'}\n",
+              "t.yaml:4:32: xmpp.server_name: ", "must not contain spaces");
+  check_error(without_xmpp + "xmpp: {tls: true, server_name: 'x@y'}\n",
+              "t.yaml:4:32: xmpp.server_name: ", "without '@'");
+  check_error(without_xmpp + "xmpp: {tls: true, ca_file: [a]}\n",
+              "t.yaml:4:28: xmpp.ca_file: ", "expected a string");
+  check_error(without_xmpp + "xmpp: {host: 192.0.2.1, insecure: sure}\n",
+              "t.yaml:4:35: xmpp.insecure: ", "expected true or false");
+}
+
 BOOST_AUTO_TEST_CASE(logging_level_is_one_of_four) {
   check_error(without_xmpp + "xmpp: {}\n"
                              "logging:\n"
@@ -617,6 +712,7 @@ BOOST_AUTO_TEST_CASE(environment_variables_are_substituted) {
       load_config_text(without_xmpp + "xmpp:\n"
                                       "  host: ${TRESTLE_TEST_HOST}\n"
                                       "  port: ${TRESTLE_TEST_PORT}\n"
+                                      "  tls: true\n"
                                       "storage:\n"
                                       "  sqlite_path: \"/data/$${HOME}/${TRESTLE_TEST_HOST}.db $5 "
                                       "$$x ${TRESTLE_TEST_NESTED}\"\n",

@@ -356,4 +356,48 @@ BOOST_AUTO_TEST_CASE(plain_messages_and_errors_pass_the_border) {
   BOOST_TEST(router.encrypted_refused() == 0U);
 }
 
+BOOST_AUTO_TEST_CASE(messages_cross_as_the_network_takes_them_with_one_notice) {
+  const std::string xhtml = "<html xmlns='http://jabber.org/protocol/xhtml-im'><body "
+                            "xmlns='http://www.w3.org/1999/xhtml'><b>hi</b></body></html>";
+  const auto first = route("<message id='f1' type='chat' from='" + alice +
+                           "' to='bob@test.example.org'><body>hi</body>" + xhtml + "</message>");
+  BOOST_TEST_REQUIRE(first.size() == 1U);
+  BOOST_TEST(first[0].attr_or("from") == "bob@test.example.org");
+  BOOST_TEST(first[0].attr_or("to") == alice);
+  BOOST_TEST(first[0].attr_or("type") == "chat");
+  BOOST_TEST(first[0].child_text("body").starts_with("[gateway] formatting does not reach the "
+                                                     "test network"));
+  // The next formatted message goes without another notice.
+  BOOST_TEST(route("<message id='f2' type='chat' from='" + alice +
+                   "' to='bob@test.example.org'><body>again</body>" + xhtml + "</message>")
+                 .empty());
+  BOOST_TEST_REQUIRE(adapter.received.size() == 2U);
+  BOOST_TEST(adapter.received[0].find("html", "http://jabber.org/protocol/xhtml-im") == nullptr);
+  BOOST_TEST(router.border_notices() == 1U);
+}
+
+BOOST_AUTO_TEST_CASE(a_reaction_quotes_what_the_gateway_sent_and_a_retraction_is_answered) {
+  router.remember_sent(stanza("<message id='in1' type='groupchat' to='" + alice +
+                              "' from='#room@test.example.org/bob'><body>pizza?</body>"
+                              "<stanza-id xmlns='urn:xmpp:sid:0' by='#room@test.example.org' "
+                              "id='sid-1'/></message>"));
+  BOOST_TEST(route("<message id='r1' type='groupchat' from='" + alice +
+                   "' to='#room@test.example.org'><reactions xmlns='urn:xmpp:reactions:0' "
+                   "id='sid-1'><reaction>🍕</reaction></reactions></message>")
+                 .empty());
+  BOOST_TEST_REQUIRE(adapter.received.size() == 1U);
+  BOOST_TEST(adapter.received[0].child_text("body") == "reacted 🍕 to \"pizza?\"");
+
+  const auto retraction = route("<message id='x1' type='groupchat' from='" + alice +
+                                "' to='#room@test.example.org'><retract "
+                                "xmlns='urn:xmpp:message-retract:1' id='r1'/><body>retracted"
+                                "</body></message>");
+  BOOST_TEST(adapter.received.size() == 1U);
+  BOOST_TEST_REQUIRE(retraction.size() == 1U);
+  // In a room the notice comes from the room itself.
+  BOOST_TEST(retraction[0].attr_or("from") == "#room@test.example.org");
+  BOOST_TEST(retraction[0].attr_or("type") == "groupchat");
+  BOOST_TEST(retraction[0].child_text("body").find("cannot be taken back") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

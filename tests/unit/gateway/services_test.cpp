@@ -106,6 +106,26 @@ BOOST_AUTO_TEST_CASE(disco_info_names_the_gateway_and_its_features) {
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(disco_info_states_the_border) {
+  adapter.carries.network = "IRC";
+  const auto request =
+      iq_to_domain("get", "<query xmlns='http://jabber.org/protocol/disco#info'/>");
+  const auto reply = answer_disco_info(context(), request, false);
+  const auto* query = reply.find("query", ns::disco_info);
+  BOOST_TEST_REQUIRE(query != nullptr);
+  const auto form = find_form(*query);
+  BOOST_TEST_REQUIRE(form.has_value());
+  BOOST_TEST(form->type == "result");
+  BOOST_TEST(form->value("FORM_TYPE") == "http://jabber.org/network/serverinfo");
+  BOOST_TEST(form->value("x-gateway-network") == "IRC");
+  const auto* border = form->field("x-gateway-border");
+  BOOST_TEST_REQUIRE(border != nullptr);
+  BOOST_TEST_REQUIRE(border->values.size() == 2U);
+  BOOST_TEST(border->values[0].find("leave XMPP here") != std::string::npos);
+  BOOST_TEST(border->values[0].find("IRC carries them without end-to-end encryption") !=
+             std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(disco_info_on_the_commands_node) {
   const auto request = iq_to_domain("get", "<query xmlns='http://jabber.org/protocol/disco#info' "
                                            "node='http://jabber.org/protocol/commands'/>");

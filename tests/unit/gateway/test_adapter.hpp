@@ -41,6 +41,9 @@ public:
 
   std::string_view name() const override { return "test"; }
   std::string_view identity_type() const override { return "test"; }
+  /// What the test network carries: `carries`, which a test may change.
+  gateway::NetworkAbilities abilities() const override { return carries; }
+  gateway::NetworkAbilities carries{.network = "the test network"};
 
   /// Records the stanza and its sender.
   void on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) override {

@@ -1,5 +1,6 @@
 #include "email_adapter.hpp"
 #include "fake_adapter_context.hpp"
+#include "plain_text_network.hpp"
 #include "store.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -12,6 +13,7 @@ using trestle::gateway::FieldValues;
 using trestle::gateway::open_sqlite_store;
 using trestle::gateway::Registration;
 using trestle::gateway::Store;
+using trestle::protocols_test::check_plain_text_network;
 using trestle::protocols_test::FailingStore;
 using trestle::protocols_test::FakeAdapterContext;
 using trestle::smtp::EmailAdapter;
@@ -59,6 +61,14 @@ BOOST_AUTO_TEST_CASE(names) {
   BOOST_TEST(adapter.identity_type() == "smtp");
   BOOST_TEST(adapter.gateway_prompt() == "Email address");
   BOOST_TEST(adapter.gateway_description().find("bob@example.com") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(what_email_carries) {
+  FakeAdapterContext context("mail.example.org");
+  const EmailAdapter adapter(email_config(), context);
+  // A correction is a new mail in the thread that says what it is.
+  check_plain_text_network(adapter.abilities(), "email", "Correction of my last message:\n\n",
+                           false);
 }
 
 BOOST_AUTO_TEST_CASE(jid_for_address) {

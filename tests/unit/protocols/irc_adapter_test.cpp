@@ -1,5 +1,6 @@
 #include "fake_adapter_context.hpp"
 #include "irc_adapter.hpp"
+#include "plain_text_network.hpp"
 #include "stanza.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -9,6 +10,7 @@
 using trestle::gateway::ComponentConfig;
 using trestle::gateway::FieldValues;
 using trestle::irc::IrcAdapter;
+using trestle::protocols_test::check_plain_text_network;
 using trestle::protocols_test::FakeAdapterContext;
 using trestle::xmpp::Condition;
 using trestle::xmpp::Jid;
@@ -71,6 +73,13 @@ BOOST_AUTO_TEST_CASE(no_server_is_reachable_by_default) {
   pm.append("body").append_text("hi");
   adapter.on_stanza(pm, alice_phone());
   BOOST_TEST(sent_error(context) == "not-allowed");
+}
+
+BOOST_AUTO_TEST_CASE(what_irc_carries) {
+  FakeAdapterContext context("irc.example.org");
+  const IrcAdapter adapter(irc_config(), context);
+  // "/me" lines are CTCP ACTIONs, so reactions are written as actions.
+  check_plain_text_network(adapter.abilities(), "IRC", "* ", true);
 }
 
 BOOST_AUTO_TEST_CASE(requests_that_need_no_connection_are_answered_or_refused) {

@@ -107,16 +107,27 @@ BOOST_AUTO_TEST_CASE(subject_from_the_setter_or_the_room) {
              "to='alice@example.org/phone' type='groupchat'><subject/></message>");
 }
 
-BOOST_AUTO_TEST_CASE(groupchat_keeps_the_id_and_adds_a_delay_for_server_time) {
-  const auto text =
-      serialize(groupchat_message(room, "bob", user, "hi", "abc-1", "2026-11-24T12:00:00.000Z"));
-  BOOST_TEST(text == "<message from='#chan%irc.example.net@irc.example.org/bob' "
-                     "to='alice@example.org/phone' type='groupchat' id='abc-1'><body>hi</body>"
-                     "<delay xmlns='urn:xmpp:delay' from='#chan%irc.example.net@irc.example.org' "
-                     "stamp='2026-11-24T12:00:00.000Z'/></message>");
-  const auto plain = serialize(groupchat_message(room, "bob", user, "hi", ""));
-  BOOST_TEST(plain.find("id=") == std::string::npos);
-  BOOST_TEST(plain.find("delay") == std::string::npos);
+BOOST_AUTO_TEST_CASE(groupchat_keeps_the_id_and_adds_a_stanza_id_and_a_delay_for_server_time) {
+  const auto message =
+      groupchat_message(room, "bob", user, "hi", "abc-1", "2026-11-24T12:00:00.000Z");
+  const auto* stanza_id = message.find("stanza-id", "urn:xmpp:sid:0");
+  BOOST_TEST_REQUIRE(stanza_id != nullptr);
+  BOOST_TEST(stanza_id->attr_or("by") == "#chan%irc.example.net@irc.example.org");
+  const auto sid = stanza_id->attr_or("id");
+  BOOST_TEST(sid.size() == 24U);
+  BOOST_TEST(serialize(message) ==
+             "<message from='#chan%irc.example.net@irc.example.org/bob' "
+             "to='alice@example.org/phone' type='groupchat' id='abc-1'><body>hi</body>"
+             "<stanza-id xmlns='urn:xmpp:sid:0' by='#chan%irc.example.net@irc.example.org' id='" +
+                 sid +
+                 "'/><delay xmlns='urn:xmpp:delay' from='#chan%irc.example.net@irc.example.org' "
+                 "stamp='2026-11-24T12:00:00.000Z'/></message>");
+  // Without an id of its own a message takes its stanza-id, so that clients
+  // can react and reply to it; each message has a new one.
+  const auto plain = groupchat_message(room, "bob", user, "hi", "");
+  BOOST_TEST(plain.attr_or("id") == plain.find("stanza-id", "urn:xmpp:sid:0")->attr_or("id"));
+  BOOST_TEST(plain.attr_or("id") != sid);
+  BOOST_TEST(plain.find("delay", "urn:xmpp:delay") == nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,4 +1,5 @@
 #include "fake_adapter_context.hpp"
+#include "plain_text_network.hpp"
 #include "sms_adapter.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -7,6 +8,7 @@
 
 using trestle::gateway::ComponentConfig;
 using trestle::gateway::FieldValues;
+using trestle::protocols_test::check_plain_text_network;
 using trestle::protocols_test::FakeAdapterContext;
 using trestle::sms::SmsAdapter;
 using trestle::xmpp::Condition;
@@ -37,6 +39,13 @@ BOOST_AUTO_TEST_CASE(names) {
   BOOST_TEST(adapter.gateway_description().find("country code") == std::string::npos);
   const SmsAdapter national(sms_config("44"), context);
   BOOST_TEST(national.gateway_description().find("+44") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(what_sms_carries) {
+  FakeAdapterContext context("sms.example.org");
+  const SmsAdapter adapter(sms_config(), context);
+  // A correction is sent as one more text, marked; not refused.
+  check_plain_text_network(adapter.abilities(), "SMS", "* ", false);
 }
 
 BOOST_AUTO_TEST_CASE(jid_for_address) {

@@ -2,7 +2,7 @@
 
 #include "utf8.hpp"
 
-namespace trestle::protocols {
+namespace trestle::xmpp {
 
 namespace {
 
@@ -45,4 +45,4 @@ std::string one_line(std::string_view text, std::size_t max_bytes) {
   return out;
 }
 
-} // namespace trestle::protocols
+} // namespace trestle::xmpp

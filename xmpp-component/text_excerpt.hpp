@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace trestle::protocols {
+namespace trestle::xmpp {
 
 /// `text` on one line, at most `max_bytes` long: malformed UTF-8, U+FFFE
 /// and U+FFFF become U+FFFD; each run of C0 controls, spaces and DEL
@@ -19,4 +19,4 @@ namespace trestle::protocols {
 /// texts (SMS provider answers, mail subjects and names, DSN fields).
 std::string one_line(std::string_view text, std::size_t max_bytes = std::string_view::npos);
 
-} // namespace trestle::protocols
+} // namespace trestle::xmpp

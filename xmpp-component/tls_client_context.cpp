@@ -2,17 +2,17 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 #include <optional>
 #include <sys/stat.h>
 #include <utility>
 
-namespace trestle::protocols {
+namespace trestle::xmpp {
 namespace {
 
 namespace ssl = boost::asio::ssl;
@@ -87,17 +87,36 @@ bool is_ip_literal(const std::string& name) {
 
 bool ClientTls::start(boost::asio::ip::tcp::socket& socket, bool verify, const std::string& ca_file,
                       const std::string& server_name, std::string* error) {
+  if (verify && server_name.empty()) {
+    // OpenSSL would check no name at all.
+    *error = "no server name to check the certificate against";
+    return false;
+  }
   auto context = client_tls_context(verify, ca_file, error);
   if (!context) {
     return false;
   }
   context_ = std::move(context);
   stream_.emplace(std::move(socket), *context_);
+  server_name_ = server_name;
+  SSL* ssl = stream_->native_handle();
+  const bool address = is_ip_literal(server_name);
   if (verify) {
-    stream_->set_verify_callback(ssl::host_name_verification(server_name));
+    // OpenSSL checks the name as part of the chain (RFC 6125 rules, as
+    // Asio's host_name_verification does), so a wrong name is reported as
+    // such by SSL_get_verify_result instead of as a bare failure.
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    const int named = address ? X509_VERIFY_PARAM_set1_ip_asc(param, server_name.c_str())
+                              : SSL_set1_host(ssl, server_name.c_str());
+    if (named != 1) {
+      *error = "cannot check certificates for the name " + server_name;
+      socket = std::move(stream_->next_layer());
+      stream_.reset();
+      return false;
+    }
   }
-  if (!is_ip_literal(server_name)) {
-    SSL_set_tlsext_host_name(stream_->native_handle(), server_name.c_str());
+  if (!address) {
+    SSL_set_tlsext_host_name(ssl, server_name.c_str());
   }
   return true;
 }
@@ -106,10 +125,13 @@ std::string ClientTls::handshake_failure(const std::string& peer,
                                          const boost::system::error_code& ec) {
   std::string reason = "TLS handshake with " + peer + " failed: " + ec.message();
   const long verdict = SSL_get_verify_result(stream_->native_handle());
-  if (verdict != X509_V_OK) {
+  if (verdict == X509_V_ERR_HOSTNAME_MISMATCH || verdict == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+    reason += std::string(" (certificate: ") + X509_verify_cert_error_string(verdict) +
+              ": it is not issued for " + server_name_ + ")";
+  } else if (verdict != X509_V_OK) {
     reason += std::string(" (certificate: ") + X509_verify_cert_error_string(verdict) + ")";
   }
   return reason;
 }
 
-} // namespace trestle::protocols
+} // namespace trestle::xmpp

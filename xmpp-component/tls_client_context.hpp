@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-namespace trestle::protocols {
+namespace trestle::xmpp {
 
 /// The TLS client context (TLS 1.2 or newer) for a verification setting and
 /// CA file, shared by every connection that uses them: loading the trust
@@ -40,7 +40,8 @@ public:
              const std::string& server_name, std::string* error);
 
   /// "TLS handshake with <peer> failed: <error>", and why the certificate
-  /// was refused when verification failed ("(certificate: ...)").
+  /// was refused when verification failed ("(certificate: ...)", naming
+  /// the expected server name when the certificate is for another).
   std::string handshake_failure(const std::string& peer, const boost::system::error_code& ec);
 
   explicit operator bool() const { return stream_.has_value(); }
@@ -51,6 +52,8 @@ private:
   /// Declared before the stream that uses it, so it outlives it.
   std::shared_ptr<boost::asio::ssl::context> context_;
   std::optional<Stream> stream_;
+  /// The name the certificate must carry, for handshake_failure().
+  std::string server_name_;
 };
 
-} // namespace trestle::protocols
+} // namespace trestle::xmpp
