@@ -83,10 +83,11 @@ void retraction(Crossing& crossing, const std::string& id, const NetworkAbilitie
                 const RecentMessages& recent, std::string_view user) {
   crossing.verdict = Verdict::drop;
   const auto* excerpt = recent.excerpt(user, id);
-  crossing.notices.push_back(
-      {"retraction:" + id, "your message " + quoted(excerpt, "you retracted") +
-                               " was delivered to " + std::string(abilities.network) +
-                               " already and cannot be taken back there"});
+  const std::string which =
+      excerpt == nullptr ? "the message you retracted" : "your message " + quoted(excerpt, "");
+  crossing.notices.push_back({"retraction:" + id, which + " was delivered to " +
+                                                      std::string(abilities.network) +
+                                                      " already and cannot be taken back there"});
 }
 
 /// The reactions of a XEP-0444 `<reactions/>`, cleaned, at most max_reactions.

@@ -43,10 +43,11 @@ CONNECT = 20.0
 
 USERS = {"alice": "alice-secret", "bob": "bob-secret", "carol": "carol-secret",
          "dave": "dave-secret", "erin": "erin-secret", "frank": "frank-secret",
-         "admin": "admin-secret"}
+         "grace": "grace-secret", "admin": "admin-secret"}
 ALICE_NUMBER = "+15550001111"
 CAROL_NUMBER = "+15550004444"   # not one of the provider account's numbers
 DAVE_NUMBER = "+15550005555"    # the one with a small hourly cap is dave
+GRACE_NUMBER = "+15550006666"   # for the border test, whose texts must not eat alice's cap
 POOL = ["+15550002222", "+15550003333"]
 KANNEL_TOKEN = "kannel-webhook-token-0123456789"
 DENIED_PREFIX = "+1555999"
@@ -136,12 +137,13 @@ class TwilioTests(SmsTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         cls.start_prosody()
-        cls.twilio = TwilioDouble(numbers=[ALICE_NUMBER, DAVE_NUMBER] + POOL).start()
+        cls.twilio = TwilioDouble(numbers=[ALICE_NUMBER, DAVE_NUMBER, GRACE_NUMBER]
+                                  + POOL).start()
         cls.start_trestle({
             "provider": "twilio",
             "default_country": "1",
             "numbers": {"alice@localhost": ALICE_NUMBER, "carol@localhost": CAROL_NUMBER,
-                        "dave@localhost": DAVE_NUMBER},
+                        "dave@localhost": DAVE_NUMBER, "grace@localhost": GRACE_NUMBER},
             "pool": POOL,
             "max_segments": 2,
             "max_per_hour": HOURLY_CAP,
@@ -212,13 +214,13 @@ class TwilioTests(SmsTestCase):
         self.assertIn(f'trestle_encrypted_refused_total{{component="{SMS}"}} 1', metrics)
 
     def test_corrections_reactions_replies_and_retractions_cross_as_texts(self) -> None:
-        alice = self.xmpp("alice")
+        grace = self.xmpp("grace")
         number = "+15557650041"
-        since = alice.mark()
+        since = grace.mark()
         status, _ = self.twilio.send_inbound(self.public_url("/twilio/inbound"), number,
-                                             ALICE_NUMBER, "dinner at 8?")
+                                             GRACE_NUMBER, "dinner at 8?")
         self.assertEqual(status, 200)
-        dinner = alice.wait_groupchat(message_from(phone(number), body="dinner at 8?"),
+        dinner = grace.wait_groupchat(message_from(phone(number), body="dinner at 8?"),
                                       since=since)
 
         def element(tag: str, text: str) -> ET.Element:
@@ -227,28 +229,28 @@ class TwilioTests(SmsTestCase):
             return node
 
         # A correction is one more text, marked "* ".
-        self.send_chat(alice, phone(number), "helo", id_="sfix-1")
-        alice.send_stanza("message", phone(number), type_="chat", id_="sfix-2", children=[
+        self.send_chat(grace, phone(number), "helo", id_="sfix-1")
+        grace.send_stanza("message", phone(number), type_="chat", id_="sfix-2", children=[
             element("body", "hello"),
             ET.Element(q("urn:xmpp:message-correct:0", "replace"), {"id": "sfix-1"})])
         # A reaction to the phone's text quotes it.
         reactions = ET.Element(q("urn:xmpp:reactions:0", "reactions"), {"id": dinner.get("id")})
         ET.SubElement(reactions, q("urn:xmpp:reactions:0", "reaction")).text = "👍"
-        alice.send_stanza("message", phone(number), type_="chat", children=[reactions])
+        grace.send_stanza("message", phone(number), type_="chat", children=[reactions])
         # A reply keeps the quote the client wrote.
-        alice.send_stanza("message", phone(number), type_="chat", children=[
+        grace.send_stanza("message", phone(number), type_="chat", children=[
             element("body", "> dinner at 8?\nyes"),
             ET.Element(q("urn:xmpp:reply:0", "reply"), {"id": dinner.get("id")}),
             ET.Element(q("urn:xmpp:fallback:0", "fallback"), {"for": "urn:xmpp:reply:0"})])
         # A retraction is never texted; alice is told.
-        since = alice.mark()
-        alice.send_stanza("message", phone(number), type_="chat", children=[
+        since = grace.mark()
+        grace.send_stanza("message", phone(number), type_="chat", children=[
             ET.Element(q("urn:xmpp:message-retract:1", "retract"), {"id": "sfix-1"}),
             element("body", "This person attempted to retract a previous message")])
-        notice = alice.wait_groupchat(lambda s: message_from(phone(number), type_="chat")(s) and
+        notice = grace.wait_groupchat(lambda s: message_from(phone(number), type_="chat")(s) and
                                       "cannot be taken back" in (body_of(s) or ""), since=since)
         self.assertIn("SMS", body_of(notice))
-        self.send_chat(alice, phone(number), "last", id_="sfix-9")
+        self.send_chat(grace, phone(number), "last", id_="sfix-9")
         self.assertCountEqual([m.body for m in self.sent_to(number, 5)],
                               ["helo", "* hello", 'reacted 👍 to "dinner at 8?"',
                                "> dinner at 8?\nyes", "last"])

@@ -229,6 +229,10 @@ BOOST_AUTO_TEST_CASE(a_retraction_never_goes_and_the_sender_is_told) {
                "your message \"oops\" was delivered to email already and cannot be taken back "
                "there");
   }
+  BOOST_TEST(cross(message("x2", "<retract xmlns='urn:xmpp:message-retract:1' id='nope'/>"))
+                 .notices[0]
+                 .text == "the message you retracted was delivered to IRC already and cannot be "
+                          "taken back there");
 }
 
 BOOST_AUTO_TEST_CASE(out_of_band_urls_are_written_into_the_body) {
