@@ -174,15 +174,13 @@ void correction(Crossing& crossing, const std::string& replaced, const NetworkAb
                          std::string(xmpp::one_line(abilities.correction_marker)) + "\""});
 }
 
-void reply(Crossing& crossing, const NetworkAbilities& abilities, const RecentMessages& recent,
-           std::string_view user) {
+void reply(Crossing& crossing, const RecentMessages& recent, std::string_view user) {
   auto& message = crossing.message;
   const auto* reply = message.find("reply", ns::reply);
   const auto id = reply->attr_or("id");
   const bool quoted_by_client = has_fallback(message, ns::reply);
   message.remove_children("reply", ns::reply);
   remove_fallbacks(message, ns::reply);
-  (void)abilities;
   if (quoted_by_client) {
     return;
   }
@@ -243,7 +241,7 @@ Crossing cross_border(const xmpp::Element& message, const NetworkAbilities& abil
     }
   }
   if (message.find("reply", ns::reply) != nullptr && abilities.replies != Carry::native) {
-    reply(crossing, abilities, recent, user);
+    reply(crossing, recent, user);
   }
   if (message.find("x", ns::oob) != nullptr && abilities.attachments != Carry::native) {
     attachments(crossing);

@@ -32,18 +32,19 @@ void RecentMessages::remember(std::string_view user, const xmpp::Element& messag
   if (text.empty()) {
     return;
   }
-  if (const auto id = message.attr("id"); id && !id->empty()) {
-    remember(user, *id, text);
-  }
-  if (const auto* origin = message.find("origin-id", xmpp::ns::sid)) {
-    if (const auto id = origin->attr("id"); id && !id->empty()) {
-      remember(user, *id, text);
+  // One excerpt, kept under each id the message carries.
+  const auto excerpt = xmpp::one_line(text, excerpt_bytes);
+  const auto keep = [&](const xmpp::Element& carrier) {
+    if (const auto id = carrier.attr("id"); id && !id->empty()) {
+      entry(user, *id).excerpt = excerpt;
     }
+  };
+  keep(message);
+  if (const auto* origin = message.find("origin-id", xmpp::ns::sid)) {
+    keep(*origin);
   }
   for (const auto* stanza_id : message.find_all("stanza-id", xmpp::ns::sid)) {
-    if (const auto id = stanza_id->attr("id"); id && !id->empty()) {
-      remember(user, *id, text);
-    }
+    keep(*stanza_id);
   }
 }
 
