@@ -15,8 +15,9 @@ struct Payload {
   std::string_view scheme;
 };
 
-constexpr std::array<Payload, 4> payloads = {{
+constexpr std::array<Payload, 5> payloads = {{
     {"encrypted", "eu.siacs.conversations.axolotl", "OMEMO"},
+    {"encrypted", "urn:xmpp:omemo:1", "OMEMO"},
     {"encrypted", "urn:xmpp:omemo:2", "OMEMO 2"},
     {"openpgp", "urn:xmpp:openpgp:0", "OpenPGP for XMPP"},
     {"x", "jabber:x:encrypted", "legacy OpenPGP"},

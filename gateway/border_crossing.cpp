@@ -23,6 +23,8 @@ constexpr std::string_view retract = "urn:xmpp:message-retract:1";
 constexpr std::string_view retract_0 = "urn:xmpp:message-retract:0";
 constexpr std::string_view fasten = "urn:xmpp:fasten:0";
 constexpr std::string_view oob = "jabber:x:oob";
+constexpr std::string_view muc_user = "http://jabber.org/protocol/muc#user";
+constexpr std::string_view conference = "jabber:x:conference";
 } // namespace ns
 
 /// Bytes of a reaction's text that go out at most (one emoji is a few; a
@@ -157,7 +159,7 @@ void correction(Crossing& crossing, const std::string& replaced, const NetworkAb
   }
   message.remove_children("replace", ns::correction);
   if (body.empty()) {
-    return; // nothing to send; the adapter ignores an empty message
+    return; // nothing to send: dropped with the other messages without content
   }
   recent.remember(user, replaced, body);
   constexpr std::string_view me = "/me ";
@@ -208,6 +210,18 @@ void attachments(Crossing& crossing) {
   }
 }
 
+/// Whether `message` has anything for the other network: text, a subject
+/// (a room's topic), an invitation or an attachment. Chat states, chat
+/// markers and receipts alone are not content.
+bool has_content(const xmpp::Element& message) {
+  if (!body_of(message).empty() || message.find("subject") != nullptr ||
+      message.find("x", ns::conference) != nullptr || message.find("x", ns::oob) != nullptr) {
+    return true;
+  }
+  const auto* x = message.find("x", ns::muc_user);
+  return x != nullptr && x->find("invite") != nullptr;
+}
+
 } // namespace
 
 Crossing cross_border(const xmpp::Element& message, const NetworkAbilities& abilities,
@@ -256,6 +270,9 @@ Crossing cross_border(const xmpp::Element& message, const NetworkAbilities& abil
     }
     crossing.notices.push_back({"formatting", "formatting does not reach " + network +
                                                   "; your messages go as plain text"});
+  }
+  if (!has_content(crossing.message)) {
+    crossing.verdict = Verdict::drop; // quietly: nothing to carry, nothing to tell
   }
   return crossing;
 }

@@ -53,6 +53,8 @@ struct Crossing {
 /// - A XEP-0424 retraction (and its fallback body) never goes: the notice
 ///   says the message was delivered already.
 /// - XEP-0066 URLs are written into the body unless it has them.
+/// - A message left with no content (chat states, chat markers, receipts) is
+///   dropped quietly.
 /// Features the network carries natively are left in place for the adapter.
 /// Message bodies are remembered in `recent` for later quotes.
 Crossing cross_border(const xmpp::Element& message, const NetworkAbilities& abilities,

@@ -103,9 +103,9 @@ std::int64_t MeteredStore::add_held(const HeldMessage& message, std::error_code&
   return metered(ec, [&] { return inner_->add_held(message, ec); });
 }
 
-std::vector<HeldMessage> MeteredStore::held_messages(const std::string& component,
+std::vector<HeldMessage> MeteredStore::held_messages(const std::string& component, bool for_users,
                                                      std::size_t limit, std::error_code& ec) {
-  return metered(ec, [&] { return inner_->held_messages(component, limit, ec); });
+  return metered(ec, [&] { return inner_->held_messages(component, for_users, limit, ec); });
 }
 
 std::size_t MeteredStore::count_held(const std::string& component, std::error_code& ec) {

@@ -59,8 +59,8 @@ public:
                                         std::error_code& ec) override;
   std::size_t prune_usage(std::int64_t before, std::error_code& ec) override;
   std::int64_t add_held(const HeldMessage& message, std::error_code& ec) override;
-  std::vector<HeldMessage> held_messages(const std::string& component, std::size_t limit,
-                                         std::error_code& ec) override;
+  std::vector<HeldMessage> held_messages(const std::string& component, bool for_users,
+                                         std::size_t limit, std::error_code& ec) override;
   std::size_t count_held(const std::string& component, std::error_code& ec) override;
   bool remove_held(std::int64_t id, std::error_code& ec) override;
   std::int64_t add_outbox(const OutboxItem& item, std::error_code& ec) override;

@@ -99,17 +99,22 @@ void Router::route(const Element& stanza) {
     route_presence_to_domain(stanza, *from);
     return;
   }
+  if (context_.access.registration_required() &&
+      refused_unregistered(stanza, *from,
+                           "register with " + context_.domain.to_string() + " before using it")) {
+    return;
+  }
   if (view.kind() == StanzaKind::message && to_domain) {
+    // Messages to the gateway's own address (raw commands in IRC's
+    // fixed-server mode) cross the border too: never an encrypted one.
+    if (stanza.attr_or("type") == "error" || refused_encrypted(stanza, *from)) {
+      return;
+    }
     if (context_.adapter.on_domain_message(stanza, *from)) {
       return;
     }
     refuse(stanza, Condition::service_unavailable,
            "this is the gateway's own address; write to a contact on it instead");
-    return;
-  }
-  if (context_.access.registration_required() &&
-      refused_unregistered(stanza, *from,
-                           "register with " + context_.domain.to_string() + " before using it")) {
     return;
   }
   if (view.kind() == StanzaKind::message && stanza.attr_or("type") != "error") {
@@ -119,15 +124,24 @@ void Router::route(const Element& stanza) {
   context_.adapter.on_stanza(stanza, *from);
 }
 
+bool Router::refused_encrypted(const Element& stanza, const xmpp::Jid& from) {
+  const auto scheme = end_to_end_encryption(stanza);
+  if (!scheme) {
+    return false;
+  }
+  ++encrypted_refused_;
+  context_.log.info("router", "refused an end-to-end encrypted (" + std::string(*scheme) +
+                                  ") message from " + from.bare_string());
+  refuse(stanza, Condition::not_acceptable,
+         encrypted_refusal_text(*scheme, context_.adapter.abilities().network));
+  return true;
+}
+
 void Router::route_message(const Element& stanza, const xmpp::Jid& from) {
-  const auto abilities = context_.adapter.abilities();
-  if (const auto scheme = end_to_end_encryption(stanza)) {
-    ++encrypted_refused_;
-    context_.log.info("router", "refused an end-to-end encrypted (" + std::string(*scheme) +
-                                    ") message from " + from.bare_string());
-    refuse(stanza, Condition::not_acceptable, encrypted_refusal_text(*scheme, abilities.network));
+  if (refused_encrypted(stanza, from)) {
     return;
   }
+  const auto abilities = context_.adapter.abilities();
   if (stanza.attr_or("type") == "headline") {
     context_.adapter.on_stanza(stanza, from); // not a conversation: nothing to translate
     return;

@@ -40,6 +40,9 @@ private:
   /// Refuses `stanza` unless `user` is registered; true when it was refused.
   bool refused_unregistered(const xmpp::Element& stanza, const xmpp::Jid& user, std::string text);
   void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);
+  /// Refuses an end-to-end encrypted message (it cannot be bridged) and
+  /// counts it; true when it was refused.
+  bool refused_encrypted(const xmpp::Element& stanza, const xmpp::Jid& from);
   /// Hands a message from `from` to the adapter the way its network takes it
   /// (border_crossing.hpp), with any notices for the sender.
   void route_message(const xmpp::Element& stanza, const xmpp::Jid& from);

@@ -16,7 +16,7 @@ struct Migration {
   const char* sql;
 };
 
-constexpr std::array<Migration, 4> migrations{{
+constexpr std::array<Migration, 5> migrations{{
     {1, R"sql(
 CREATE TABLE registrations (
   component TEXT NOT NULL,
@@ -107,6 +107,9 @@ CREATE TABLE held_messages (
   received_at INTEGER NOT NULL
 );
 CREATE INDEX held_messages_oldest ON held_messages (component, received_at);
+)sql"},
+    {5, R"sql(
+ALTER TABLE held_messages ADD COLUMN user_jid TEXT NOT NULL DEFAULT '';
 )sql"},
 }};
 

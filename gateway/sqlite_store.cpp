@@ -204,11 +204,11 @@ constexpr std::array<std::pair<Query, const char*>, 35> query_sql{{
      "at >= ?3 GROUP BY user_jid ORDER BY 3 DESC, user_jid"},
     {Query::prune_usage, "DELETE FROM usage_events WHERE at < ?1"},
     {Query::insert_held,
-     "INSERT INTO held_messages (component, peer, recipient, body, received_at) "
-     "VALUES (?1, ?2, ?3, ?4, ?5)"},
+     "INSERT INTO held_messages (component, peer, recipient, body, received_at, user_jid) "
+     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
     {Query::list_held,
-     "SELECT id, component, peer, recipient, body, received_at FROM held_messages "
-     "WHERE component = ?1 ORDER BY received_at, id LIMIT ?2"},
+     "SELECT id, component, peer, recipient, body, received_at, user_jid FROM held_messages "
+     "WHERE component = ?1 AND (user_jid != '') = ?3 ORDER BY received_at, id LIMIT ?2"},
     {Query::count_held, "SELECT COUNT(*) FROM held_messages WHERE component = ?1"},
     {Query::delete_held, "DELETE FROM held_messages WHERE id = ?1"},
     {Query::checkpoint, "PRAGMA wal_checkpoint(TRUNCATE)"},
@@ -349,6 +349,7 @@ HeldMessage read_held(const Use& query) {
   message.recipient = query.column_text(3);
   message.body = query.column_text(4);
   message.received_at = query.column_int(5);
+  message.user = query.column_text(6);
   return message;
 }
 
@@ -640,15 +641,16 @@ public:
         .text(message.peer)
         .text(message.recipient)
         .text(message.body)
-        .integer(message.received_at);
+        .integer(message.received_at)
+        .text(message.user);
     return query.run(ec) ? sqlite3_last_insert_rowid(db_.get()) : 0;
   }
 
-  std::vector<HeldMessage> held_messages(const std::string& component, std::size_t limit,
-                                         std::error_code& ec) override {
+  std::vector<HeldMessage> held_messages(const std::string& component, bool for_users,
+                                         std::size_t limit, std::error_code& ec) override {
     ec.clear();
     Use query(statement(Query::list_held));
-    query.text(component).integer(static_cast<std::int64_t>(limit));
+    query.text(component).integer(static_cast<std::int64_t>(limit)).integer(for_users ? 1 : 0);
     return read_rows<HeldMessage>(query, ec, read_held);
   }
 

@@ -95,8 +95,9 @@ struct UsageCount {
   std::size_t last_day = 0;
 };
 
-/// An inbound legacy message that belongs to no user (an SMS to a number no
-/// one owns), kept for the admins to read.
+/// An inbound legacy message kept in the store: one that belongs to no user
+/// (an SMS to a number no one owns), kept for the admins to read, or one for
+/// a user that waits for the XMPP server to be reachable again.
 struct HeldMessage {
   /// Assigned by add_held().
   std::int64_t id = 0;
@@ -108,6 +109,8 @@ struct HeldMessage {
   std::string body;
   /// Unix seconds.
   std::int64_t received_at = 0;
+  /// The user (bare JID) it waits to be delivered to; empty: nobody's.
+  std::string user;
 };
 
 /// Persistent state behind the gateway. Narrow on purpose so that a
@@ -188,10 +191,11 @@ public:
 
   /// Keeps a message for the admins; returns its id (0 on failure).
   virtual std::int64_t add_held(const HeldMessage& message, std::error_code& ec) = 0;
-  /// Up to `limit` held messages of `component`, oldest first.
-  virtual std::vector<HeldMessage> held_messages(const std::string& component, std::size_t limit,
-                                                 std::error_code& ec) = 0;
-  /// How many messages `component` holds.
+  /// Up to `limit` held messages of `component` for nobody, or those
+  /// waiting for a user (`for_users`), oldest first.
+  virtual std::vector<HeldMessage> held_messages(const std::string& component, bool for_users,
+                                                 std::size_t limit, std::error_code& ec) = 0;
+  /// How many messages `component` holds, for nobody and waiting.
   virtual std::size_t count_held(const std::string& component, std::error_code& ec) = 0;
   /// Deletes a held message; returns whether it existed.
   virtual bool remove_held(std::int64_t id, std::error_code& ec) = 0;

@@ -2,6 +2,9 @@
 
 #include "namespaces.hpp"
 
+#include <cstdio>
+#include <ctime>
+
 namespace trestle::xmpp {
 
 namespace {
@@ -131,6 +134,25 @@ Element make_error_reply(const Element& request, const StanzaError& error) {
   }
   reply.append(to_element(error));
   return reply;
+}
+
+void add_delay(Element& stanza, std::string_view from, std::string_view stamp) {
+  if (stamp.empty()) {
+    return;
+  }
+  auto& delay = stanza.append("delay", std::string(ns::delay));
+  delay.set_attr("from", std::string(from));
+  delay.set_attr("stamp", std::string(stamp));
+}
+
+std::string xep0082_datetime(std::int64_t unix_seconds) {
+  const auto seconds = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[80];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return text;
 }
 
 } // namespace trestle::xmpp

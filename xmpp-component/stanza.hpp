@@ -4,6 +4,7 @@
 #include "jid.hpp"
 #include "stanza_error.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,5 +54,11 @@ Element make_iq_result(const Element& request);
 /// The error answer to any stanza: addresses swapped, same id, type error,
 /// the original children kept (RFC 6120 8.2) except for iq results, plus `<error/>`.
 Element make_error_reply(const Element& request, const StanzaError& error);
+
+/// Adds a XEP-0203 `<delay from=… stamp=…/>` to a message when `stamp` (an
+/// XEP-0082 timestamp) is not empty.
+void add_delay(Element& stanza, std::string_view from, std::string_view stamp);
+/// `unix_seconds` as a XEP-0082 DateTime in UTC ("2026-12-05T04:13:19Z").
+std::string xep0082_datetime(std::int64_t unix_seconds);
 
 } // namespace trestle::xmpp

@@ -72,17 +72,8 @@ Element groupchat_message(const xmpp::Jid& room, std::string_view nick, const xm
   auto& sid = message.append("stanza-id", std::string(ns::sid));
   sid.set_attr("by", room.bare_string());
   sid.set_attr("id", std::move(stanza_id));
-  add_delay(message, room.bare_string(), stamp);
+  xmpp::add_delay(message, room.bare_string(), stamp);
   return message;
-}
-
-void add_delay(Element& stanza, std::string_view from, std::string_view stamp) {
-  if (stamp.empty()) {
-    return;
-  }
-  auto& delay = stanza.append("delay", std::string(ns::delay));
-  delay.set_attr("from", std::string(from));
-  delay.set_attr("stamp", std::string(stamp));
 }
 
 } // namespace trestle::irc

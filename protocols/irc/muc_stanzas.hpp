@@ -66,8 +66,4 @@ xmpp::Element groupchat_message(const xmpp::Jid& room, std::string_view nick, co
                                 std::string_view body, std::string_view id,
                                 std::string_view stamp = {});
 
-/// Adds a XEP-0203 `<delay from=… stamp=…/>` to a message when `stamp` (an
-/// XEP-0082 timestamp) is not empty.
-void add_delay(xmpp::Element& stanza, std::string_view from, std::string_view stamp);
-
 } // namespace trestle::irc

@@ -491,8 +491,8 @@ void UserConnection::on_private_message(const ClientEvent& event) {
   auto message = xmpp::make_message(*from, user_, "chat", body);
   // An id lets the user's client react and reply to the message.
   message.set_attr("id", event.msgid.empty() ? gateway::random_hex(12) : event.msgid);
-  add_delay(message, server_jid().to_string(),
-            delay_stamp(event.time, std::chrono::system_clock::now()));
+  xmpp::add_delay(message, server_jid().to_string(),
+                  delay_stamp(event.time, std::chrono::system_clock::now()));
   context_.adapter.send(std::move(message));
 }
 

@@ -118,11 +118,15 @@ void SmsAdapter::start() {
                       std::string("SMS through ") + std::string(provider_->name()) +
                           "; webhooks at " + public_url_);
   outbox_->start();
+  inbound_->start();
 }
 
 void SmsAdapter::stop() {
   if (outbox_) {
     outbox_->stop();
+  }
+  if (inbound_) {
+    inbound_->stop();
   }
   if (provider_) {
     provider_->stop();
@@ -145,17 +149,16 @@ void SmsAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) {
     refuse(stanza, Condition::jid_malformed, "not a phone number: " + reason);
     return;
   }
-  const auto contact = xmpp::Jid::from_parts(number->localpart(), context_.domain().domain(), {});
-  if (!contact) {
-    refuse(stanza, Condition::jid_malformed, "this phone number cannot be written as a JID");
-    return;
-  }
+  // Answers (presence, receipts, errors) come from the JID as the user
+  // wrote it, national numbers included, so that the client matches them to
+  // its chat; texts from the phone come from the E.164 form.
+  const auto contact = to->bare();
   switch (xmpp::kind_of(stanza)) {
   case xmpp::StanzaKind::message:
-    on_message(stanza, from, number->e164());
+    on_message(stanza, from, {number->e164(), contact.local()});
     break;
   case xmpp::StanzaKind::presence:
-    gateway::answer_contact_presence(stanza, context_, from, *contact,
+    gateway::answer_contact_presence(stanza, context_, from, contact,
                                      "Phone: messages go out as SMS");
     break;
   default:
@@ -167,7 +170,8 @@ void SmsAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) {
 }
 
 void SmsAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from,
-                            const std::string& phone) {
+                            const Recipient& recipient) {
+  const auto& phone = recipient.e164;
   const auto type = stanza.attr_or("type");
   if (type == "error" || type == "headline") {
     return;
@@ -207,8 +211,8 @@ void SmsAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from,
                "when it has emoji or letters outside the GSM alphabet");
     return;
   }
-  if (auto limit = over_limit(user); !limit.empty()) {
-    refuse(stanza, Condition::policy_violation, std::move(limit));
+  if (auto limit = over_limit(user)) {
+    refuse(stanza, limit->condition, std::move(limit->text));
     return;
   }
 
@@ -225,7 +229,7 @@ void SmsAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from,
   sent.xmpp_id = stanza.attr_or("id");
   // The full JID: errors must reach the resource that sent the message.
   sent.user = from.to_string();
-  sent.peer = phone;
+  sent.peer = recipient.contact_local;
   sent.note = receipt ? "receipt" : "";
   sent.created_at = now;
   std::error_code ec;
@@ -243,7 +247,8 @@ void SmsAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from,
   item.meta =
       gateway::encode_notes({{"from", *own},
                              {"token", token},
-                             {"coding", count.encoding == SmsEncoding::ucs2 ? "ucs2" : "gsm7"}});
+                             {"coding", count.encoding == SmsEncoding::ucs2 ? "ucs2" : "gsm7"},
+                             {"contact", recipient.contact_local}});
   const auto added = outbox_->add(std::move(item));
   if (added != gateway::OutboxPump::Added::queued) {
     context_.store().remove_correlation(component, sent.kind, token, ec);
@@ -256,26 +261,40 @@ void SmsAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from,
     return;
   }
   context_.store().record_usage(component, user.bare_string(), now, ec);
+  if (ec) {
+    // Queued already: the text goes, but the limits will not see it.
+    context_.log().error("component " + component,
+                         "cannot record usage of " + user.bare_string() + ": " + ec.message());
+  }
 }
 
-std::string SmsAdapter::over_limit(const xmpp::Jid& user) {
+std::optional<xmpp::StanzaError> SmsAdapter::over_limit(const xmpp::Jid& user) {
   const std::string& component = context_.domain().domain();
   const auto now = gateway::unix_time_now();
   const auto check = [&](std::size_t cap, std::int64_t window,
-                         std::string_view span) -> std::string {
+                         std::string_view span) -> std::optional<xmpp::StanzaError> {
     if (cap == 0) {
-      return {};
+      return std::nullopt;
     }
     std::error_code ec;
     const auto used = context_.store().count_usage(component, user.bare_string(), now - window, ec);
-    if (ec || used < cap) {
-      return {};
+    if (ec) {
+      // Texts cost money: an uncounted one does not go.
+      context_.log().error("component " + component, "cannot count usage: " + ec.message());
+      return xmpp::make_stanza_error(Condition::internal_server_error,
+                                     "your messages could not be counted against the limits, so "
+                                     "nothing was sent; try again later");
     }
-    return "you have sent " + std::to_string(used) + " messages in the last " + std::string(span) +
-           "; the limit is " + std::to_string(cap) + ", so nothing was sent";
+    if (used < cap) {
+      return std::nullopt;
+    }
+    return xmpp::make_stanza_error(
+        Condition::policy_violation,
+        "you have sent " + std::to_string(used) + " messages in the last " + std::string(span) +
+            "; the limit is " + std::to_string(cap) + ", so nothing was sent");
   };
   auto hour = check(settings_.max_per_hour, 3600, "hour");
-  return hour.empty() ? check(settings_.max_per_day, 86400, "day") : hour;
+  return hour ? hour : check(settings_.max_per_day, 86400, "day");
 }
 
 bool SmsAdapter::send_queued(const gateway::OutboxItem& item,
@@ -292,7 +311,8 @@ bool SmsAdapter::send_queued(const gateway::OutboxItem& item,
 
 void SmsAdapter::on_sent(const gateway::OutboxItem& item, const gateway::OutboxResult& result) {
   const std::string& component = context_.domain().domain();
-  const auto token = gateway::decode_notes(item.meta)["token"];
+  auto notes = gateway::decode_notes(item.meta);
+  const auto token = notes["token"];
   if (result.kind == gateway::OutboxResult::Kind::sent) {
     context_.log().info("component " + component,
                         "message " + std::to_string(item.id) + " from " + item.user +
@@ -306,7 +326,9 @@ void SmsAdapter::on_sent(const gateway::OutboxItem& item, const gateway::OutboxR
   if (!waiting && !ec) {
     return; // a delivery report told the sender already (Kannel's type 16 may come first)
   }
-  const auto contact = xmpp::Jid::from_parts(item.peer, component, {});
+  // Queued before the contact was kept in the notes: the E.164 form.
+  const auto& written = notes["contact"];
+  const auto contact = xmpp::Jid::from_parts(written.empty() ? item.peer : written, component, {});
   const auto sender = xmpp::Jid::parse(item.sender);
   if (!contact || !sender) {
     return;
@@ -386,12 +408,15 @@ std::vector<gateway::RegistrationField> SmsAdapter::registration_fields() const 
   if (settings_.pool.empty()) {
     return {};
   }
+  // Not required by the form: a user whose number the operator assigned
+  // registers with the field empty (validate_registration() asks the others).
   gateway::RegistrationField number{"number",
                                     "Your number",
-                                    true,
+                                    false,
                                     false,
                                     "The number your messages are sent from, and that people "
-                                    "text to reach you.",
+                                    "text to reach you. Leave it empty if the operator gave "
+                                    "you one.",
                                     {}};
   // The numbers nobody holds; validate_registration() checks again.
   number.options = numbers_->choices_for(std::nullopt);
@@ -412,12 +437,24 @@ std::optional<xmpp::StanzaError> SmsAdapter::validate_registration(const xmpp::J
   if (settings_.pool.empty()) {
     return std::nullopt;
   }
-  if (numbers_->is_static(user)) {
-    return xmpp::make_stanza_error(Condition::not_allowed,
-                                   "your number is assigned by the operator and cannot be changed");
+  auto& chosen = values["number"];
+  if (const auto assigned = settings_.numbers.find(user.bare_string());
+      assigned != settings_.numbers.end()) {
+    const auto number = PhoneNumber::parse(chosen, settings_.default_country);
+    if (!chosen.empty() && (!number || number->e164() != assigned->second)) {
+      return xmpp::make_stanza_error(Condition::not_allowed,
+                                     "your number is " + assigned->second +
+                                         ", assigned by the operator; it cannot be changed");
+    }
+    chosen = assigned->second;
+    return std::nullopt;
+  }
+  if (chosen.empty()) {
+    return xmpp::make_stanza_error(Condition::not_acceptable,
+                                   "choose the number your messages are sent from");
   }
   std::string reason;
-  const auto number = PhoneNumber::parse(values["number"], settings_.default_country, &reason);
+  const auto number = PhoneNumber::parse(chosen, settings_.default_country, &reason);
   if (!number) {
     return xmpp::make_stanza_error(Condition::not_acceptable, "not a phone number: " + reason);
   }
@@ -427,7 +464,7 @@ std::optional<xmpp::StanzaError> SmsAdapter::validate_registration(const xmpp::J
         error.find("taken") != std::string::npos ? Condition::conflict : Condition::not_acceptable,
         error);
   }
-  values["number"] = number->e164();
+  chosen = number->e164();
   return std::nullopt;
 }
 

@@ -81,9 +81,16 @@ public:
   const std::string& webhook_url() const { return public_url_; }
 
 private:
-  void on_message(const xmpp::Element& stanza, const xmpp::Jid& from, const std::string& phone);
-  /// Why `user` may not send one more message now, or empty.
-  std::string over_limit(const xmpp::Jid& user);
+  /// Whom a message goes to: the number, and the JID's localpart as the
+  /// user wrote it (a national number stays national there).
+  struct Recipient {
+    std::string e164;
+    std::string contact_local;
+  };
+  void on_message(const xmpp::Element& stanza, const xmpp::Jid& from, const Recipient& recipient);
+  /// Why `user` may not send one more message now (a limit reached, or the
+  /// usage that cannot be counted), or nullopt.
+  std::optional<xmpp::StanzaError> over_limit(const xmpp::Jid& user);
   bool send_queued(const gateway::OutboxItem& item, std::function<void(ProviderAnswer)> on_answer);
   void on_sent(const gateway::OutboxItem& item, const gateway::OutboxResult& result);
   void serve_webhook(std::string_view path, const gateway::HttpRequest& request,

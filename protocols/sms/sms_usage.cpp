@@ -29,8 +29,8 @@ xmpp::Element usage_report(const xmpp::Element& request, gateway::AdapterContext
   std::error_code ec;
   const auto usage = store.usage_summary(component, gateway::unix_time_now(), ec);
   const auto held_count = ec ? 0 : store.count_held(component, ec);
-  const auto held =
-      ec ? std::vector<gateway::HeldMessage>{} : store.held_messages(component, held_listed, ec);
+  const auto held = ec ? std::vector<gateway::HeldMessage>{}
+                       : store.held_messages(component, false, held_listed, ec);
   if (ec) {
     return xmpp::make_error_reply(
         request, xmpp::make_stanza_error(xmpp::Condition::internal_server_error,

@@ -644,6 +644,22 @@ class NgircdAdapterTests(AdapterTestBase):
         self.assertEqual([m for m in carol.messages(since=mark)
                           if "OMEMO" in " ".join(m.params)], [])
 
+    def test_chat_states_and_markers_are_dropped_quietly(self) -> None:
+        # To a room alice has not joined, a text is refused ("join the room
+        # first"); a chat state or a marker is no content and gets no answer.
+        room = room_jid(self.channel("quiet"))
+        alice = self.xmpp("alice")
+        since = alice.mark()
+        composing = ET.Element("{http://jabber.org/protocol/chatstates}composing")
+        displayed = ET.Element("{urn:xmpp:chat-markers:0}displayed", {"id": "x1"})
+        alice.send_stanza("message", room, type_="groupchat", id_="state-1", children=[composing])
+        alice.send_stanza("message", room, type_="groupchat", id_="marker-1",
+                          children=[displayed])
+        alice.send_groupchat(room, "text before joining", id_="text-1")
+        error = self.stanza(alice, message_from(room, type_="error"), since, "the refused text")
+        self.assertEqual(error.get("id"), "text-1", self.describe(error))
+        self.assertEqual(error_condition(error), "not-acceptable", self.describe(error))
+
     def test_corrections_reactions_replies_and_retractions_cross_as_text(self) -> None:
         chan = self.channel("border")
         room = room_jid(chan)

@@ -257,8 +257,14 @@ class TwilioTests(SmsTestCase):
 
     def test_national_number_is_normalised(self) -> None:
         alice = self.xmpp("alice")
-        self.send_chat(alice, phone("5557650002"), "national", id_="mt-nat")
+        since = alice.mark()
+        self.send_chat(alice, phone("5557650002"), "national", id_="mt-nat", receipt=True)
         self.assertEqual(self.sent_to("+15557650002")[0].body, "national")
+        # The receipt comes from the JID alice wrote to, so her chat shows it.
+        receipt = alice.wait_groupchat(message_from(phone("5557650002")), since=since)
+        received = receipt.find(q(NS_RECEIPTS, "received"))
+        self.assertIsNotNone(received, self.describe(receipt))
+        self.assertEqual(received.get("id"), "mt-nat", self.describe(receipt))
 
     def test_undelivered_status_becomes_error_with_code(self) -> None:
         self.twilio.fail_number("+15557650003", code=30006)
@@ -395,6 +401,12 @@ class TwilioTests(SmsTestCase):
         available = alice.wait_presence(presence_from(phone("+15557650011"), type_="available"),
                                         since=since)
         self.assertIn("SMS", status_of(available) or "")
+        # The phone answered `subscribed` (sent before the presence): Prosody
+        # turned it into the roster's subscription.
+        roster = alice.send_iq(alice.bare_jid, "get", "<query xmlns='jabber:iq:roster'/>")
+        items = {item.get("jid"): item.get("subscription")
+                 for item in roster.iter("{jabber:iq:roster}item")}
+        self.assertIn(items.get(phone("+15557650011")), ("to", "both"), to_string(roster))
 
     # -- SMS -> XMPP ---------------------------------------------------------
 
@@ -517,24 +529,55 @@ class TwilioTests(SmsTestCase):
         status, _ = self.signed_post("/twilio/status?id=0123456789abcdef", params)
         self.assertEqual(status, 204)
 
-    def test_xmpp_server_down_gives_503_then_delivery(self) -> None:
+    def test_forged_status_callback_is_403(self) -> None:
+        params = [("MessageSid", "SM" + "ab" * 16), ("MessageStatus", "delivered")]
+        url = self.public_url("/twilio/status?id=0123456789abcdef")
+        body = urllib.parse.urlencode(params).encode()
+        for signature in (twilio_signature("not-the-token", url, params), None):
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            if signature is not None:
+                headers["X-Twilio-Signature"] = signature
+            status, answer = http_request(self.trestle.http_port, "POST",
+                                          self.webhook("/twilio/status?id=0123456789abcdef"),
+                                          body, headers)
+            self.assertEqual(status, 403, answer)
+
+    def test_text_waits_in_the_store_while_xmpp_is_down(self) -> None:
+        # Twilio retries a failed webhook for 15 s at most, so a text that
+        # comes while the XMPP server is down is stored (200) and delivered
+        # when it is back. A status callback is answered 503 meanwhile.
         url = self.public_url("/twilio/inbound")
         sid = "SM" + "12" * 16
         self.prosody.stop()
         try:
             self.trestle.wait_healthz_not(200)
-            status, _ = self.twilio.send_inbound(url, "+15557650032", ALICE_NUMBER, "retry me",
-                                                 sid=sid)
+            status, _ = self.twilio.send_inbound(url, "+15557650032", ALICE_NUMBER,
+                                                 "kept for alice", sid=sid)
+            self.assertEqual(status, 200)
+            status, _ = self.signed_post("/twilio/status?id=0123456789abcdef",
+                                         [("MessageSid", "SM" + "34" * 16),
+                                          ("MessageStatus", "delivered")])
             self.assertEqual(status, 503)
         finally:
             self.prosody.start()
-            self.trestle.wait_healthz(200, timeout=30)
+        self.trestle.wait_healthz(200, timeout=30)
+        # trestle may deliver before alice is online; Prosody's offline
+        # storage then hands it over at login: look from the client's start.
         alice = self.xmpp("alice")
+        message = alice.wait_groupchat(message_from(phone("+15557650032"), body="kept for alice"),
+                                       timeout=30)
+        # Stamped by trestle with the time the text came (Prosody's offline
+        # storage may add a delay of its own).
+        self.assertIn(SMS, [d.get("from") for d in message.findall("{urn:xmpp:delay}delay")],
+                      self.describe(message))
+        # The provider's repeat is answered, and not delivered again.
         since = alice.mark()
-        status, _ = self.twilio.send_inbound(url, "+15557650032", ALICE_NUMBER, "retry me",
+        status, _ = self.twilio.send_inbound(url, "+15557650032", ALICE_NUMBER, "kept for alice",
                                              sid=sid)
         self.assertEqual(status, 200)
-        alice.wait_groupchat(message_from(phone("+15557650032"), body="retry me"), since=since)
+        alice.send_chat(alice.bare_jid, "marker")
+        alice.wait_groupchat(lambda s: body_of(s) == "marker", since=since)
+        self.assertEqual(alice.logged(lambda s: body_of(s) == "kept for alice", since), [])
 
 
 class KannelTestCase(SmsTestCase):

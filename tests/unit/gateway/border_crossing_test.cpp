@@ -65,8 +65,37 @@ BOOST_AUTO_TEST_CASE(a_plain_message_passes_unchanged) {
   BOOST_TEST((crossing.verdict == Verdict::pass));
   BOOST_TEST(body(crossing) == "hello");
   BOOST_TEST(crossing.notices.empty());
-  // Chat states and markers are left to the adapter, which sends no text for them.
+  // A chat state beside text is left in place; the adapters send only the text.
   BOOST_TEST(crossing.message.find("active", "http://jabber.org/protocol/chatstates") != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(chat_states_markers_and_receipts_alone_are_dropped_quietly) {
+  for (const std::string payload :
+       {"<composing xmlns='http://jabber.org/protocol/chatstates'/>",
+        "<displayed xmlns='urn:xmpp:chat-markers:0' id='x1'/>",
+        "<received xmlns='urn:xmpp:receipts' id='x1'/>", "<body></body>",
+        "<replace xmlns='urn:xmpp:message-correct:0' id='m0'/>"}) {
+    for (const auto* network : {&irc, &email, &sms}) {
+      const auto crossing = cross(message("m1", payload), *network);
+      BOOST_TEST((crossing.verdict == Verdict::drop), payload);
+      BOOST_TEST(crossing.notices.empty(), payload);
+    }
+    const auto in_room = cross(message("m1", payload, "groupchat"));
+    BOOST_TEST((in_room.verdict == Verdict::drop), payload);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_subject_or_an_invitation_without_a_body_passes) {
+  for (const std::string payload :
+       {"<subject>new topic</subject>", "<subject/>",
+        "<x xmlns='http://jabber.org/protocol/muc#user'><invite to='bob@test.example.org'/></x>",
+        "<x xmlns='jabber:x:conference' jid='#room@test.example.org'/>"}) {
+    const auto crossing = cross(message("m1", payload, "groupchat"));
+    BOOST_TEST((crossing.verdict == Verdict::pass), payload);
+  }
+  // A muc#user element that invites nobody is no content.
+  BOOST_TEST((cross(message("m1", "<x xmlns='http://jabber.org/protocol/muc#user'/>")).verdict ==
+              Verdict::drop));
 }
 
 BOOST_AUTO_TEST_CASE(formatting_is_dropped_and_the_body_wins) {

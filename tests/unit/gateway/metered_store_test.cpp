@@ -70,9 +70,9 @@ struct MeteredFixture {
     count();
     metered->prune_usage(0, ec);
     count();
-    metered->add_held(HeldMessage{0, "c", "+1", "+2", "hello", 10}, ec);
+    metered->add_held(HeldMessage{0, "c", "+1", "+2", "hello", 10, ""}, ec);
     count();
-    metered->held_messages("c", 10, ec);
+    metered->held_messages("c", false, 10, ec);
     count();
     metered->count_held("c", ec);
     count();
@@ -108,7 +108,7 @@ BOOST_AUTO_TEST_CASE(successful_calls_are_forwarded_and_not_counted) {
   BOOST_TEST_REQUIRE(summary.size() == 1U);
   BOOST_TEST(summary[0].last_hour == 1U);
   BOOST_TEST(metered->count_held("c", ec) == 1U);
-  BOOST_TEST(metered->held_messages("c", 10, ec).at(0).body == "hello");
+  BOOST_TEST(metered->held_messages("c", false, 10, ec).at(0).body == "hello");
   BOOST_TEST(metered->schema_version() == inner->schema_version());
   BOOST_TEST(metered->schema_version() > 0);
   BOOST_TEST(reported.empty());
@@ -144,7 +144,7 @@ BOOST_AUTO_TEST_CASE(a_failed_usage_write_is_counted_and_reads_go_on) {
   std::error_code ec;
   metered->record_usage("c", "alice@example.org", 10, ec);
   BOOST_TEST(ec == StoreErrc::read_only);
-  BOOST_TEST(metered->add_held(HeldMessage{0, "c", "+1", "+2", "hello", 10}, ec) == 0);
+  BOOST_TEST(metered->add_held(HeldMessage{0, "c", "+1", "+2", "hello", 10, ""}, ec) == 0);
   BOOST_TEST(ec == StoreErrc::read_only);
   BOOST_TEST_REQUIRE(reported.size() == 2U);
   BOOST_TEST(reported[0] == StoreErrc::read_only);

@@ -317,6 +317,7 @@ BOOST_AUTO_TEST_CASE(end_to_end_encrypted_messages_are_refused_before_the_adapte
        "OMEMO"},
       {"<encrypted xmlns='urn:xmpp:omemo:2'><header sid='1'/></encrypted><body>x</body>",
        "OMEMO 2"},
+      {"<encrypted xmlns='urn:xmpp:omemo:1'><header sid='1'/></encrypted>", "OMEMO"},
       {"<openpgp xmlns='urn:xmpp:openpgp:0'>BASE64</openpgp><body>x</body>", "OpenPGP for XMPP"},
       {"<x xmlns='jabber:x:encrypted'>PGP</x><body>This message is encrypted.</body>",
        "legacy OpenPGP"},
@@ -341,6 +342,21 @@ BOOST_AUTO_TEST_CASE(end_to_end_encrypted_messages_are_refused_before_the_adapte
   }
   BOOST_TEST(adapter.received.empty());
   BOOST_TEST(router.encrypted_refused() == cases.size());
+}
+
+BOOST_AUTO_TEST_CASE(encrypted_messages_to_the_domain_itself_are_refused_too) {
+  adapter.takes_domain_messages = true;
+  const auto out = route("<message id='e2' type='chat' from='" + alice +
+                         "' to='test.example.org'><body>?OTRv3? let us talk</body></message>");
+  BOOST_TEST_REQUIRE(out.size() == 1U);
+  BOOST_TEST(condition_of(out[0]) == "not-acceptable");
+  BOOST_TEST(adapter.received.empty());
+  BOOST_TEST(router.encrypted_refused() == 1U);
+  // A plain command to the domain still reaches the adapter.
+  BOOST_TEST(route("<message id='e3' type='chat' from='" + alice +
+                   "' to='test.example.org'><body>LIST</body></message>")
+                 .empty());
+  BOOST_TEST(adapter.received.size() == 1U);
 }
 
 BOOST_AUTO_TEST_CASE(plain_messages_and_errors_pass_the_border) {

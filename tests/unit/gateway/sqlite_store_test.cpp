@@ -25,7 +25,7 @@ using trestle::gateway::StoreErrc;
 using trestle::gateway::UsageCount;
 
 /// The schema version the code under test is expected to reach.
-constexpr int latest_version = 4;
+constexpr int latest_version = 5;
 
 /// Migration 1 exactly as it shipped. A copy on purpose: the upgrade test must
 /// start from the historical schema, not from whatever the code says today.
@@ -768,7 +768,7 @@ BOOST_AUTO_TEST_CASE(held_messages_are_listed_oldest_first_counted_and_removed) 
   auto store = open_sqlite_store(":memory:");
   std::error_code ec = StoreErrc::failed;
   const std::string sms = "sms.example.org";
-  BOOST_TEST(store->held_messages(sms, 10, ec).empty());
+  BOOST_TEST(store->held_messages(sms, false, 10, ec).empty());
   BOOST_TEST(store->count_held(sms, ec) == 0u);
   BOOST_TEST(!ec);
 
@@ -782,7 +782,7 @@ BOOST_AUTO_TEST_CASE(held_messages_are_listed_oldest_first_counted_and_removed) 
   BOOST_REQUIRE(!ec);
   BOOST_TEST((late > 0 && early > late && tie > early && other > tie));
 
-  auto list = store->held_messages(sms, 10, ec);
+  auto list = store->held_messages(sms, false, 10, ec);
   BOOST_REQUIRE(!ec);
   BOOST_REQUIRE_EQUAL(list.size(), 3u);
   BOOST_TEST(list[0].id == early);
@@ -793,8 +793,9 @@ BOOST_AUTO_TEST_CASE(held_messages_are_listed_oldest_first_counted_and_removed) 
   BOOST_TEST(list[2].recipient == "+15550000001");
   BOOST_TEST(list[2].body == body);
   BOOST_TEST(list[2].received_at == 300);
-  BOOST_TEST(store->held_messages(sms, 2, ec).size() == 2u);
-  BOOST_TEST(store->held_messages(sms, 0, ec).empty());
+  BOOST_TEST(list[2].user.empty());
+  BOOST_TEST(store->held_messages(sms, false, 2, ec).size() == 2u);
+  BOOST_TEST(store->held_messages(sms, false, 0, ec).empty());
   BOOST_TEST(store->count_held(sms, ec) == 3u);
   BOOST_TEST(store->count_held("sms2.example.org", ec) == 1u);
 
@@ -802,7 +803,7 @@ BOOST_AUTO_TEST_CASE(held_messages_are_listed_oldest_first_counted_and_removed) 
   BOOST_TEST(!store->remove_held(early, ec));
   BOOST_TEST(!ec);
   BOOST_TEST(store->count_held(sms, ec) == 2u);
-  list = store->held_messages(sms, 1, ec);
+  list = store->held_messages(sms, false, 1, ec);
   BOOST_REQUIRE_EQUAL(list.size(), 1u);
   BOOST_TEST(list[0].id == tie);
   // Ids are not reused: a stale id cannot remove a newer message.
@@ -811,6 +812,24 @@ BOOST_AUTO_TEST_CASE(held_messages_are_listed_oldest_first_counted_and_removed) 
   BOOST_TEST(store->remove_held(other, ec));
   BOOST_TEST(store->add_held(held("+15550000005", "new", 400), ec) > other);
   BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(a_held_message_keeps_the_user_it_waits_for) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec;
+  auto waiting = held("+15550000001", "for alice", 100);
+  waiting.user = "alice@example.org";
+  const auto id = store->add_held(waiting, ec);
+  BOOST_REQUIRE(!ec);
+  const auto nobodys = store->add_held(held("+15550000002", "for nobody", 50), ec);
+  const auto list = store->held_messages("sms.example.org", true, 10, ec);
+  BOOST_REQUIRE_EQUAL(list.size(), 1u);
+  BOOST_TEST(list[0].id == id);
+  BOOST_TEST(list[0].user == "alice@example.org");
+  const auto others = store->held_messages("sms.example.org", false, 10, ec);
+  BOOST_REQUIRE_EQUAL(others.size(), 1u);
+  BOOST_TEST(others[0].id == nobodys);
+  BOOST_TEST(store->count_held("sms.example.org", ec) == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(memory_store_flushes_without_error) {
@@ -915,7 +934,7 @@ BOOST_AUTO_TEST_CASE(version_3_database_migrates_keeping_rows) {
   BOOST_TEST(store->usage_summary("sms.example.org", now, ec).size() == 1u);
   const auto id = store->add_held(held("+15550000001", "hello", now), ec);
   BOOST_REQUIRE(!ec);
-  BOOST_TEST(store->held_messages("sms.example.org", 10, ec).at(0).id == id);
+  BOOST_TEST(store->held_messages("sms.example.org", false, 10, ec).at(0).id == id);
   BOOST_TEST(!ec);
 
   RawDb raw(path);
@@ -1063,7 +1082,7 @@ BOOST_AUTO_TEST_CASE(corrupt_pages_report_corrupt_without_throwing) {
   BOOST_TEST(ec == StoreErrc::corrupt);
   BOOST_TEST(store->usage_summary("sms.example.org", now, ec).empty());
   BOOST_TEST(ec == StoreErrc::corrupt);
-  BOOST_TEST(store->held_messages("sms.example.org", 10, ec).empty());
+  BOOST_TEST(store->held_messages("sms.example.org", false, 10, ec).empty());
   BOOST_TEST(ec == StoreErrc::corrupt);
   BOOST_TEST(store->count_held("sms.example.org", ec) == 0u);
   BOOST_TEST(ec == StoreErrc::corrupt);

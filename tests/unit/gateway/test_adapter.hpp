@@ -51,6 +51,16 @@ public:
     received_from.push_back(from.to_string());
   }
 
+  /// Takes messages to the domain itself (as IRC's fixed-server mode does)
+  /// when `takes_domain_messages` is set, recording them in `received`.
+  bool on_domain_message(const xmpp::Element& stanza, const xmpp::Jid& from) override {
+    if (takes_domain_messages) {
+      on_stanza(stanza, from);
+    }
+    return takes_domain_messages;
+  }
+  bool takes_domain_messages = false;
+
   std::string gateway_description() const override { return "Enter a test network address"; }
   std::string gateway_prompt() const override { return "Test address"; }
 
@@ -335,9 +345,9 @@ public:
   std::int64_t add_held(const gateway::HeldMessage& message, std::error_code& ec) override {
     return write(ec) ? inner_->add_held(message, ec) : 0;
   }
-  std::vector<gateway::HeldMessage> held_messages(const std::string& component, std::size_t limit,
-                                                  std::error_code& ec) override {
-    return read(ec) ? inner_->held_messages(component, limit, ec)
+  std::vector<gateway::HeldMessage> held_messages(const std::string& component, bool for_users,
+                                                  std::size_t limit, std::error_code& ec) override {
+    return read(ec) ? inner_->held_messages(component, for_users, limit, ec)
                     : std::vector<gateway::HeldMessage>{};
   }
   std::size_t count_held(const std::string& component, std::error_code& ec) override {

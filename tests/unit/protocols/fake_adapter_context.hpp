@@ -189,7 +189,7 @@ public:
   std::int64_t add_held(const gateway::HeldMessage&, std::error_code& ec) override {
     return fail<std::int64_t>(ec);
   }
-  std::vector<gateway::HeldMessage> held_messages(const std::string&, std::size_t,
+  std::vector<gateway::HeldMessage> held_messages(const std::string&, bool, std::size_t,
                                                   std::error_code& ec) override {
     return fail<std::vector<gateway::HeldMessage>>(ec);
   }

@@ -1,5 +1,6 @@
 #include "fake_adapter_context.hpp"
 #include "namespaces.hpp"
+#include "run_until.hpp"
 #include "sms_adapter.hpp"
 #include "stanza.hpp"
 #include "stanza_error.hpp"
@@ -18,6 +19,7 @@ using trestle::gateway::Store;
 using trestle::protocols_test::FailingStore;
 using trestle::protocols_test::FakeAdapterContext;
 using trestle::sms::SmsAdapter;
+using trestle::test::run_until;
 using trestle::xmpp::Condition;
 using trestle::xmpp::Element;
 using trestle::xmpp::Jid;
@@ -168,17 +170,59 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused_with_reasons) {
   BOOST_TEST(f.context.sent.empty());
 }
 
-BOOST_AUTO_TEST_CASE(stream_down_or_congested_is_503_and_nothing_is_lost) {
+BOOST_AUTO_TEST_CASE(a_congested_stream_is_503_and_nothing_is_lost) {
   Fixture f;
-  f.context.ready = false;
-  BOOST_TEST(f.mo(good_mo).status == 503u);
-  f.context.ready = true;
   f.context.accept_sends = false;
   BOOST_TEST(f.mo(good_mo).status == 503u);
   f.context.accept_sends = true;
   // Not remembered as delivered: the provider's retry gets through.
   BOOST_TEST(f.mo(good_mo).status == 200u);
   BOOST_TEST(f.context.sent.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(texts_wait_in_the_store_while_xmpp_is_down) {
+  Fixture f;
+  f.context.ready = false;
+  BOOST_TEST(f.mo(good_mo).status == 200u);
+  BOOST_TEST(f.mo(good_mo).status == 200u); // a repeat is not stored twice
+  BOOST_TEST(f.context.sent.empty());
+  std::error_code ec;
+  BOOST_TEST(f.context.store().held_messages("sms.example.org", true, 10, ec).size() == 1u);
+  // Reports still wait at the provider: 503.
+  BOOST_TEST(f.dlr("id=0123&type=1").status == 503u);
+
+  // The timer tries while the stream is down, and delivers once it is up.
+  BOOST_TEST(!run_until(
+      f.context.io(), [&] { return !f.context.sent.empty(); }, std::chrono::milliseconds(2500)));
+  f.context.ready = true;
+  BOOST_TEST(run_until(f.context.io(), [&] { return !f.context.sent.empty(); }));
+  BOOST_REQUIRE(f.context.sent.size() == 1u);
+  const auto& message = f.context.sent[0];
+  BOOST_TEST(message.attr_or("from") == "+15557654321@sms.example.org");
+  BOOST_TEST(message.attr_or("to") == "alice@example.org");
+  BOOST_TEST(message.find("body")->text() == "hi é");
+  const auto* delay = message.find("delay", trestle::xmpp::ns::delay);
+  BOOST_REQUIRE(delay != nullptr);
+  BOOST_TEST(delay->attr_or("stamp").size() == 20u); // 2026-12-05T04:13:19Z
+  BOOST_TEST(f.context.store().held_messages("sms.example.org", true, 10, ec).empty());
+  BOOST_TEST(f.mo(good_mo).status == 200u); // still a repeat
+  BOOST_TEST(f.context.sent.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(texts_stored_before_a_restart_are_delivered_after_it) {
+  auto store = open_sqlite_store(":memory:");
+  {
+    Fixture before(kannel_config(), store.get());
+    before.adapter.start();
+    before.context.ready = false;
+    BOOST_TEST(before.mo(good_mo).status == 200u);
+    before.adapter.stop();
+  }
+  Fixture after(kannel_config(), store.get());
+  after.adapter.start();
+  BOOST_TEST(run_until(after.context.io(), [&] { return !after.context.sent.empty(); }));
+  BOOST_REQUIRE(after.context.sent.size() == 1u);
+  BOOST_TEST(after.context.sent[0].find("body")->text() == "hi é");
 }
 
 BOOST_AUTO_TEST_CASE(mo_to_a_number_nobody_owns_is_held_and_reported) {
@@ -189,6 +233,17 @@ BOOST_AUTO_TEST_CASE(mo_to_a_number_nobody_owns_is_held_and_reported) {
   BOOST_TEST(f.context.sent[0].attr_or("to") == "admin@example.org");
   BOOST_TEST(f.context.sent[0].attr_or("from") == "sms.example.org");
   BOOST_TEST(f.context.sent[0].find("body")->text().find("who") != std::string::npos);
+  std::error_code ec;
+  BOOST_TEST(f.context.store().count_held("sms.example.org", ec) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_repeated_mo_to_a_number_nobody_owns_is_held_once) {
+  Fixture f;
+  const std::string held =
+      "token=" + token + "&from=%2B15557654321&to=%2B15559990000&text=who&id=uuid-held";
+  BOOST_TEST(f.mo(held).status == 200u);
+  BOOST_TEST(f.mo(held).status == 200u);
+  BOOST_TEST(f.context.sent.size() == 1u); // one notice to the one admin
   std::error_code ec;
   BOOST_TEST(f.context.store().count_held("sms.example.org", ec) == 1u);
 }
@@ -242,6 +297,52 @@ BOOST_AUTO_TEST_CASE(failed_report_becomes_an_error_with_the_smsc_words) {
   BOOST_TEST(f.context.sent.back().attr_or("id") == "m3");
 }
 
+BOOST_AUTO_TEST_CASE(answers_come_from_the_national_jid_the_user_wrote) {
+  Fixture f;
+  f.chat("alice@example.org/phone", "5557654321@sms.example.org", "hello", "n1", true);
+  BOOST_TEST(f.context.sent.empty());
+  BOOST_TEST(f.dlr("id=" + f.token_of("n1") + "&type=1").status == 200u);
+  BOOST_REQUIRE(f.context.sent.size() == 1u);
+  BOOST_TEST(f.context.sent[0].attr_or("from") == "5557654321@sms.example.org");
+  BOOST_TEST(f.context.sent[0].find("received", trestle::xmpp::ns::receipts) != nullptr);
+
+  auto subscribe = trestle::xmpp::make_presence(jid("alice@example.org"),
+                                                jid("5557654321@sms.example.org"), "subscribe");
+  f.adapter.on_stanza(subscribe, jid("alice@example.org"));
+  BOOST_REQUIRE(f.context.sent.size() >= 2u);
+  for (std::size_t i = 1; i < f.context.sent.size(); ++i) {
+    BOOST_TEST(f.context.sent[i].attr_or("from").starts_with("5557654321@sms.example.org"));
+  }
+  BOOST_TEST(f.context.sent[1].attr_or("type") == "subscribed");
+}
+
+BOOST_AUTO_TEST_CASE(dlr_with_a_wrong_token_is_403) {
+  Fixture f;
+  f.chat("alice@example.org/phone", "+15557654321@sms.example.org", "hello", "t1", true);
+  HttpRequest request;
+  request.method = "GET";
+  request.query = "token=nope&id=" + f.token_of("t1") + "&type=1";
+  BOOST_TEST(f.context.call_route(dlr_path, request).status == 403u);
+  request.query = "id=" + f.token_of("t1") + "&type=1";
+  BOOST_TEST(f.context.call_route(dlr_path, request).status == 403u);
+  BOOST_TEST(f.context.sent.empty());
+}
+
+BOOST_AUTO_TEST_CASE(failed_report_for_a_message_without_id_is_told_in_the_chat) {
+  Fixture f;
+  f.chat("alice@example.org/phone", "+15557654321@sms.example.org", "hello", "");
+  std::error_code ec;
+  const auto pending =
+      f.context.store().find_correlation_by_xmpp("sms.example.org", "sms-mt", "", ec);
+  BOOST_REQUIRE(pending);
+  BOOST_TEST(f.dlr("id=" + pending->legacy_id + "&type=2&answer=NACK%2Fgone").status == 200u);
+  BOOST_REQUIRE(f.context.sent.size() == 1u);
+  BOOST_TEST(f.context.sent[0].attr_or("type") == "chat");
+  const auto text = f.context.sent[0].find("body")->text();
+  BOOST_TEST(text.starts_with("[gateway] a text you sent was not delivered"), text);
+  BOOST_TEST(text.find("NACK/gone") != std::string::npos, text);
+}
+
 BOOST_AUTO_TEST_CASE(report_with_unknown_type_is_400) {
   Fixture f;
   BOOST_TEST(f.dlr("id=abc&type=3").status == 400u);
@@ -268,6 +369,20 @@ BOOST_AUTO_TEST_CASE(hourly_cap_is_policy_violation) {
   std::string text;
   BOOST_TEST((f.last_error(&text) == Condition::policy_violation));
   BOOST_TEST(text.find("the limit is 3") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(daily_cap_is_policy_violation) {
+  auto config = kannel_config();
+  config.sms.max_per_hour = 0; // no hourly cap
+  config.sms.max_per_day = 2;
+  Fixture f(config);
+  f.chat("alice@example.org/phone", "+15557654321@sms.example.org", "x", "d0");
+  f.chat("alice@example.org/phone", "+15557654321@sms.example.org", "x", "d1");
+  BOOST_TEST(f.context.sent.empty());
+  f.chat("alice@example.org/phone", "+15557654321@sms.example.org", "x", "d2");
+  std::string text;
+  BOOST_TEST((f.last_error(&text) == Condition::policy_violation));
+  BOOST_TEST(text.find("in the last day; the limit is 2") != std::string::npos, text);
 }
 
 BOOST_AUTO_TEST_CASE(user_without_number_must_register) {
@@ -314,6 +429,17 @@ BOOST_AUTO_TEST_CASE(pool_number_is_chosen_at_registration) {
   const auto fixed = f.adapter.validate_registration(jid("alice@example.org"), alice);
   BOOST_REQUIRE(fixed);
   BOOST_TEST((fixed->condition == Condition::not_allowed));
+  // A user with an assigned number registers with the field empty, or with
+  // that number; others must choose one.
+  FieldValues assigned{{"number", ""}};
+  BOOST_TEST(!f.adapter.validate_registration(jid("alice@example.org"), assigned).has_value());
+  BOOST_TEST(assigned["number"] == "+15550001111");
+  FieldValues own{{"number", "5550001111"}};
+  BOOST_TEST(!f.adapter.validate_registration(jid("alice@example.org"), own).has_value());
+  FieldValues none;
+  const auto unchosen = f.adapter.validate_registration(jid("dave@example.org"), none);
+  BOOST_REQUIRE(unchosen);
+  BOOST_TEST((unchosen->condition == Condition::not_acceptable));
   // Unregistering gives the number back.
   f.adapter.on_unregistered(jid("bob@example.org"));
   BOOST_TEST(f.adapter.registration_fields()[0].options.size() == 2u);
