@@ -85,8 +85,9 @@ XmlLimitsConfig parse_limits(const Context& ctx, const Entry& entry) {
   return limits;
 }
 
-/// Reads the TLS keys of `xmpp` and refuses a plain-text link to a host
-/// that is not loopback unless `insecure` says so.
+/// Reads the TLS keys of `xmpp` and refuses a plain-text link, or a TLS link
+/// that does not verify the certificate, to a host that is not loopback
+/// unless `insecure` says so: either can be read and changed on the path.
 void parse_xmpp_security(const MapView& map, XmppServerConfig& xmpp) {
   read_bool(map, "tls", xmpp.tls);
   read_bool(map, "verify_certificate", xmpp.verify_certificate);
@@ -98,7 +99,19 @@ void parse_xmpp_security(const MapView& map, XmppServerConfig& xmpp) {
     }
   }
   read_bool(map, "insecure", xmpp.insecure);
-  if (xmpp.insecure || !plain_text_off_host(xmpp)) {
+  if (xmpp.insecure) {
+    return;
+  }
+  if (xmpp.tls && !xmpp.verify_certificate && !is_loopback_host(xmpp.host)) {
+    const Entry& verify = map.require("verify_certificate");
+    map.ctx().fail(verify.mark(), verify.path,
+                   "the component link to " + quoted(xmpp.host) +
+                       " would accept any certificate, so anyone on the path could pose as the "
+                       "XMPP server and read the component secrets and every message. Trust its "
+                       "certificate with ca_file (and server_name), or set insecure: true to "
+                       "accept this");
+  }
+  if (!plain_text_off_host(xmpp)) {
     return;
   }
   // The default host is loopback, so a remote one was given.

@@ -644,6 +644,19 @@ BOOST_AUTO_TEST_CASE(plain_text_to_a_remote_host_is_refused) {
               "t.yaml:4:14: xmpp.host: ", "not a loopback address");
 }
 
+BOOST_AUTO_TEST_CASE(unverified_tls_to_a_remote_host_needs_insecure) {
+  check_error(without_xmpp + "xmpp: {host: 192.0.2.1, tls: true, verify_certificate: false}\n",
+              "t.yaml:4:56: xmpp.verify_certificate: ", "would accept any certificate");
+  const Config allowed = load_config_text(
+      without_xmpp + "xmpp: {host: 192.0.2.1, tls: true, verify_certificate: false, "
+                     "insecure: true}\n",
+      "t.yaml");
+  BOOST_TEST(!allowed.xmpp.verify_certificate);
+  const Config local = load_config_text(
+      without_xmpp + "xmpp: {host: 127.0.0.1, tls: true, verify_certificate: false}\n", "t.yaml");
+  BOOST_TEST(!local.xmpp.verify_certificate);
+}
+
 BOOST_AUTO_TEST_CASE(plain_text_is_accepted_on_loopback_or_when_insecure) {
   using trestle::gateway::plain_text_off_host;
   for (const char* host : {"localhost", "127.0.0.1", "127.3.2.1", "'::1'"}) {
