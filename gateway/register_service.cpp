@@ -154,6 +154,11 @@ Element answer_register(const ServiceContext& context, const Element& request,
   context.store.put_registration(registration, ec);
   if (ec) {
     context.log.error("register", "store error saving a registration: " + ec.message());
+    if (!current) {
+      // Undo what validation took for the user (an SMS pool number), so
+      // that it is not held for a registration that does not exist.
+      context.adapter.on_unregistered(user);
+    }
     return error_reply(request, Condition::internal_server_error, "the gateway's store failed");
   }
   context.log.info("register", user.bare_string() + (current ? " re-registered" : " registered"));

@@ -194,11 +194,18 @@ struct StatusWord {
 };
 
 constexpr StatusWord status_words[] = {
-    {"queued", DeliveryState::pending},    {"accepted", DeliveryState::pending},
-    {"scheduled", DeliveryState::pending}, {"sending", DeliveryState::pending},
-    {"sent", DeliveryState::pending},      {"delivered", DeliveryState::delivered},
-    {"read", DeliveryState::delivered},    {"undelivered", DeliveryState::failed},
-    {"failed", DeliveryState::failed},     {"canceled", DeliveryState::failed},
+    {"queued", DeliveryState::pending},
+    {"accepted", DeliveryState::pending},
+    {"scheduled", DeliveryState::pending},
+    {"sending", DeliveryState::pending},
+    {"sent", DeliveryState::pending},
+    {"delivered", DeliveryState::delivered},
+    {"read", DeliveryState::delivered},
+    {"undelivered", DeliveryState::failed},
+    {"failed", DeliveryState::failed},
+    {"canceled", DeliveryState::failed},
+    // Some parts of a long text arrived, so far: a final status follows.
+    {"partially_delivered", DeliveryState::pending},
 };
 
 } // namespace

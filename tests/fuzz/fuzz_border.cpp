@@ -2,9 +2,10 @@
 // stream parser: every message goes through cross_border() for each
 // network's abilities, sharing one small store of recent messages, so that
 // corrections, reactions and replies meet each other. Checks: a passed
-// message carries none of the features that were translated to text and its
-// body is valid UTF-8; a dropped or refused one says why; notices have text;
-// the store stays within its bound.
+// message carries none of the features that were translated to text, has
+// something to carry (text, a subject, an invitation) and its body is valid
+// UTF-8; a refused one says why; notices have text; the store stays within
+// its bound.
 #include "border_crossing.hpp"
 #include "element.hpp"
 #include "network_abilities.hpp"
@@ -94,6 +95,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(out.find("retract", "urn:xmpp:message-retract:1") == nullptr ||
                 abilities.retractions == Carry::native,
             "a retraction passed");
+      check(out.find("replace", "urn:xmpp:message-correct:0") == nullptr ||
+                abilities.corrections == Carry::native,
+            "a correction passed untranslated");
+      const auto* apply_to = out.find("apply-to", "urn:xmpp:fasten:0");
+      check(apply_to == nullptr ||
+                apply_to->find("retract", "urn:xmpp:message-retract:0") == nullptr ||
+                abilities.retractions == Carry::native,
+            "a XEP-0422 retraction passed");
+      check(!out.child_text("body").empty() || out.find("subject") != nullptr ||
+                out.find("x", "jabber:x:conference") != nullptr ||
+                out.find("x", "http://jabber.org/protocol/muc#user") != nullptr,
+            "a message without content passed");
       check(trestle::xmpp::is_valid_utf8(out.child_text("body")), "a body that is not UTF-8");
     }
   }

@@ -203,6 +203,17 @@ class OutboundTests(EmailTestCase):
         self.assertEqual(len(captured), 1)
         self.assertEqual(captured[0].message().get_content().rstrip("\r\n"), "plain after")
 
+    def test_contacts_offer_nothing_to_encrypt_with(self) -> None:
+        alice = self.xmpp("alice")
+        info = alice.disco_info(contact("gil@example.com"))
+        self.assertEqual(info.iq.get("type"), "error", to_string(info.iq))
+        self.assertEqual(info.features, [])
+        pubsub = ET.Element("{http://jabber.org/protocol/pubsub}pubsub")
+        ET.SubElement(pubsub, "{http://jabber.org/protocol/pubsub}items",
+                      {"node": "eu.siacs.conversations.axolotl.devicelist"})
+        answer = alice.send_iq(contact("gil@example.com"), "get", pubsub)
+        self.assertEqual(answer.get("type"), "error", to_string(answer))
+
     def test_corrections_reactions_replies_and_retractions_cross_as_mail(self) -> None:
         alice = self.xmpp("alice")
         frank = contact("frank@example.com")

@@ -1141,6 +1141,20 @@ class NgircdAdapterTests(AdapterTestBase):
         # Not members-only: clients (Conversations, Dino) then do not offer OMEMO here.
         self.assertNotIn("muc_membersonly", info.features, self.describe(info.iq))
 
+    def test_disco_info_on_a_nick_offers_nothing_to_encrypt_with(self) -> None:
+        alice = self.xmpp("alice")
+        nick = user_jid(self.nick("dana"))
+        info = alice.disco_info(nick)
+        self.assertEqual(iq_type(info.iq), "result", self.describe(info.iq))
+        self.assertEqual(info.features, ["http://jabber.org/protocol/disco#info"],
+                         self.describe(info.iq))
+        # No OMEMO device list either: Conversations asks for it first.
+        pubsub = ET.Element("{http://jabber.org/protocol/pubsub}pubsub")
+        ET.SubElement(pubsub, "{http://jabber.org/protocol/pubsub}items",
+                      {"node": "eu.siacs.conversations.axolotl.devicelist"})
+        answer = alice.send_iq(nick, "get", pubsub)
+        self.assertEqual(iq_type(answer), "error", self.describe(answer))
+
     def test_disco_items_on_server_lists_channels(self) -> None:
         listed = self.channel("listed")
         carol = self.irc(self.nick("carol"))

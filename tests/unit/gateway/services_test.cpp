@@ -455,6 +455,17 @@ BOOST_AUTO_TEST_CASE(a_failed_store_write_is_an_internal_server_error) {
   BOOST_TEST(registration_of("alice@example.org")->fields.at("password") == "old");
 }
 
+BOOST_AUTO_TEST_CASE(a_first_registration_that_cannot_be_saved_is_undone_at_the_adapter) {
+  store.fail_writes = true;
+  const auto reply =
+      answer_register(context(), iq_to_domain("set", legacy_register_set), jid(alice));
+  BOOST_TEST(condition_of(reply) == "internal-server-error");
+  BOOST_TEST(adapter.validated_for.size() == 1U);
+  BOOST_TEST(adapter.unregistered == std::vector<std::string>{"alice@example.org"},
+             boost::test_tools::per_element());
+  store.fail_writes = false;
+}
+
 BOOST_AUTO_TEST_CASE(gateway_get_gives_the_prompt) {
   const auto request = iq_to_domain("get", "<query xmlns='jabber:iq:gateway'/>");
   const auto reply = answer_gateway(context(), request);

@@ -407,11 +407,17 @@ BOOST_AUTO_TEST_CASE(inbound_with_bad_media_urls_is_refused) {
 
 BOOST_AUTO_TEST_CASE(status_words_map_to_states) {
   const std::vector<std::pair<std::string, DeliveryState>> table = {
-      {"queued", DeliveryState::pending},    {"accepted", DeliveryState::pending},
-      {"scheduled", DeliveryState::pending}, {"sending", DeliveryState::pending},
-      {"sent", DeliveryState::pending},      {"delivered", DeliveryState::delivered},
-      {"read", DeliveryState::delivered},    {"undelivered", DeliveryState::failed},
-      {"failed", DeliveryState::failed},     {"canceled", DeliveryState::failed}};
+      {"queued", DeliveryState::pending},
+      {"accepted", DeliveryState::pending},
+      {"scheduled", DeliveryState::pending},
+      {"sending", DeliveryState::pending},
+      {"sent", DeliveryState::pending},
+      {"delivered", DeliveryState::delivered},
+      {"read", DeliveryState::delivered},
+      {"undelivered", DeliveryState::failed},
+      {"failed", DeliveryState::failed},
+      {"canceled", DeliveryState::failed},
+      {"partially_delivered", DeliveryState::pending}};
   for (const auto& [word, state] : table) {
     BOOST_TEST_CONTEXT("MessageStatus " << word) {
       std::string error;
