@@ -208,10 +208,7 @@ class OutboundTests(EmailTestCase):
         info = alice.disco_info(contact("gil@example.com"))
         self.assertEqual(info.iq.get("type"), "error", to_string(info.iq))
         self.assertEqual(info.features, [])
-        pubsub = ET.Element("{http://jabber.org/protocol/pubsub}pubsub")
-        ET.SubElement(pubsub, "{http://jabber.org/protocol/pubsub}items",
-                      {"node": "eu.siacs.conversations.axolotl.devicelist"})
-        answer = alice.send_iq(contact("gil@example.com"), "get", pubsub)
+        answer = alice.omemo_devicelist(contact("gil@example.com"))
         self.assertEqual(answer.get("type"), "error", to_string(answer))
 
     def test_corrections_reactions_replies_and_retractions_cross_as_mail(self) -> None:

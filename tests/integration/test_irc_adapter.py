@@ -1149,10 +1149,7 @@ class NgircdAdapterTests(AdapterTestBase):
         self.assertEqual(info.features, ["http://jabber.org/protocol/disco#info"],
                          self.describe(info.iq))
         # No OMEMO device list either: Conversations asks for it first.
-        pubsub = ET.Element("{http://jabber.org/protocol/pubsub}pubsub")
-        ET.SubElement(pubsub, "{http://jabber.org/protocol/pubsub}items",
-                      {"node": "eu.siacs.conversations.axolotl.devicelist"})
-        answer = alice.send_iq(nick, "get", pubsub)
+        answer = alice.omemo_devicelist(nick)
         self.assertEqual(iq_type(answer), "error", self.describe(answer))
 
     def test_disco_items_on_server_lists_channels(self) -> None:

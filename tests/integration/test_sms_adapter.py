@@ -388,10 +388,7 @@ class TwilioTests(SmsTestCase):
         self.assertEqual(info.iq.get("type"), "error", to_string(info.iq))
         self.assertEqual(info.features, [])
         # Nor an OMEMO device list, the first thing Conversations asks for.
-        pubsub = ET.Element("{http://jabber.org/protocol/pubsub}pubsub")
-        ET.SubElement(pubsub, "{http://jabber.org/protocol/pubsub}items",
-                      {"node": "eu.siacs.conversations.axolotl.devicelist"})
-        answer = alice.send_iq(phone("+15557650014"), "get", pubsub)
+        answer = alice.omemo_devicelist(phone("+15557650014"))
         self.assertEqual(answer.get("type"), "error", to_string(answer))
 
     def test_subscription_is_accepted_and_phone_is_available(self) -> None:

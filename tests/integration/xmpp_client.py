@@ -375,6 +375,14 @@ class XmppTestClient:
 
     # -- service discovery, version, ping -------------------------------------
 
+    def omemo_devicelist(self, to: str) -> ET.Element:
+        """Asks `to` for its OMEMO device list, the first thing Conversations
+        asks a contact before it offers encryption; returns the answering iq."""
+        pubsub = ET.Element("{http://jabber.org/protocol/pubsub}pubsub")
+        ET.SubElement(pubsub, "{http://jabber.org/protocol/pubsub}items",
+                      {"node": "eu.siacs.conversations.axolotl.devicelist"})
+        return self.send_iq(to, "get", pubsub)
+
     def disco_info(self, to: str, node: Optional[str] = None) -> DiscoInfo:
         """disco#info; identities/features are empty on an error reply."""
         query = ET.Element(q(NS_DISCO_INFO, "query"), {"node": node} if node else {})
