@@ -237,12 +237,21 @@ Crossing cross_border(const xmpp::Element& message, const NetworkAbilities& abil
   if (const auto* reactions = message.find("reactions", ns::reactions);
       reactions != nullptr && abilities.reactions != Carry::native) {
     reaction(crossing, *reactions, abilities, recent, user);
-    // The line replaces the body: formatting and attachments of it go too.
+    // The line replaces the body: formatting, attachments, a correction or
+    // a reply of it go too.
+    auto& out = crossing.message;
     if (abilities.formatting != Carry::native) {
-      crossing.message.remove_children("html", ns::xhtml_im);
+      out.remove_children("html", ns::xhtml_im);
     }
     if (abilities.attachments != Carry::native) {
-      crossing.message.remove_children("x", ns::oob);
+      out.remove_children("x", ns::oob);
+    }
+    if (abilities.corrections != Carry::native) {
+      out.remove_children("replace", ns::correction);
+    }
+    if (abilities.replies != Carry::native) {
+      out.remove_children("reply", ns::reply);
+      remove_fallbacks(out, ns::reply);
     }
     return crossing;
   }

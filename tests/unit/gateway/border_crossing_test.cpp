@@ -69,6 +69,18 @@ BOOST_AUTO_TEST_CASE(a_plain_message_passes_unchanged) {
   BOOST_TEST(crossing.message.find("active", "http://jabber.org/protocol/chatstates") != nullptr);
 }
 
+BOOST_AUTO_TEST_CASE(a_reaction_that_also_claims_to_correct_or_reply_goes_as_the_line_only) {
+  (void)cross(message("m1", "<body>lunch?</body>"));
+  const auto crossing = cross(
+      message("m2", "<replace xmlns='urn:xmpp:message-correct:0' id='m1'/>"
+                    "<reply xmlns='urn:xmpp:reply:0' id='m1'/><reactions "
+                    "xmlns='urn:xmpp:reactions:0' id='m1'><reaction>👍</reaction></reactions>"));
+  BOOST_TEST((crossing.verdict == Verdict::pass));
+  BOOST_TEST(body(crossing) == "/me reacted 👍 to \"lunch?\"");
+  BOOST_TEST(crossing.message.find("replace", "urn:xmpp:message-correct:0") == nullptr);
+  BOOST_TEST(crossing.message.find("reply", "urn:xmpp:reply:0") == nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(chat_states_markers_and_receipts_alone_are_dropped_quietly) {
   for (const std::string payload :
        {"<composing xmlns='http://jabber.org/protocol/chatstates'/>",
