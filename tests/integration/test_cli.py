@@ -7,6 +7,7 @@ Run: TRESTLE_BINARY=... python3 test_cli.py
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -142,14 +143,26 @@ class CliTests(unittest.TestCase):
         env.update(SECRETS)
         proc = subprocess.Popen([BINARY, "--config", path], env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        early = ""
         try:
-            time.sleep(1.5)
+            # Stop it once it tries to connect: by then it warned, and its
+            # signal handlers are in place.
+            deadline = time.monotonic() + 30
+            while "connecting to" not in early and time.monotonic() < deadline:
+                ready, _, _ = select.select([proc.stderr], [], [], 1)
+                if ready:
+                    # Unbuffered, so that select() sees all that is unread.
+                    chunk = os.read(proc.stderr.fileno(), 65536)
+                    if not chunk:
+                        break
+                    early += chunk.decode("utf-8", "replace")
             proc.send_signal(signal.SIGTERM)
-            _out, err = proc.communicate(timeout=15)
+            _out, rest = proc.communicate(timeout=15)
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate(timeout=5)
+        err = early + rest
         self.assertEqual(proc.returncode, 0, err)
         warnings = [line for line in err.splitlines() if "plain text" in line]
         self.assertEqual(len(warnings), 1, err)
