@@ -438,15 +438,14 @@ std::optional<xmpp::StanzaError> SmsAdapter::validate_registration(const xmpp::J
     return std::nullopt;
   }
   auto& chosen = values["number"];
-  if (const auto assigned = settings_.numbers.find(user.bare_string());
-      assigned != settings_.numbers.end()) {
+  if (const auto* assigned = numbers_->assigned(user)) {
     const auto number = PhoneNumber::parse(chosen, settings_.default_country);
-    if (!chosen.empty() && (!number || number->e164() != assigned->second)) {
+    if (!chosen.empty() && (!number || number->e164() != *assigned)) {
       return xmpp::make_stanza_error(Condition::not_allowed,
-                                     "your number is " + assigned->second +
+                                     "your number is " + *assigned +
                                          ", assigned by the operator; it cannot be changed");
     }
-    chosen = assigned->second;
+    chosen = *assigned;
     return std::nullopt;
   }
   if (chosen.empty()) {

@@ -49,6 +49,14 @@ gateway::HeldMessage held_message(const InboundSms& sms, const std::string& comp
   return held;
 }
 
+/// A chat message from a phone to `user`, with an id that clients can
+/// react and reply to.
+xmpp::Element phone_message(const xmpp::Jid& phone, const xmpp::Jid& user, std::string_view body) {
+  auto message = xmpp::make_message(phone, user, "chat", body);
+  message.set_attr("id", gateway::random_hex(8));
+  return message;
+}
+
 /// The JID of a phone; a sender that is not a number (an alphanumeric
 /// sender id such as a bank's name) still gets one, escaped.
 std::optional<xmpp::Jid> phone_jid(const std::string& from, const std::string& default_country,
@@ -143,8 +151,7 @@ bool SmsInbound::deliver_waiting() {
     const auto contact = phone_jid(held.peer, settings_.default_country, component);
     const auto user = xmpp::Jid::parse(held.user);
     if (contact && user) {
-      auto message = xmpp::make_message(*contact, *user, "chat", held.body);
-      message.set_attr("id", gateway::random_hex(8));
+      auto message = phone_message(*contact, *user, held.body);
       xmpp::add_delay(message, component, xmpp::xep0082_datetime(held.received_at));
       if (!context_.send(std::move(message))) {
         return true; // congested or down again: the rest waits
@@ -197,8 +204,7 @@ gateway::HttpResponse SmsInbound::deliver(const InboundSms& sms,
   if (!context_.stream_ready()) {
     return wait(sms, to, *user, success);
   }
-  auto message = xmpp::make_message(*contact, *user, "chat", body_with_media(sms));
-  message.set_attr("id", gateway::random_hex(8));
+  auto message = phone_message(*contact, *user, body_with_media(sms));
   for (const auto& media : sms.media) {
     // XEP-0066: clients that know it show the picture, the others the link.
     message.append("x", std::string(oob_namespace)).append("url").append_text(media.url);

@@ -75,8 +75,9 @@ std::vector<std::string> SmsNumbers::choices_for(const std::optional<xmpp::Jid>&
   return free;
 }
 
-bool SmsNumbers::is_static(const xmpp::Jid& user) const {
-  return settings_.numbers.count(user.bare_string()) != 0;
+const std::string* SmsNumbers::assigned(const xmpp::Jid& user) const {
+  const auto found = settings_.numbers.find(user.bare_string());
+  return found == settings_.numbers.end() ? nullptr : &found->second;
 }
 
 bool SmsNumbers::choose(const xmpp::Jid& user, const std::string& number, std::string& error) {
@@ -101,7 +102,7 @@ bool SmsNumbers::choose(const xmpp::Jid& user, const std::string& number, std::s
 }
 
 void SmsNumbers::release(const xmpp::Jid& user) {
-  if (is_static(user)) {
+  if (assigned(user) != nullptr) {
     return;
   }
   std::error_code ec;

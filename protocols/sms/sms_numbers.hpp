@@ -34,8 +34,8 @@ public:
   /// Pool numbers nobody holds, and the one `user` holds when given, in
   /// pool order.
   std::vector<std::string> choices_for(const std::optional<xmpp::Jid>& user);
-  /// Whether `user`'s number is set by the operator.
-  bool is_static(const xmpp::Jid& user) const;
+  /// The number the operator set for `user` (`sms.numbers`), or null.
+  const std::string* assigned(const xmpp::Jid& user) const;
   /// Gives `user` the pool number `number` (releasing their previous one);
   /// the reason in `error` when it is not in the pool, taken, or the store
   /// failed.
