@@ -5,7 +5,10 @@
 #   test        Prosody, ejabberd, ngircd, Postfix, Kannel (with fakesmsc),
 #               slixmpp, aiosmtpd and swaks for the integration tests
 #   quickstart  Prosody (kept running) and curl for deploy/quickstart.sh
-#   container   curl, for the Docker image's health check
+#   image       curl, for the Docker image's health check (inside the image)
+#   container   the container check's tools: a Docker engine (docker.io,
+#               unless dockerd is there), Compose (docker-compose, unless
+#               `docker compose` works) and debootstrap for the base images
 #   fuzz        clang and libFuzzer, for the fuzz build
 #   bench       biboumi, valgrind and wrk, for the benchmarks (tests/bench/; with `test`)
 # Usage (as root): deploy/install-deps.sh build [runtime] [test] ...
@@ -17,7 +20,7 @@
 set -eu
 
 if [ "$#" -eq 0 ]; then
-    echo "usage: $0 build|runtime|test|quickstart|container|fuzz|bench ..." >&2
+    echo "usage: $0 build|runtime|test|quickstart|image|container|fuzz|bench ..." >&2
     exit 2
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -46,9 +49,18 @@ for group in "$@"; do
                 kannel kannel-extras" ;;
         quickstart)
             packages="$packages prosody lua-sec curl util-linux openssl" ;;
-        container)
+        image)
             # The Docker image's HEALTHCHECK fetches /healthz with curl.
             packages="$packages curl" ;;
+        container)
+            # Docker's own packages (docker-ce) conflict with Debian's: keep
+            # an engine or a Compose that is there already.
+            packages="$packages debootstrap ca-certificates"
+            command -v dockerd >/dev/null 2>&1 || packages="$packages docker.io"
+            if ! docker compose version >/dev/null 2>&1 &&
+                ! command -v docker-compose >/dev/null 2>&1; then
+                packages="$packages docker-compose"
+            fi ;;
         fuzz)
             packages="$packages clang libclang-rt-14-dev" ;;
         bench)
@@ -67,15 +79,30 @@ apt_install() {
     apt-get install -y --no-install-recommends "$@"
 }
 
-apt-get update
-# shellcheck disable=SC2086 # the lists are meant to split into words
-apt_install $packages
+installed() {
+    dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+updated=false
+update_once() {
+    $updated || apt-get update
+    updated=true
+}
+
+# Only what is missing: a machine that has everything needs no mirror (an
+# image build, a second test run).
+missing=""
+for pkg in $packages; do
+    installed "$pkg" || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+    update_once
+    # shellcheck disable=SC2086 # the lists are meant to split into words
+    apt_install $missing
+fi
 
 new_servers=""
 for pkg in $test_servers; do
-    if ! dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-        new_servers="$new_servers $pkg"
-    fi
+    installed "$pkg" || new_servers="$new_servers $pkg"
 done
 if [ -n "$new_servers" ]; then
     # Keep the freshly installed servers from starting as system services.
@@ -92,6 +119,7 @@ if [ -n "$new_servers" ]; then
         echo "postfix postfix/main_mailer_type select No configuration" |
             debconf-set-selections
     fi
+    update_once
     # shellcheck disable=SC2086
     apt_install $new_servers || { $own_policy && rm -f "$policy"; exit 1; }
     if $own_policy; then

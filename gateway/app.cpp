@@ -348,8 +348,8 @@ void App::Impl::start_http() {
   if (!http) {
     return;
   }
+  // The server logs its own `listening on` line with the bound port.
   http->start();
-  log.info("http", "listening on " + config.http.bind + ":" + std::to_string(http->port()));
 }
 
 void App::Impl::housekeeping() {

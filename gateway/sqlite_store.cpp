@@ -1,3 +1,4 @@
+#include "path_access.hpp"
 #include "sqlite_schema.hpp"
 #include "store.hpp"
 #include "store_error.hpp"
@@ -12,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -776,7 +778,10 @@ std::error_code make_error_code(StoreErrc errc) noexcept {
   return {static_cast<int>(errc), store_category()};
 }
 
-std::unique_ptr<Store> open_sqlite_store(const std::string& path) {
+namespace {
+
+/// Opens, checks and migrates the database at `path`; throws what went wrong.
+std::unique_ptr<Store> open_and_migrate(const std::string& path) {
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw,
@@ -801,6 +806,24 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path) {
   auto store = std::make_unique<SqliteStore>(std::move(db), version);
   store->prepare(path);
   return store;
+}
+
+} // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::string& path) {
+  try {
+    return open_and_migrate(path);
+  } catch (const std::runtime_error& failure) {
+    // SQLite's "unable to open database file" does not say that the data
+    // folder (a bind mount, often) belongs to another user; say it.
+    const bool on_disk = path != ":memory:" && !path.starts_with("file:");
+    const auto problem = on_disk ? write_access_problem(path, ::geteuid(), ::getegid()) : "";
+    if (problem.empty()) {
+      throw;
+    }
+    std::string message = failure.what();
+    throw std::runtime_error(message.append(" (").append(problem).append(")"));
+  }
 }
 
 } // namespace trestle::gateway

@@ -70,6 +70,9 @@ def main(path: str, checks: list[str]) -> int:
         passed, failed, skipped = passed + p, failed + f, skipped + s
         note = f", {s} skipped" if s else ""
         print(f"{entry.get('name')}: {entry.get('result')} ({p} passed, {f} failed{note})")
+        if entry.get("result") == "SKIP":
+            reasons = [line for line in output.splitlines() if "skipped" in line.lower()]
+            print(f"  {reasons[0].strip() if reasons else 'skipped without a reason'}")
     for check in checks:
         name, _, result = check.partition("=")
         ok = result == "ok"

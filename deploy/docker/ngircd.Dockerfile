@@ -1,7 +1,7 @@
 # ngircd for deploy/docker-compose.yml.
-FROM debian:bookworm-slim
+FROM debian:12-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ngircd \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ngircd \
     && rm -rf /var/lib/apt/lists/*
 COPY deploy/docker/ngircd.conf /etc/ngircd/ngircd.conf
 EXPOSE 6667

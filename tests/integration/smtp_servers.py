@@ -16,6 +16,7 @@ import email
 import email.policy
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -231,6 +232,16 @@ def _master_cf(port: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _kill_group(leader: Optional[int]) -> None:
+    """SIGKILLs the process group that `leader` heads (a daemon after setsid())."""
+    if leader is None or leader <= 1:
+        return
+    try:
+        os.killpg(leader, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 class PostfixServer(ManagedServer):
     """A private Postfix instance (Debian's postfix) on a loopback port that
     relays `domain` to trestle's listener, as deploy/postfix/ describes:
@@ -307,13 +318,38 @@ maximal_backoff_time = 4s
                        timeout=30)
 
     def stop(self, timeout: float = 30.0) -> int:
+        master = self._master_pid()
         if self.proc is not None:
             subprocess.run(["postfix", "-c", str(self.conf), "stop"], capture_output=True,
                            timeout=timeout)
-        return super().stop(timeout)
+        try:
+            return super().stop(timeout)
+        finally:
+            _kill_group(master)
 
     def listening_ports(self) -> list[int]:
         return [self.port]
+
+    def kill(self) -> None:
+        master = self._master_pid()
+        super().kill()
+        _kill_group(master)
+
+    def _force_down(self) -> None:
+        master = self._master_pid()
+        super()._force_down()
+        _kill_group(master)
+
+    def _master_pid(self) -> Optional[int]:
+        """The master daemon's pid from its pid file, while it runs.
+
+        `postfix start-fg` runs `master -s`, which calls setsid(): the master
+        and its services leave the process group that spawn() made, so
+        killing that group alone leaves them running in a deleted queue."""
+        try:
+            return int((self.workdir / "queue" / "pid" / "master.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -117,6 +117,70 @@ class CliTests(unittest.TestCase):
         self.assertEqual(done.returncode, 1)
         self.assertIn("cannot start", done.stderr)
 
+    def test_an_unwritable_data_folder_is_named_with_its_owner(self) -> None:
+        # As a container's bind mount is: a folder of another user, mode 755.
+        data = self.dir / "data"
+        data.mkdir()
+        os.chmod(self.dir, 0o755)
+        path = self.write("store.yaml", self.minimal(
+            f"storage:\n  sqlite_path: {data / 'trestle.db'}\nhttp:\n  port: 0\n"))
+        os.chmod(path, 0o644)
+        if os.geteuid() == 0:
+            # Root writes anywhere: run trestle as nobody instead.
+            uid = gid = 65534
+            command = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", BINARY]
+            os.chmod(data, 0o755)
+        else:
+            uid, gid = os.geteuid(), os.getegid()
+            command = [BINARY]
+            os.chmod(data, 0o555)
+        owner = data.stat()
+        env = {k: v for k, v in os.environ.items() if k not in SECRETS}
+        env.update(SECRETS)
+        done = subprocess.run([*command, "--config", path], capture_output=True, text=True,
+                              env=env, timeout=20, stdin=subprocess.DEVNULL)
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertIn(f"store {data / 'trestle.db'}: cannot open", done.stderr)
+        self.assertIn(f"(the folder {data} is not writable by uid {uid} (gid {gid}): it belongs "
+                      f"to uid {owner.st_uid}, gid {owner.st_gid}, "
+                      f"mode {owner.st_mode & 0o777:o})", done.stderr)
+
+    def test_the_http_listener_is_logged_once(self) -> None:
+        config = self.minimal(f"storage:\n  sqlite_path: {self.dir / 'db'}\nhttp:\n  port: 0\n")
+        config = config.replace("xmpp: {}", f"xmpp:\n  port: {free_port()}")
+        code, err = self.run_until_connecting(self.write("http.yaml", config))
+        self.assertEqual(code, 0, err)
+        lines = [line for line in err.splitlines() if "listening on" in line]
+        self.assertEqual(len(lines), 1, err)
+        self.assertRegex(lines[0], r"http.*listening on 127\.0\.0\.1:[1-9][0-9]*$")
+
+    def run_until_connecting(self, path: str) -> tuple[int, str]:
+        """Runs trestle with the config at path until it logs its first connect
+        attempt (by then it has started its listeners and signal handlers),
+        then stops it with SIGTERM; returns its exit code and its log."""
+        env = dict(os.environ)
+        env.update(SECRETS)
+        proc = subprocess.Popen([BINARY, "--config", path], env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        early = ""
+        try:
+            deadline = time.monotonic() + 30
+            while "connecting to" not in early and time.monotonic() < deadline:
+                ready, _, _ = select.select([proc.stderr], [], [], 1)
+                if ready:
+                    # Unbuffered, so that select() sees all that is unread.
+                    chunk = os.read(proc.stderr.fileno(), 65536)
+                    if not chunk:
+                        break
+                    early += chunk.decode("utf-8", "replace")
+            proc.send_signal(signal.SIGTERM)
+            _out, rest = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate(timeout=5)
+        return proc.returncode, early + rest
+
     def test_plain_text_to_a_remote_host_is_refused_at_start(self) -> None:
         # 192.0.2.1 (TEST-NET-1) is never contacted: the configuration is refused first.
         path = self.write("remote.yaml", self.minimal().replace(
@@ -139,31 +203,8 @@ class CliTests(unittest.TestCase):
         config = config.replace("xmpp: {}",
                                 f"xmpp:\n  host: '127.1'\n  port: {port}\n  insecure: true")
         path = self.write("insecure.yaml", config)
-        env = dict(os.environ)
-        env.update(SECRETS)
-        proc = subprocess.Popen([BINARY, "--config", path], env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        early = ""
-        try:
-            # Stop it once it tries to connect: by then it warned, and its
-            # signal handlers are in place.
-            deadline = time.monotonic() + 30
-            while "connecting to" not in early and time.monotonic() < deadline:
-                ready, _, _ = select.select([proc.stderr], [], [], 1)
-                if ready:
-                    # Unbuffered, so that select() sees all that is unread.
-                    chunk = os.read(proc.stderr.fileno(), 65536)
-                    if not chunk:
-                        break
-                    early += chunk.decode("utf-8", "replace")
-            proc.send_signal(signal.SIGTERM)
-            _out, rest = proc.communicate(timeout=15)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate(timeout=5)
-        err = early + rest
-        self.assertEqual(proc.returncode, 0, err)
+        code, err = self.run_until_connecting(path)
+        self.assertEqual(code, 0, err)
         warnings = [line for line in err.splitlines() if "plain text" in line]
         self.assertEqual(len(warnings), 1, err)
         self.assertIn(f"the component link to 127.1:{port} is plain text (insecure: true): "

@@ -223,7 +223,13 @@ class XmppTestClient:
     """One logged-in test user; all methods block with bounded waits."""
 
     def __init__(self, jid: str, password: str, port: int, host: str = "127.0.0.1", *,
-                 resource: str = "test", timeout: float = DEFAULT_TIMEOUT) -> None:
+                 resource: str = "test", timeout: float = DEFAULT_TIMEOUT,
+                 ca_file: Optional[str] = None) -> None:
+        """With ca_file the client requires STARTTLS and verifies the server's
+        certificate against that file and the JID's domain; without it the
+        stream stays plain text (the loopback test servers offer no TLS)."""
+        self.ca_file = ca_file
+        self.tls_certificate: Optional[str] = None
         self.bare_jid = jid
         self.full_jid = f"{jid}/{resource}"
         self.password = password
@@ -277,8 +283,22 @@ class XmppTestClient:
         xmpp.add_event_handler("session_start", on_session_start)
         xmpp.add_event_handler("failed_all_auth", on_failed_auth)
         xmpp.add_event_handler("connection_failed", on_connection_failed)
-        # Plain TCP on loopback: the test servers offer no TLS.
-        xmpp.connect(self.address, force_starttls=False, disable_starttls=True)
+        if self.ca_file is not None:
+            def on_certificate(pem: str) -> None:
+                self.tls_certificate = pem
+
+            def on_invalid_chain(error) -> None:
+                if not done.done():
+                    done.set_exception(ClientError(f"{self.bare_jid}: the server's certificate "
+                                                   f"was refused: {error}"))
+
+            xmpp.ca_certs = self.ca_file
+            xmpp.add_event_handler("ssl_cert", on_certificate)
+            xmpp.add_event_handler("ssl_invalid_chain", on_invalid_chain)
+            xmpp.connect(self.address, force_starttls=True, disable_starttls=False)
+        else:
+            # Plain TCP on loopback: the test servers offer no TLS.
+            xmpp.connect(self.address, force_starttls=False, disable_starttls=True)
         try:
             await asyncio.wait_for(done, deadline_seconds)
         except asyncio.TimeoutError:
@@ -286,6 +306,9 @@ class XmppTestClient:
             xmpp.abort()
             raise ClientError(f"{self.bare_jid} not connected to {self.address} within "
                               f"{deadline_seconds}s; failures: {failures[-3:]}") from None
+        except ClientError:
+            xmpp.abort()
+            raise
         if send_presence:
             xmpp.send_presence()
 

@@ -998,6 +998,8 @@ BOOST_AUTO_TEST_CASE(missing_directory_is_refused) {
   const std::string message = open_failure(path);
   BOOST_TEST(contains(message, path));
   BOOST_TEST(contains(message, "cannot open"));
+  // The reason SQLite does not give: the folder is not there.
+  BOOST_TEST(contains(message, dir.file("no-such-dir") + ": No such file or directory"));
   BOOST_TEST(!std::filesystem::exists(path));
 }
 

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Starts the demo's Prosody. At the first start it makes a self-signed
+# certificate for its domain (localhost), kept in the prosody-data volume so
+# that a client accepts it once; every start prints its SHA-256 fingerprint,
+# which the user compares with what the client shows before accepting it:
+#   docker-compose -f deploy/docker-compose.yml logs prosody | grep fingerprint
+set -eu
+
+domain=localhost
+certs=/var/lib/prosody/certs
+if [ ! -s "$certs/$domain.crt" ] || [ ! -s "$certs/$domain.key" ]; then
+    mkdir -p "$certs"
+    umask 077
+    openssl req -x509 -newkey rsa:3072 -sha256 -days 3650 -nodes \
+        -subj "/CN=$domain" -addext "subjectAltName=DNS:$domain" \
+        -keyout "$certs/$domain.key.new" -out "$certs/$domain.crt.new" 2>/dev/null
+    chmod 644 "$certs/$domain.crt.new"
+    mv "$certs/$domain.key.new" "$certs/$domain.key"
+    mv "$certs/$domain.crt.new" "$certs/$domain.crt"
+    echo "prosody-start: made a self-signed certificate for $domain"
+fi
+echo "prosody-start: certificate for $domain, $(openssl x509 -in "$certs/$domain.crt" -noout -fingerprint -sha256)"
+exec prosody -F
