@@ -33,8 +33,17 @@ Owner stranger(const Owner& owner) {
   return {owner.uid + 10001, owner.gid + 10001};
 }
 
-void set_mode(const std::string& path, std::filesystem::perms mode) {
-  std::filesystem::permissions(path, mode, std::filesystem::perm_options::replace);
+void set_mode(const std::string& path, int mode) {
+  std::filesystem::permissions(path, static_cast<std::filesystem::perms>(mode),
+                               std::filesystem::perm_options::replace);
+}
+
+/// The folder `data` in `dir`, with the permission bits `mode`.
+std::string data_folder(const TempDir& dir, int mode) {
+  const auto folder = dir.path("data");
+  std::filesystem::create_directory(folder);
+  set_mode(folder, mode);
+  return folder;
 }
 
 } // namespace
@@ -43,11 +52,7 @@ BOOST_AUTO_TEST_SUITE(path_access)
 
 BOOST_AUTO_TEST_CASE(a_folder_of_another_user_is_named_with_its_owner_and_mode) {
   TempDir dir;
-  const auto folder = dir.path("data");
-  std::filesystem::create_directory(folder);
-  set_mode(folder, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                       std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                       std::filesystem::perms::others_exec);
+  const auto folder = data_folder(dir, 0755);
   const auto owner = owner_of(folder);
   const auto other = stranger(owner);
   const auto problem = write_access_problem(folder + "/trestle.db", other.uid, other.gid);
@@ -59,9 +64,7 @@ BOOST_AUTO_TEST_CASE(a_folder_of_another_user_is_named_with_its_owner_and_mode) 
 
 BOOST_AUTO_TEST_CASE(the_owner_of_a_read_only_folder_is_refused_too) {
   TempDir dir;
-  const auto folder = dir.path("data");
-  std::filesystem::create_directory(folder);
-  set_mode(folder, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  const auto folder = data_folder(dir, 0500);
   // Root may write anything, so as root the folder goes to an ordinary uid.
   if (::geteuid() == 0) {
     BOOST_REQUIRE(::chown(folder.c_str(), 4242, 4242) == 0);
@@ -75,9 +78,7 @@ BOOST_AUTO_TEST_CASE(the_owner_of_a_read_only_folder_is_refused_too) {
 
 BOOST_AUTO_TEST_CASE(the_group_bits_count_for_a_member_of_the_group) {
   TempDir dir;
-  const auto folder = dir.path("data");
-  std::filesystem::create_directory(folder);
-  set_mode(folder, std::filesystem::perms::owner_all | std::filesystem::perms::group_all);
+  const auto folder = data_folder(dir, 0770);
   const auto owner = owner_of(folder);
   const auto other = stranger(owner);
   BOOST_TEST(write_access_problem(folder + "/trestle.db", other.uid, owner.gid).empty());
@@ -86,11 +87,9 @@ BOOST_AUTO_TEST_CASE(the_group_bits_count_for_a_member_of_the_group) {
 
 BOOST_AUTO_TEST_CASE(a_file_that_is_not_writable_in_a_writable_folder_is_named) {
   TempDir dir;
-  const auto folder = dir.path("data");
-  std::filesystem::create_directory(folder);
-  set_mode(folder, std::filesystem::perms::all);
+  const auto folder = data_folder(dir, 0777);
   const auto file = dir.write("data/trestle.db", "");
-  set_mode(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  set_mode(file, 0600);
   const auto other = stranger(owner_of(file));
   const auto problem = write_access_problem(file, other.uid, other.gid);
   BOOST_TEST(contains(problem, "the file " + file + " is not writable"));
@@ -99,12 +98,10 @@ BOOST_AUTO_TEST_CASE(a_file_that_is_not_writable_in_a_writable_folder_is_named) 
 
 BOOST_AUTO_TEST_CASE(nothing_stands_in_the_way_of_a_writable_folder_or_of_root) {
   TempDir dir;
-  const auto folder = dir.path("data");
-  std::filesystem::create_directory(folder);
-  set_mode(folder, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  const auto folder = data_folder(dir, 0500);
   const auto owner = owner_of(folder);
   BOOST_TEST(write_access_problem(folder + "/trestle.db", 0, 0).empty());
-  set_mode(folder, std::filesystem::perms::all);
+  set_mode(folder, 0777);
   const auto other = stranger(owner);
   BOOST_TEST(write_access_problem(folder + "/trestle.db", other.uid, other.gid).empty());
 }
