@@ -1,10 +1,24 @@
 #!/bin/sh
-# Starts the demo's Prosody. At the first start it makes a self-signed
-# certificate for its domain (localhost), kept in the prosody-data volume so
-# that a client accepts it once; every start prints its SHA-256 fingerprint,
-# which the user compares with what the client shows before accepting it:
-#   docker-compose -f deploy/docker-compose.yml logs prosody | grep fingerprint
+# Starts the demo's Prosody. At the first start it makes
+# - a self-signed certificate for its domain (localhost), kept in the
+#   prosody-data volume so that a client accepts it once; every start prints
+#   its SHA-256 fingerprint, which the user compares with what the client
+#   shows before accepting it:
+#     docker-compose -f deploy/docker-compose.yml logs prosody | grep fingerprint
+# - the component secret that trestle shares (deploy/docker/trestle-start.sh),
+#   kept in the demo-secret volume, which only these two services mount.
 set -eu
+
+secret=/var/lib/trestle-demo/component-secret
+if [ ! -s "$secret" ]; then
+    openssl rand -hex 24 >"$secret.new"
+    # trestle runs as another user and reads it through its own mount.
+    chmod 644 "$secret.new"
+    mv "$secret.new" "$secret"
+    echo "prosody-start: made the component secret"
+fi
+TRESTLE_COMPONENT_SECRET=$(cat "$secret")
+export TRESTLE_COMPONENT_SECRET
 
 domain=localhost
 certs=/var/lib/prosody/certs

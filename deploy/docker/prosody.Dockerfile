@@ -4,7 +4,7 @@ RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         prosody lua-sec openssl \
     && rm -rf /var/lib/apt/lists/* \
-    && install -d -o prosody -g prosody /run/prosody /var/lib/prosody/certs
+    && install -d -o prosody -g prosody /run/prosody /var/lib/prosody/certs /var/lib/trestle-demo
 COPY deploy/docker/prosody.cfg.lua /etc/prosody/prosody.cfg.lua
 COPY deploy/docker/prosody-start.sh /usr/local/bin/prosody-start
 USER prosody

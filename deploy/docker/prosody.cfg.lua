@@ -1,6 +1,7 @@
 -- Prosody for deploy/docker-compose.yml: one virtual host, localhost, and
 -- trestle's three components. The component port listens on the compose
--- network only (it is not published); the secret comes from the environment.
+-- network only (it is not published); the secret comes from the environment,
+-- where prosody-start.sh puts it.
 -- Clients must use STARTTLS, with the self-signed certificate that
 -- prosody-start.sh makes at the first start.
 daemonize = false

@@ -143,8 +143,7 @@ class Demo:
         self.project = "trestlecheck"
         self.ports = {"TRESTLE_XMPP_PORT": free_port(), "TRESTLE_IRC_PORT": free_port(),
                       "TRESTLE_HTTP_PORT": free_port()}
-        self.env = dict(os.environ, TRESTLE_COMPONENT_SECRET=secrets.token_hex(24),
-                        **{name: str(port) for name, port in self.ports.items()})
+        self.env = dict(os.environ, **{name: str(port) for name, port in self.ports.items()})
         self.compose = compose + ["-p", self.project, "-f", str(COMPOSE_FILE)]
 
     def __call__(self, *args: str, timeout: float = 300,
@@ -246,9 +245,6 @@ class ContainerCheck(unittest.TestCase):
         self.assertEqual(len(re.findall(r"http.*listening on", logs)), 1, logs[-2000:])
 
     def test_2_chat_over_starttls_with_the_demo_certificate_and_irc(self) -> None:
-        password = secrets.token_hex(12)
-        self.demo("exec", "-T", "prosody", "prosodyctl", "register", "alice", "localhost",
-                  password, timeout=60)
         certificate = self.demo("exec", "-T", "prosody", "cat",
                                 "/var/lib/prosody/certs/localhost.crt", timeout=60).stdout
         ca_file = Path(self.engine.workdir) / "localhost.crt"
@@ -263,8 +259,9 @@ class ContainerCheck(unittest.TestCase):
         irc = IrcTestClient(self.demo.ports["TRESTLE_IRC_PORT"], "bob", timeout=20).connect()
         self.addCleanup(irc.close)
         irc.join("#test")
-        client = MucTestClient("alice@localhost", password, xmpp_port, ca_file=str(ca_file),
-                               timeout=30)
+        # A new account, made from the client as the README says.
+        client = MucTestClient("alice@localhost", secrets.token_hex(12), xmpp_port,
+                               ca_file=str(ca_file), create_account=True, timeout=30)
         client.connect(deadline_seconds=30)
         self.addCleanup(client.disconnect)
         self.assertIsNotNone(client.tls_certificate, "the stream did not use STARTTLS")

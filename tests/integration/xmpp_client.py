@@ -224,11 +224,15 @@ class XmppTestClient:
 
     def __init__(self, jid: str, password: str, port: int, host: str = "127.0.0.1", *,
                  resource: str = "test", timeout: float = DEFAULT_TIMEOUT,
-                 ca_file: Optional[str] = None) -> None:
+                 ca_file: Optional[str] = None, create_account: bool = False) -> None:
         """With ca_file the client requires STARTTLS and verifies the server's
         certificate against that file and the JID's domain; without it the
-        stream stays plain text (the loopback test servers offer no TLS)."""
+        stream stays plain text (the loopback test servers offer no TLS).
+        With create_account, connect() first creates the account by in-band
+        registration (XEP-0077), as a client's "create account" does."""
         self.ca_file = ca_file
+        self.create_account = create_account
+        self.registration_error: Optional[str] = None
         self.tls_certificate: Optional[str] = None
         self.bare_jid = jid
         self.full_jid = f"{jid}/{resource}"
@@ -257,7 +261,24 @@ class XmppTestClient:
         xmpp = slixmpp.ClientXMPP(self.full_jid, self.password)
         xmpp.loop = self._loop.loop
         xmpp.add_event_handler("message", self._on_message)
+        if self.create_account:
+            xmpp.register_plugin("xep_0077")
+            xmpp.add_event_handler("register", self._register)
+            # slixmpp 1.8 holds back every iq until the session starts, the
+            # registration's too (it comes before authentication).
+            xmpp._always_send_everything = True
         self._xmpp = xmpp
+
+    async def _register(self, _form) -> None:
+        """Answers the server's registration form with the JID's user and password."""
+        iq = self._xmpp.Iq()
+        iq["type"] = "set"
+        iq["register"]["username"] = slixmpp.JID(self.bare_jid).user
+        iq["register"]["password"] = self.password
+        try:
+            await iq.send(timeout=self.timeout)
+        except (IqError, IqTimeout) as error:
+            self.registration_error = f"registration refused or unanswered: {error}"
 
     def _on_message(self, msg) -> None:
         self.messages.put(copy.deepcopy(msg.xml))
@@ -275,7 +296,8 @@ class XmppTestClient:
 
         def on_failed_auth(_event) -> None:
             if not done.done():
-                done.set_exception(ClientError(f"authentication failed for {self.bare_jid}"))
+                why = f" ({self.registration_error})" if self.registration_error else ""
+                done.set_exception(ClientError(f"authentication failed for {self.bare_jid}{why}"))
 
         def on_connection_failed(error) -> None:
             failures.append(str(error))
