@@ -33,5 +33,6 @@ if [ ! -s "$certs/$domain.crt" ] || [ ! -s "$certs/$domain.key" ]; then
     mv "$certs/$domain.crt.new" "$certs/$domain.crt"
     echo "prosody-start: made a self-signed certificate for $domain"
 fi
-echo "prosody-start: certificate for $domain, $(openssl x509 -in "$certs/$domain.crt" -noout -fingerprint -sha256)"
+fingerprint=$(openssl x509 -in "$certs/$domain.crt" -noout -fingerprint -sha256 | cut -d= -f2)
+echo "prosody-start: the certificate for $domain has the SHA-256 fingerprint $fingerprint"
 exec prosody -F
