@@ -293,12 +293,31 @@ class ContainerCheck(unittest.TestCase):
         self.assertIn(f"the folder /var/lib/trestle is not writable by uid 10001 (gid 10001): "
                       f"it belongs to uid {owner.st_uid}, gid {owner.st_gid}, mode 755",
                       done.stderr)
-        # What the README says to do about it: give the folder to uid 10001.
-        os.chown(data, 10001, 10001)
-        done = run(["docker", "run", "--rm", "--network", "none", "--entrypoint", "sh",
-                    "-v", f"{data}:/var/lib/trestle", image, "-c",
-                    "touch /var/lib/trestle/probe && echo writable"], timeout=120, check=False)
-        self.assertEqual(done.stdout.strip(), "writable", done.stderr)
+        # What the README says to do about it: run as the folder's owner, or
+        # give the folder to uid 10001.
+        os.chown(data, 4242, 4242)
+        self.assert_store_opens(image, config, data, ["--user", "4242:4242"])
+        for path in [data, *data.iterdir()]:
+            os.chown(path, 10001, 10001)
+        self.assert_store_opens(image, config, data, [])
+
+    def assert_store_opens(self, image: str, config: Path, data: Path,
+                           options: list[str]) -> None:
+        """Starts the image on the data folder (no network) until it has opened its store."""
+        container = run(["docker", "run", "-d", "--network", "none", *options,
+                         "-e", "TRESTLE_COMPONENT_SECRET=unused",
+                         "-v", f"{config}:/etc/trestle/trestle.yaml:ro",
+                         "-v", f"{data}:/var/lib/trestle", image], timeout=120).stdout.strip()
+        try:
+            deadline = time.monotonic() + 30
+            logs = ""
+            while "store: opened" not in logs and time.monotonic() < deadline:
+                time.sleep(0.5)
+                done = run(["docker", "logs", container], timeout=30, check=False)
+                logs = done.stdout + done.stderr
+            self.assertIn("store: opened /var/lib/trestle/trestle.db", logs, options)
+        finally:
+            run(["docker", "rm", "-f", container], timeout=60, check=False)
 
     def test_4_the_demo_stops_cleanly(self) -> None:
         container = self.demo.container("trestle")
