@@ -1,4 +1,4 @@
-// Fuzzes the border (gateway/border_crossing.cpp) with stanzas from the XML
+// Fuzzes the border (gateway/border/border_crossing.cpp) with stanzas from the XML
 // stream parser: every message goes through cross_border() for each
 // network's abilities, sharing one small store of recent messages, so that
 // corrections, reactions and replies meet each other. Checks: a passed

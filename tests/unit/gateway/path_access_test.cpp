@@ -1,4 +1,4 @@
-#include "gateway/path_access.hpp"
+#include "gateway/store/path_access.hpp"
 #include "temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>

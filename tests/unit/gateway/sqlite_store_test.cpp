@@ -1,5 +1,5 @@
-#include "gateway/store.hpp"
-#include "gateway/store_error.hpp"
+#include "gateway/store/store.hpp"
+#include "gateway/store/store_error.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
