@@ -4,6 +4,8 @@
 #include "adapter_replies.hpp"
 #include "store.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <system_error>
 
 namespace trestle::smtp {
@@ -14,6 +16,12 @@ constexpr std::string_view message_kind = "email-msg";
 constexpr std::string_view root_kind = "email-root";
 constexpr std::string_view tip_kind = "email-tip";
 constexpr std::string_view last_kind = "email-last";
+
+/// How many of a mail's References are looked up, newest first, besides
+/// In-Reply-To and the first one (the thread's root, which mail programs keep
+/// when they shorten the list). A References header of any length then costs
+/// at most this many plus two store lookups.
+constexpr std::size_t max_references_looked_up = 20;
 
 /// The key of one thread: user, contact and XMPP thread, which no JID,
 /// address or thread id can run together (none holds a line feed).
@@ -66,7 +74,12 @@ std::string EmailThreads::incoming(const std::string& user, const std::string& i
   if (!in_reply_to.empty()) {
     candidates.push_back(in_reply_to);
   }
-  candidates.insert(candidates.end(), references.rbegin(), references.rend());
+  const auto newest = std::min(references.size(), max_references_looked_up);
+  candidates.insert(candidates.end(), references.rbegin(),
+                    references.rbegin() + static_cast<std::ptrdiff_t>(newest));
+  if (references.size() > newest) {
+    candidates.push_back(references.front());
+  }
   for (const auto& id : candidates) {
     std::error_code ec;
     const auto found =

@@ -38,8 +38,10 @@ public:
   ThreadPosition outgoing(const std::string& user, const std::string& peer,
                           std::string_view thread);
   /// The XMPP thread of a received mail: the one its In-Reply-To or
-  /// References (newest first) belong to for this user, else a new one.
-  /// `known` tells which.
+  /// References belong to for this user, else a new one. `known` tells
+  /// which. Of the References, the newest 20 (newest first) and the first
+  /// are looked up, so that a list of any length costs a bounded number of
+  /// store lookups.
   std::string incoming(const std::string& user, const std::string& in_reply_to,
                        const std::vector<std::string>& references, bool& known);
   /// Records `message_id` (sent or received) as the newest mail of `thread`.

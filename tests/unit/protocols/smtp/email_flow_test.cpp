@@ -4,6 +4,7 @@
 #include "email_stanzas.hpp"
 #include "email_threads.hpp"
 #include "fake_adapter_context.hpp"
+#include "flaky_store.hpp"
 #include "stanza.hpp"
 #include "store.hpp"
 
@@ -11,10 +12,12 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
 using trestle::gateway::EmailSettings;
 using trestle::gateway::open_sqlite_store;
 using trestle::gateway::Store;
+using trestle::gateway_test::FlakyStore;
 using trestle::protocols_test::FailingStore;
 using trestle::protocols_test::FakeAdapterContext;
 using trestle::smtp::EmailIdentities;
@@ -162,6 +165,40 @@ BOOST_AUTO_TEST_CASE(threads_continue_both_ways) {
   BOOST_TEST(other != first.thread);
   f.threads.record("carol@example.org", "bob@example.com", other, "a2@mail", 102);
   BOOST_TEST(f.threads.incoming("alice@example.org", "a2@mail", {}, known) == first.thread);
+}
+
+BOOST_AUTO_TEST_CASE(a_long_references_list_costs_a_bounded_number_of_lookups) {
+  FlakyStore store;
+  FakeAdapterContext context("mail.example.org", &store);
+  EmailThreads threads(context);
+  const auto first = threads.outgoing("alice@example.org", "bob@example.com", "");
+  threads.record("alice@example.org", "bob@example.com", first.thread, "root@mail", 100);
+  // 100,000 ids: the thread's root first, then ids nobody knows.
+  std::vector<std::string> references{"root@mail"};
+  for (int i = 0; i < 100000; ++i) {
+    references.push_back("unknown." + std::to_string(i) + "@example.com");
+  }
+  bool known = false;
+  store.reads = 0;
+  BOOST_TEST(threads.incoming("alice@example.org", "parent@example.com", references, known) ==
+             first.thread);
+  BOOST_TEST(known);
+  // In-Reply-To, the newest 20 and the first.
+  BOOST_TEST(store.reads == 22U);
+
+  // A known id among the newest is found; one past them (but the first) is not
+  // looked up at all.
+  references.push_back("root@mail");
+  BOOST_TEST(threads.incoming("alice@example.org", "", references, known) == first.thread);
+  BOOST_TEST(known);
+  references = {"x@example.com", "root@mail"};
+  for (int i = 0; i < 20; ++i) {
+    references.push_back("later." + std::to_string(i) + "@example.com");
+  }
+  store.reads = 0;
+  threads.incoming("alice@example.org", "", references, known);
+  BOOST_TEST(!known);
+  BOOST_TEST(store.reads == 21U);
 }
 
 BOOST_AUTO_TEST_CASE(inbound_mail_becomes_a_chat_message) {
