@@ -149,6 +149,29 @@ std::size_t MeteredStore::count_outbox(const std::string& component, const std::
   return metered(ec, [&] { return inner_->count_outbox(component, user, ec); });
 }
 
+std::vector<OutboxItem> MeteredStore::lease_due_outbox(const std::string& component,
+                                                       std::int64_t now, std::int64_t lease_until,
+                                                       std::size_t limit, std::error_code& ec) {
+  return metered(ec,
+                 [&] { return inner_->lease_due_outbox(component, now, lease_until, limit, ec); });
+}
+
+Claim MeteredStore::claim_address(const std::string& component, const std::string& key,
+                                  const std::string& user, std::error_code& ec) {
+  return metered(ec, [&] { return inner_->claim_address(component, key, user, ec); });
+}
+
+std::optional<ServerSettings> MeteredStore::find_server_settings(const std::string& user,
+                                                                 const std::string& component,
+                                                                 const std::string& server,
+                                                                 std::error_code& ec) {
+  return metered(ec, [&] { return inner_->find_server_settings(user, component, server, ec); });
+}
+
+void MeteredStore::put_server_settings(const ServerSettings& settings, std::error_code& ec) {
+  metered(ec, [&] { inner_->put_server_settings(settings, ec); });
+}
+
 void MeteredStore::flush(std::error_code& ec) {
   metered(ec, [&] { inner_->flush(ec); });
 }

@@ -66,6 +66,9 @@ public:
   std::int64_t add_outbox(const OutboxItem& item, std::error_code& ec) override;
   std::vector<OutboxItem> due_outbox(const std::string& component, std::int64_t now,
                                      std::size_t limit, std::error_code& ec) override;
+  std::vector<OutboxItem> lease_due_outbox(const std::string& component, std::int64_t now,
+                                           std::int64_t lease_until, std::size_t limit,
+                                           std::error_code& ec) override;
   std::optional<std::int64_t> next_outbox_due(const std::string& component,
                                               std::error_code& ec) override;
   void reschedule_outbox(std::int64_t id, std::int64_t next_attempt_at, int attempts,
@@ -73,6 +76,13 @@ public:
   bool remove_outbox(std::int64_t id, std::error_code& ec) override;
   std::size_t count_outbox(const std::string& component, const std::string& user,
                            std::error_code& ec) override;
+  Claim claim_address(const std::string& component, const std::string& key, const std::string& user,
+                      std::error_code& ec) override;
+  std::optional<ServerSettings> find_server_settings(const std::string& user,
+                                                     const std::string& component,
+                                                     const std::string& server,
+                                                     std::error_code& ec) override;
+  void put_server_settings(const ServerSettings& settings, std::error_code& ec) override;
   void flush(std::error_code& ec) override;
   int schema_version() const override { return inner_->schema_version(); }
 

@@ -16,7 +16,7 @@ struct Migration {
   const char* sql;
 };
 
-constexpr std::array<Migration, 5> migrations{{
+constexpr std::array<Migration, 6> migrations{{
     {1, R"sql(
 CREATE TABLE registrations (
   component TEXT NOT NULL,
@@ -110,6 +110,25 @@ CREATE INDEX held_messages_oldest ON held_messages (component, received_at);
 )sql"},
     {5, R"sql(
 ALTER TABLE held_messages ADD COLUMN user_jid TEXT NOT NULL DEFAULT '';
+)sql"},
+    // Version 6 gives a user's per-server settings (IRC's configure command)
+    // a table of their own. They were registrations of a made-up component
+    // `DOMAIN/SERVER`; a component domain never holds a '/', so those rows
+    // are exactly the ones with one.
+    {6, R"sql(
+CREATE TABLE server_settings (
+  component TEXT NOT NULL,
+  user_jid TEXT NOT NULL,
+  server TEXT NOT NULL,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (component, user_jid, server, field)
+) WITHOUT ROWID;
+INSERT INTO server_settings (component, user_jid, server, field, value)
+  SELECT substr(component, 1, instr(component, '/') - 1), user_jid,
+         substr(component, instr(component, '/') + 1), field, value
+  FROM registration_fields WHERE instr(component, '/') > 0;
+DELETE FROM registrations WHERE instr(component, '/') > 0;
 )sql"},
 }};
 

@@ -47,6 +47,8 @@ public:
       return "the database file could not be read or written";
     case StoreErrc::failed:
       return "the database operation failed";
+    case StoreErrc::timeout:
+      return "the database did not answer in time";
     }
     return "unknown store error";
   }
@@ -94,6 +96,7 @@ enum class Query : std::size_t {
   delete_registration_fields,
   insert_registration_field,
   delete_registration,
+  delete_user_server_settings,
   upsert_address,
   find_address_by_legacy,
   find_address_by_jid,
@@ -105,6 +108,7 @@ enum class Query : std::size_t {
   delete_correlation,
   insert_outbox,
   due_outbox,
+  lease_due_outbox,
   next_outbox_due,
   reschedule_outbox,
   delete_outbox,
@@ -118,10 +122,13 @@ enum class Query : std::size_t {
   list_held,
   count_held,
   delete_held,
+  find_server_settings,
+  delete_server_settings,
+  insert_server_setting,
   checkpoint,
 };
 
-constexpr std::array<std::pair<Query, const char*>, 35> query_sql{{
+constexpr std::array<std::pair<Query, const char*>, 40> query_sql{{
     {Query::begin, "BEGIN IMMEDIATE"},
     {Query::commit, "COMMIT"},
     {Query::rollback, "ROLLBACK"},
@@ -152,6 +159,8 @@ constexpr std::array<std::pair<Query, const char*>, 35> query_sql{{
     // Fields go with the row through ON DELETE CASCADE.
     {Query::delete_registration,
      "DELETE FROM registrations WHERE component = ?1 AND user_jid = ?2"},
+    {Query::delete_user_server_settings,
+     "DELETE FROM server_settings WHERE component = ?1 AND user_jid = ?2"},
     // An upsert on the key only: a JID already used by another key is a
     // constraint error rather than a silent REPLACE of that other row.
     {Query::upsert_address,
@@ -188,6 +197,11 @@ constexpr std::array<std::pair<Query, const char*>, 35> query_sql{{
      "SELECT id, component, user_jid, sender, xmpp_id, peer, payload, meta, created_at, "
      "next_attempt_at, attempts, last_error FROM outbox WHERE component = ?1 AND "
      "next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3"},
+    // Run after due_outbox with the same parameters in one write
+    // transaction, so it leases exactly the rows that one read.
+    {Query::lease_due_outbox,
+     "UPDATE outbox SET next_attempt_at = ?4 WHERE id IN (SELECT id FROM outbox WHERE "
+     "component = ?1 AND next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3)"},
     {Query::next_outbox_due, "SELECT MIN(next_attempt_at) FROM outbox WHERE component = ?1"},
     {Query::reschedule_outbox,
      "UPDATE outbox SET next_attempt_at = ?2, attempts = ?3, last_error = ?4 WHERE id = ?1"},
@@ -213,6 +227,14 @@ constexpr std::array<std::pair<Query, const char*>, 35> query_sql{{
      "WHERE component = ?1 AND (user_jid != '') = ?3 ORDER BY received_at, id LIMIT ?2"},
     {Query::count_held, "SELECT COUNT(*) FROM held_messages WHERE component = ?1"},
     {Query::delete_held, "DELETE FROM held_messages WHERE id = ?1"},
+    {Query::find_server_settings,
+     "SELECT field, value FROM server_settings WHERE component = ?1 AND user_jid = ?2 AND "
+     "server = ?3"},
+    {Query::delete_server_settings,
+     "DELETE FROM server_settings WHERE component = ?1 AND user_jid = ?2 AND server = ?3"},
+    {Query::insert_server_setting,
+     "INSERT INTO server_settings (component, user_jid, server, field, value) "
+     "VALUES (?1, ?2, ?3, ?4, ?5)"},
     {Query::checkpoint, "PRAGMA wal_checkpoint(TRUNCATE)"},
 }};
 
@@ -427,9 +449,17 @@ public:
   bool remove_registration(const std::string& user, const std::string& component,
                            std::error_code& ec) override {
     ec.clear();
-    Use query(statement(Query::delete_registration));
-    query.text(component).text(user);
-    return query.run(ec) && sqlite3_changes(db_.get()) > 0;
+    bool existed = false;
+    in_transaction(ec, [&] {
+      Use query(statement(Query::delete_registration));
+      query.text(component).text(user);
+      if (!query.run(ec)) {
+        return false;
+      }
+      existed = sqlite3_changes(db_.get()) > 0;
+      return Use(statement(Query::delete_user_server_settings)).text(component).text(user).run(ec);
+    });
+    return existed && !ec;
   }
 
   std::vector<Registration> registrations(const std::string& component,
@@ -481,6 +511,38 @@ public:
     Use query(statement(Query::find_address_by_jid));
     query.text(component).text(jid);
     return find_one<AddressMapping>(query, ec, read_address);
+  }
+
+  Claim claim_address(const std::string& component, const std::string& key, const std::string& user,
+                      std::error_code& ec) override {
+    ec.clear();
+    Claim outcome = Claim::failed;
+    // BEGIN IMMEDIATE takes the write lock before the look-up, so the
+    // look-up and the writes are one step for every other connection.
+    in_transaction(ec, [&] {
+      Use find(statement(Query::find_address_by_legacy));
+      find.text(component).text(key);
+      const auto holder = find_one<AddressMapping>(find, ec, read_address);
+      if (ec) {
+        return false;
+      }
+      if (holder) {
+        outcome = holder->jid == user ? Claim::claimed : Claim::taken;
+        return true;
+      }
+      if (!Use(statement(Query::delete_address_by_jid)).text(component).text(user).run(ec) ||
+          !Use(statement(Query::upsert_address))
+               .text(component)
+               .text(key)
+               .text(key)
+               .text(user)
+               .run(ec)) {
+        return false;
+      }
+      outcome = Claim::claimed;
+      return true;
+    });
+    return ec ? Claim::failed : outcome;
   }
 
   bool remove_address_by_jid(const std::string& component, const std::string& jid,
@@ -563,6 +625,33 @@ public:
     Use query(statement(Query::due_outbox));
     query.text(component).integer(now).integer(static_cast<std::int64_t>(limit));
     return read_rows<OutboxItem>(query, ec, read_outbox);
+  }
+
+  std::vector<OutboxItem> lease_due_outbox(const std::string& component, std::int64_t now,
+                                           std::int64_t lease_until, std::size_t limit,
+                                           std::error_code& ec) override {
+    ec.clear();
+    std::vector<OutboxItem> leased;
+    // BEGIN IMMEDIATE holds the write lock from the read to the lease.
+    in_transaction(ec, [&] {
+      const auto count = static_cast<std::int64_t>(limit);
+      Use pick(statement(Query::due_outbox));
+      pick.text(component).integer(now).integer(count);
+      leased = read_rows<OutboxItem>(pick, ec, read_outbox);
+      return !ec && Use(statement(Query::lease_due_outbox))
+                        .text(component)
+                        .integer(now)
+                        .integer(count)
+                        .integer(lease_until)
+                        .run(ec);
+    });
+    if (ec) {
+      leased.clear();
+    }
+    for (auto& item : leased) {
+      item.next_attempt_at = lease_until;
+    }
+    return leased;
   }
 
   std::optional<std::int64_t> next_outbox_due(const std::string& component,
@@ -668,6 +757,53 @@ public:
     Use query(statement(Query::delete_held));
     query.integer(id);
     return query.run(ec) && sqlite3_changes64(db_.get()) > 0;
+  }
+
+  std::optional<ServerSettings> find_server_settings(const std::string& user,
+                                                     const std::string& component,
+                                                     const std::string& server,
+                                                     std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::find_server_settings));
+    query.text(component).text(user).text(server);
+    ServerSettings settings{user, component, server, {}};
+    int rc = query.step();
+    for (; rc == SQLITE_ROW; rc = query.step()) {
+      settings.fields.insert_or_assign(query.column_text(0), query.column_text(1));
+    }
+    if (rc != SQLITE_DONE) {
+      ec = error_from_sqlite(rc);
+      return std::nullopt;
+    }
+    if (settings.fields.empty()) {
+      return std::nullopt;
+    }
+    return settings;
+  }
+
+  void put_server_settings(const ServerSettings& settings, std::error_code& ec) override {
+    ec.clear();
+    in_transaction(ec, [&] {
+      if (!Use(statement(Query::delete_server_settings))
+               .text(settings.component)
+               .text(settings.user)
+               .text(settings.server)
+               .run(ec)) {
+        return false;
+      }
+      for (const auto& [field, value] : settings.fields) {
+        if (!Use(statement(Query::insert_server_setting))
+                 .text(settings.component)
+                 .text(settings.user)
+                 .text(settings.server)
+                 .text(field)
+                 .text(value)
+                 .run(ec)) {
+          return false;
+        }
+      }
+      return true;
+    });
   }
 
   void flush(std::error_code& ec) override {

@@ -113,6 +113,28 @@ struct HeldMessage {
   std::string user;
 };
 
+/// A user's own settings for one legacy server (IRC's configure command),
+/// as field → value; they win over the registration's.
+struct ServerSettings {
+  /// Bare JID of the XMPP user.
+  std::string user;
+  /// Component domain the settings belong to.
+  std::string component;
+  /// The legacy server (an IRC host name).
+  std::string server;
+  std::map<std::string, std::string> fields;
+};
+
+/// How Store::claim_address() went.
+enum class Claim {
+  /// The user holds the address now (or held it already).
+  claimed,
+  /// Another user holds it.
+  taken,
+  /// The store failed; the error says why.
+  failed,
+};
+
 /// Persistent state behind the gateway. Narrow on purpose so that a
 /// PostgreSQL backend can follow the SQLite one. Every call is short (one
 /// indexed statement) and reports failure through `ec`, never by throwing.
@@ -125,7 +147,8 @@ public:
   find_registration(const std::string& user, const std::string& component, std::error_code& ec) = 0;
   /// Inserts or replaces a registration.
   virtual void put_registration(const Registration& registration, std::error_code& ec) = 0;
-  /// Deletes a registration; returns whether one existed.
+  /// Deletes a registration, and the user's per-server settings with that
+  /// component; returns whether a registration existed.
   virtual bool remove_registration(const std::string& user, const std::string& component,
                                    std::error_code& ec) = 0;
   /// All registrations with `component`, ordered by user.
@@ -148,6 +171,14 @@ public:
   virtual std::optional<AddressMapping> find_address_by_jid(const std::string& component,
                                                             const std::string& jid,
                                                             std::error_code& ec) = 0;
+
+  /// Gives `user` (a bare JID) the legacy address `key` of `component`,
+  /// releasing the one they held, unless another user holds it: a user's own
+  /// address on a legacy network (an email local part, a phone number) is
+  /// unique. One atomic step, so two processes sharing the database cannot
+  /// both win the same address.
+  virtual Claim claim_address(const std::string& component, const std::string& key,
+                              const std::string& user, std::error_code& ec) = 0;
 
   /// Deletes the mapping of a JID; returns whether one existed.
   virtual bool remove_address_by_jid(const std::string& component, const std::string& jid,
@@ -203,9 +234,17 @@ public:
   /// Adds a message to the outbox; returns its id (0 on failure).
   virtual std::int64_t add_outbox(const OutboxItem& item, std::error_code& ec) = 0;
   /// Up to `limit` messages of `component` whose next attempt is due at
-  /// `now`, earliest attempt time first (callers skip the ones in flight).
+  /// `now`, earliest attempt time first, without leasing them (for reports).
   virtual std::vector<OutboxItem> due_outbox(const std::string& component, std::int64_t now,
                                              std::size_t limit, std::error_code& ec) = 0;
+  /// Leases up to `limit` messages of `component` that are due at `now`:
+  /// their next attempt moves to `lease_until`, in the same atomic step that
+  /// picks them, so that two processes sharing the database never take the
+  /// same message. Earliest attempt time first. A message whose sender dies
+  /// is due again when its lease ends.
+  virtual std::vector<OutboxItem> lease_due_outbox(const std::string& component, std::int64_t now,
+                                                   std::int64_t lease_until, std::size_t limit,
+                                                   std::error_code& ec) = 0;
   /// The earliest next attempt time of `component`'s messages, or nullopt when none wait.
   virtual std::optional<std::int64_t> next_outbox_due(const std::string& component,
                                                       std::error_code& ec) = 0;
@@ -217,6 +256,14 @@ public:
   /// Messages waiting for `component`, of `user` only unless it is empty.
   virtual std::size_t count_outbox(const std::string& component, const std::string& user,
                                    std::error_code& ec) = 0;
+
+  /// A user's settings for one server of `component`, or nullopt.
+  virtual std::optional<ServerSettings> find_server_settings(const std::string& user,
+                                                             const std::string& component,
+                                                             const std::string& server,
+                                                             std::error_code& ec) = 0;
+  /// Replaces a user's settings for one server as a whole.
+  virtual void put_server_settings(const ServerSettings& settings, std::error_code& ec) = 0;
 
   /// Makes everything written durable (WAL checkpoint); called at shutdown.
   virtual void flush(std::error_code& ec) = 0;

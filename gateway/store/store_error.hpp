@@ -23,6 +23,9 @@ enum class StoreErrc {
   io_error,
   /// Any other failure (out of memory, value too big, misuse).
   failed,
+  /// The database did not answer within the store's deadline (a lock held
+  /// elsewhere, a slow disk, too many calls waiting); retry later.
+  timeout,
 };
 
 /// The "trestle.store" error category.

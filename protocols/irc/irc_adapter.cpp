@@ -206,7 +206,7 @@ UserConnection* IrcAdapter::connection(const xmpp::Element& stanza, const xmpp::
   const auto domain = context_.domain().domain();
   const auto registration = store.find_registration(bare, domain, ec);
   const auto server_settings =
-      ec ? std::nullopt : store.find_registration(bare, server_settings_key(domain, server), ec);
+      ec ? std::nullopt : store.find_server_settings(bare, domain, server, ec);
   if (ec) {
     context_.log().error("irc",
                          "store error reading the settings of " + bare + ": " + ec.message());
@@ -380,8 +380,7 @@ xmpp::Element IrcAdapter::configure(const xmpp::Element& iq, const xmpp::Jid& fr
   if (auto refusal = policy_.refusal(server)) {
     return xmpp::make_error_reply(iq, xmpp::make_stanza_error(Condition::not_allowed, *refusal));
   }
-  return answer_configure(iq, from, context_.store(),
-                          server_settings_key(context_.domain().domain(), server),
+  return answer_configure(iq, from, context_.store(), context_.domain().domain(),
                           policy_.settings_for(server), rules_.channel_prefixes);
 }
 

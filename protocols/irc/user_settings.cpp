@@ -99,10 +99,6 @@ std::string new_session_id() {
 
 } // namespace
 
-std::string server_settings_key(std::string_view domain, std::string_view server) {
-  return std::string(domain) + "/" + std::string(server);
-}
-
 std::optional<std::string> check_setting(std::string_view field, std::string_view value,
                                          std::string_view chantypes, unsigned max_flood) {
   const std::string label = field == "realname"        ? "real name"
@@ -209,7 +205,7 @@ IrcLinkOptions link_options(const gateway::IrcServerSettings& server,
 }
 
 xmpp::Element answer_configure(const xmpp::Element& request, const xmpp::Jid& from,
-                               gateway::Store& store, const std::string& key,
+                               gateway::Store& store, const std::string& component,
                                const gateway::IrcServerSettings& server,
                                std::string_view chantypes) {
   const auto* command = request.first_element();
@@ -220,7 +216,7 @@ xmpp::Element answer_configure(const xmpp::Element& request, const xmpp::Jid& fr
   }
   std::error_code ec;
   const auto user = from.bare_string();
-  auto stored = store.find_registration(user, key, ec);
+  auto stored = store.find_server_settings(user, component, server.host, ec);
   if (ec) {
     return xmpp::make_error_reply(
         request, xmpp::make_stanza_error(Condition::internal_server_error,
@@ -304,12 +300,7 @@ xmpp::Element answer_configure(const xmpp::Element& request, const xmpp::Jid& fr
   if (to_bool(submitted->value("forget_password")).value_or(false)) {
     updated.erase("password");
   }
-  gateway::Registration registration;
-  registration.user = user;
-  registration.component = key;
-  registration.fields = std::move(updated);
-  registration.updated_at = gateway::unix_time_now();
-  store.put_registration(registration, ec);
+  store.put_server_settings({user, component, server.host, std::move(updated)}, ec);
   if (ec) {
     return xmpp::make_error_reply(
         request, xmpp::make_stanza_error(Condition::internal_server_error,

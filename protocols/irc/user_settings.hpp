@@ -15,11 +15,6 @@
 
 namespace trestle::irc {
 
-/// The store key under which a user's settings for one server live: a
-/// registration of component `DOMAIN/SERVER`, beside the XEP-0077
-/// registration of component `DOMAIN`.
-std::string server_settings_key(std::string_view domain, std::string_view server);
-
 /// Why a field value cannot go into an IRC line, or nullopt when it can.
 /// Checks `nick`, `username`, `realname`, `password`, `account`, `port`,
 /// `tls`, `flood_lines_per_second` (at most `max_flood`, when not 0) and
@@ -38,9 +33,10 @@ IrcLinkOptions link_options(const gateway::IrcServerSettings& server,
 
 /// The XEP-0050 `configure` command on a server JID: shows the user's
 /// settings for that server as a form, and stores the submitted one.
-/// `key` is server_settings_key(); `server` gives the operator's limits.
+/// `component` is the IRC component's domain; `server` names the server and
+/// gives the operator's limits.
 xmpp::Element answer_configure(const xmpp::Element& request, const xmpp::Jid& from,
-                               gateway::Store& store, const std::string& key,
+                               gateway::Store& store, const std::string& component,
                                const gateway::IrcServerSettings& server,
                                std::string_view chantypes);
 

@@ -1,7 +1,6 @@
 #include "sms_numbers.hpp"
 
 #include "adapter.hpp"
-#include "address_claim.hpp"
 #include "log.hpp"
 #include "store.hpp"
 
@@ -86,7 +85,8 @@ bool SmsNumbers::choose(const xmpp::Jid& user, const std::string& number, std::s
     return false;
   }
   const std::string& component = context_.domain().domain();
-  switch (gateway::claim_address(context_.store(), component, number, user.bare_string())) {
+  std::error_code ec;
+  switch (context_.store().claim_address(component, number, user.bare_string(), ec)) {
   case gateway::Claim::claimed:
     break;
   case gateway::Claim::taken:

@@ -1,7 +1,6 @@
 #include "email_identity.hpp"
 
 #include "adapter.hpp"
-#include "address_claim.hpp"
 #include "address_text.hpp"
 #include "email_address.hpp"
 #include "log.hpp"
@@ -102,8 +101,9 @@ std::optional<xmpp::Jid> EmailIdentities::user_of(std::string_view local, bool& 
 
 bool EmailIdentities::assign(const xmpp::Jid& user, const std::string& local,
                              IdentityProblem& problem) {
-  switch (gateway::claim_address(context_.store(), context_.domain().domain(), local,
-                                 user.bare_string())) {
+  std::error_code ec;
+  switch (
+      context_.store().claim_address(context_.domain().domain(), local, user.bare_string(), ec)) {
   case gateway::Claim::claimed:
     return true;
   case gateway::Claim::taken:

@@ -73,6 +73,21 @@ public:
                              std::error_code& ec) override {
     return write(ec) && inner_->remove_address_by_jid(component, jid, ec);
   }
+  gateway::Claim claim_address(const std::string& component, const std::string& key,
+                               const std::string& user, std::error_code& ec) override {
+    return write(ec) ? inner_->claim_address(component, key, user, ec) : gateway::Claim::failed;
+  }
+  std::optional<gateway::ServerSettings> find_server_settings(const std::string& user,
+                                                              const std::string& component,
+                                                              const std::string& server,
+                                                              std::error_code& ec) override {
+    return read(ec) ? inner_->find_server_settings(user, component, server, ec) : std::nullopt;
+  }
+  void put_server_settings(const gateway::ServerSettings& settings, std::error_code& ec) override {
+    if (write(ec)) {
+      inner_->put_server_settings(settings, ec);
+    }
+  }
   void put_correlation(const gateway::Correlation& correlation, std::error_code& ec) override {
     if (write(ec)) {
       inner_->put_correlation(correlation, ec);
@@ -143,6 +158,12 @@ public:
                                               std::size_t limit, std::error_code& ec) override {
     return read(ec) ? inner_->due_outbox(component, now, limit, ec)
                     : std::vector<gateway::OutboxItem>{};
+  }
+  std::vector<gateway::OutboxItem> lease_due_outbox(const std::string& component, std::int64_t now,
+                                                    std::int64_t lease_until, std::size_t limit,
+                                                    std::error_code& ec) override {
+    return write(ec) ? inner_->lease_due_outbox(component, now, lease_until, limit, ec)
+                     : std::vector<gateway::OutboxItem>{};
   }
   std::optional<std::int64_t> next_outbox_due(const std::string& component,
                                               std::error_code& ec) override {

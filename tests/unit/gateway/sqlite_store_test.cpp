@@ -15,17 +15,19 @@
 namespace {
 
 using trestle::gateway::AddressMapping;
+using trestle::gateway::Claim;
 using trestle::gateway::Correlation;
 using trestle::gateway::HeldMessage;
 using trestle::gateway::open_sqlite_store;
 using trestle::gateway::OutboxItem;
 using trestle::gateway::Registration;
+using trestle::gateway::ServerSettings;
 using trestle::gateway::Store;
 using trestle::gateway::StoreErrc;
 using trestle::gateway::UsageCount;
 
 /// The schema version the code under test is expected to reach.
-constexpr int latest_version = 5;
+constexpr int latest_version = 6;
 
 /// Migration 1 exactly as it shipped. A copy on purpose: the upgrade test must
 /// start from the historical schema, not from whatever the code says today.
@@ -1129,13 +1131,168 @@ BOOST_AUTO_TEST_CASE(failed_put_registration_rolls_back_and_releases_the_lock) {
              "#New");
 }
 
+BOOST_AUTO_TEST_CASE(claim_gives_a_free_address_and_refuses_a_taken_one) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  BOOST_TEST((store->claim_address("sms.example.org", "+15550001", "alice@example.org", ec) ==
+              Claim::claimed));
+  BOOST_TEST(!ec);
+  // Claiming it again is no change; another user cannot have it.
+  BOOST_TEST((store->claim_address("sms.example.org", "+15550001", "alice@example.org", ec) ==
+              Claim::claimed));
+  BOOST_TEST((store->claim_address("sms.example.org", "+15550001", "bob@example.org", ec) ==
+              Claim::taken));
+  BOOST_TEST(!ec);
+  // A new claim releases the user's old address.
+  BOOST_TEST((store->claim_address("sms.example.org", "+15550002", "alice@example.org", ec) ==
+              Claim::claimed));
+  BOOST_TEST(!store->find_address_by_legacy("sms.example.org", "+15550001", ec).has_value());
+  BOOST_TEST(store->find_address_by_jid("sms.example.org", "alice@example.org", ec)->legacy_key ==
+             "+15550002");
+  BOOST_TEST((store->claim_address("sms.example.org", "+15550001", "bob@example.org", ec) ==
+              Claim::claimed));
+}
+
+BOOST_AUTO_TEST_CASE(claim_under_another_writer_fails_whole) {
+  TempDir dir;
+  const std::string path = dir.file("claim.db");
+  auto store = open_sqlite_store(path);
+  std::error_code ec;
+  BOOST_REQUIRE((store->claim_address("mail.example.org", "alice", "alice@example.org", ec) ==
+                 Claim::claimed));
+  RawDb other(path);
+  other.exec("BEGIN IMMEDIATE");
+  BOOST_TEST(
+      (store->claim_address("mail.example.org", "al", "alice@example.org", ec) == Claim::failed));
+  BOOST_TEST(ec == StoreErrc::busy);
+  other.exec("ROLLBACK");
+  // Nothing of the failed claim stayed: the old address is still hers.
+  BOOST_TEST(store->find_address_by_jid("mail.example.org", "alice@example.org", ec)->legacy_key ==
+             "alice");
+}
+
+BOOST_AUTO_TEST_CASE(two_connections_never_lease_the_same_outbox_item) {
+  TempDir dir;
+  const std::string path = dir.file("lease.db");
+  auto first = open_sqlite_store(path);
+  auto second = open_sqlite_store(path);
+  std::error_code ec;
+  for (int i = 0; i < 5; ++i) {
+    OutboxItem item;
+    item.component = "mail.example.org";
+    item.user = "alice@example.org";
+    item.xmpp_id = "m" + std::to_string(i);
+    item.next_attempt_at = 10 + i;
+    BOOST_REQUIRE(first->add_outbox(item, ec) > 0);
+  }
+  const auto a = first->lease_due_outbox("mail.example.org", 100, 160, 3, ec);
+  BOOST_REQUIRE(!ec);
+  const auto b = second->lease_due_outbox("mail.example.org", 100, 160, 3, ec);
+  BOOST_REQUIRE(!ec);
+  BOOST_REQUIRE_EQUAL(a.size(), 3u);
+  BOOST_REQUIRE_EQUAL(b.size(), 2u);
+  // Earliest first, each item once, and leased until 160.
+  BOOST_TEST(a[0].xmpp_id == "m0");
+  BOOST_TEST(a[2].xmpp_id == "m2");
+  BOOST_TEST(b[0].xmpp_id == "m3");
+  BOOST_TEST(b[1].xmpp_id == "m4");
+  BOOST_TEST(a[0].next_attempt_at == 160);
+  BOOST_TEST(second->lease_due_outbox("mail.example.org", 159, 200, 10, ec).empty());
+  // A lease that ends (its sender died) makes the item due again.
+  BOOST_TEST(second->lease_due_outbox("mail.example.org", 160, 220, 10, ec).size() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(lease_under_another_writer_leases_nothing) {
+  TempDir dir;
+  const std::string path = dir.file("lease-busy.db");
+  auto store = open_sqlite_store(path);
+  std::error_code ec;
+  OutboxItem item;
+  item.component = "sms.example.org";
+  item.next_attempt_at = 1;
+  BOOST_REQUIRE(store->add_outbox(item, ec) > 0);
+  RawDb other(path);
+  other.exec("BEGIN IMMEDIATE");
+  BOOST_TEST(store->lease_due_outbox("sms.example.org", 5, 65, 10, ec).empty());
+  BOOST_TEST(ec == StoreErrc::busy);
+  other.exec("ROLLBACK");
+  BOOST_TEST(store->next_outbox_due("sms.example.org", ec).value_or(0) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(server_settings_are_kept_per_server_and_go_with_the_registration) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  BOOST_TEST(
+      !store->find_server_settings("alice@example.org", "irc.example.org", "irc.example.net", ec));
+  BOOST_TEST(!ec);
+  store->put_registration(alice_irc(), ec);
+  store->put_server_settings({"alice@example.org",
+                              "irc.example.org",
+                              "irc.example.net",
+                              {{"nick", "al"}, {"tls", "true"}}},
+                             ec);
+  store->put_server_settings(
+      {"alice@example.org", "irc.example.org", "irc.other.net", {{"nick", "alice_"}}}, ec);
+  BOOST_REQUIRE(!ec);
+  // A put replaces the settings as a whole.
+  store->put_server_settings(
+      {"alice@example.org", "irc.example.org", "irc.example.net", {{"nick", "al2"}}}, ec);
+  const auto found =
+      store->find_server_settings("alice@example.org", "irc.example.org", "irc.example.net", ec);
+  BOOST_REQUIRE(found.has_value());
+  BOOST_TEST(found->fields.size() == 1u);
+  BOOST_TEST(found->fields.at("nick") == "al2");
+  BOOST_TEST(
+      store->find_server_settings("alice@example.org", "irc.example.org", "irc.other.net", ec)
+          ->fields.at("nick") == "alice_");
+  // Unregistering forgets them too (saved SASL passwords included).
+  BOOST_TEST(store->remove_registration("alice@example.org", "irc.example.org", ec));
+  BOOST_TEST(
+      !store->find_server_settings("alice@example.org", "irc.example.org", "irc.example.net", ec));
+  BOOST_TEST(
+      !store->find_server_settings("alice@example.org", "irc.example.org", "irc.other.net", ec));
+  BOOST_TEST(!ec);
+}
+
+BOOST_AUTO_TEST_CASE(version_5_server_settings_move_to_their_own_table) {
+  TempDir dir;
+  const std::string path = dir.file("v5.db");
+  {
+    auto store = open_sqlite_store(path);
+    put_sample(*store);
+  }
+  {
+    // Back to version 5, where the configure command kept a user's settings
+    // as a registration of the component "DOMAIN/SERVER".
+    RawDb raw(path);
+    raw.exec("DROP TABLE server_settings; PRAGMA user_version = 5;"
+             "INSERT INTO registrations VALUES ('irc.example.org/irc.example.net', "
+             "'alice@example.org', 7);"
+             "INSERT INTO registration_fields VALUES ('irc.example.org/irc.example.net', "
+             "'alice@example.org', 'nick', 'al'), ('irc.example.org/irc.example.net', "
+             "'alice@example.org', 'password', 's3cret');");
+  }
+  auto store = open_sqlite_store(path);
+  BOOST_TEST(store->schema_version() == latest_version);
+  require_sample(*store);
+  std::error_code ec;
+  const auto moved =
+      store->find_server_settings("alice@example.org", "irc.example.org", "irc.example.net", ec);
+  BOOST_REQUIRE(moved.has_value());
+  BOOST_TEST(moved->fields.at("nick") == "al");
+  BOOST_TEST(moved->fields.at("password") == "s3cret");
+  BOOST_TEST(!store->find_registration("alice@example.org", "irc.example.org/irc.example.net", ec));
+  RawDb raw(path);
+  BOOST_TEST(raw.text("SELECT COUNT(*) FROM registrations WHERE component LIKE '%/%'") == "0");
+}
+
 BOOST_AUTO_TEST_CASE(error_category_names_every_kind) {
   const auto& category = trestle::gateway::store_category();
   BOOST_TEST(category.name() == std::string("trestle.store"));
   std::vector<std::string> messages;
   for (StoreErrc errc :
        {StoreErrc::busy, StoreErrc::read_only, StoreErrc::constraint, StoreErrc::corrupt,
-        StoreErrc::full, StoreErrc::io_error, StoreErrc::failed}) {
+        StoreErrc::full, StoreErrc::io_error, StoreErrc::failed, StoreErrc::timeout}) {
     const std::error_code ec = errc;
     BOOST_TEST(ec);
     BOOST_TEST(&ec.category() == &category);

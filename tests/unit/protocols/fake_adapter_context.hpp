@@ -204,8 +204,26 @@ public:
                                               std::error_code& ec) override {
     return fail<std::vector<gateway::OutboxItem>>(ec);
   }
+  std::vector<gateway::OutboxItem> lease_due_outbox(const std::string&, std::int64_t, std::int64_t,
+                                                    std::size_t, std::error_code& ec) override {
+    return fail<std::vector<gateway::OutboxItem>>(ec);
+  }
   std::optional<std::int64_t> next_outbox_due(const std::string&, std::error_code& ec) override {
     return fail<std::optional<std::int64_t>>(ec);
+  }
+  gateway::Claim claim_address(const std::string&, const std::string&, const std::string&,
+                               std::error_code& ec) override {
+    fail(ec);
+    return gateway::Claim::failed;
+  }
+  std::optional<gateway::ServerSettings> find_server_settings(const std::string&,
+                                                              const std::string&,
+                                                              const std::string&,
+                                                              std::error_code& ec) override {
+    return fail<std::optional<gateway::ServerSettings>>(ec);
+  }
+  void put_server_settings(const gateway::ServerSettings&, std::error_code& ec) override {
+    fail(ec);
   }
   void reschedule_outbox(std::int64_t, std::int64_t, int, const std::string&,
                          std::error_code& ec) override {

@@ -10,7 +10,6 @@ using trestle::gateway::IrcSettings;
 using trestle::irc::check_setting;
 using trestle::irc::glob_match;
 using trestle::irc::link_options;
-using trestle::irc::server_settings_key;
 using trestle::irc::ServerPolicy;
 
 BOOST_AUTO_TEST_SUITE(irc_settings)
@@ -129,8 +128,6 @@ BOOST_AUTO_TEST_CASE(link_options_layer_operator_registration_and_server_setting
   // A user cannot raise the operator's flood limit.
   options = link_options(server, {}, {{"flood_lines_per_second", "50"}}, "n");
   BOOST_TEST(options.connection.flood_lines_per_second == 2.0);
-  BOOST_TEST(server_settings_key("irc.example.org", "irc.example.net") ==
-             "irc.example.org/irc.example.net");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
