@@ -132,17 +132,15 @@ void OutboxPump::pump() {
   }
   std::error_code ec;
   const auto now = unix_time_now();
-  const auto due = context_.store().due_outbox(component_, now, slots + in_flight_.size(), ec);
+  // Picking and leasing is one step, so another instance sharing the
+  // database never takes the same message; what is in flight here is not
+  // due (its lease runs), so it is not picked again.
+  const auto due = context_.store().lease_due_outbox(component_, now, now + policy_.lease_seconds,
+                                                     slots - in_flight_.size(), ec);
   if (ec) {
     log_store_failure("read the queue", ec);
   }
   for (const auto& item : due) {
-    if (in_flight_.size() >= slots) {
-      break;
-    }
-    if (in_flight_.count(item.id) != 0) {
-      continue;
-    }
     if (item.attempts > 0 &&
         now - item.created_at >= static_cast<std::int64_t>(policy_.retry_max_age_seconds)) {
       give_up(item, {OutboxResult::Kind::expired, {}, item.last_error, {}});
@@ -154,12 +152,6 @@ void OutboxPump::pump() {
 }
 
 void OutboxPump::send(const OutboxItem& item) {
-  std::error_code ec;
-  context_.store().reschedule_outbox(item.id, unix_time_now() + policy_.lease_seconds,
-                                     item.attempts, item.last_error, ec);
-  if (ec) {
-    return;
-  }
   in_flight_.emplace(item.id, item);
   const bool taken = send_(item, [this, alive = alive_, item](OutboxAttempt attempt) {
     if (*alive) {
@@ -168,6 +160,7 @@ void OutboxPump::send(const OutboxItem& item) {
   });
   if (!taken) {
     in_flight_.erase(item.id);
+    std::error_code ec;
     context_.store().reschedule_outbox(item.id, unix_time_now() + policy_.retry_min_delay_seconds,
                                        item.attempts, "the transport's queue is full", ec);
   }

@@ -6,9 +6,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sqlite3.h>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -1200,6 +1202,47 @@ BOOST_AUTO_TEST_CASE(two_connections_never_lease_the_same_outbox_item) {
   BOOST_TEST(second->lease_due_outbox("mail.example.org", 159, 200, 10, ec).empty());
   // A lease that ends (its sender died) makes the item due again.
   BOOST_TEST(second->lease_due_outbox("mail.example.org", 160, 220, 10, ec).size() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_leases_from_two_threads_never_overlap) {
+  TempDir dir;
+  const std::string path = dir.file("race.db");
+  {
+    auto store = open_sqlite_store(path);
+    std::error_code ec;
+    for (int i = 0; i < 200; ++i) {
+      OutboxItem item;
+      item.component = "sms.example.org";
+      item.xmpp_id = std::to_string(i);
+      BOOST_REQUIRE(store->add_outbox(item, ec) > 0);
+    }
+  }
+  // Two processes' pumps, each on its own connection, lease two at a time
+  // as fast as they can until nothing is due.
+  std::vector<std::string> taken[2];
+  std::vector<std::thread> pumps;
+  for (auto& mine : taken) {
+    pumps.emplace_back([&path, &mine] {
+      auto store = open_sqlite_store(path);
+      for (int round = 0; round < 10000; ++round) {
+        std::error_code ec;
+        const auto leased = store->lease_due_outbox("sms.example.org", 0, 1000, 2, ec);
+        if (!ec && leased.empty()) {
+          break;
+        }
+        for (const auto& item : leased) {
+          mine.push_back(item.xmpp_id);
+        }
+      }
+    });
+  }
+  for (auto& pump : pumps) {
+    pump.join();
+  }
+  std::set<std::string> all(taken[0].begin(), taken[0].end());
+  all.insert(taken[1].begin(), taken[1].end());
+  BOOST_TEST(taken[0].size() + taken[1].size() == 200u);
+  BOOST_TEST(all.size() == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(lease_under_another_writer_leases_nothing) {
