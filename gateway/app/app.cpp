@@ -8,11 +8,14 @@
 #include "metered_store.hpp"
 #include "metrics.hpp"
 #include "read_gate.hpp"
+#include "repositories.hpp"
 #include "router.hpp"
 #include "services.hpp"
 #include "stanza.hpp"
 #include "trestle_version.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -84,6 +87,7 @@ struct Component final : AdapterContext {
   const xmpp::Jid& domain() const override { return domain_jid; }
   bool send(xmpp::Element stanza) override;
   Store& store() override;
+  Repositories& repositories() override;
   Logger& log() override;
   asio::io_context& io() override;
   std::shared_ptr<ReadGate> read_gate() override { return gate; }
@@ -119,6 +123,9 @@ struct App::Impl final : GatewayStatus {
   AccessControl access;
   ActivityTracker activity;
   std::unique_ptr<Store> store;
+  /// After `io` and `store`, so that it goes first: its threads are joined
+  /// while the loop they answer to, and an inline store, still exist.
+  std::unique_ptr<Repositories> repositories;
   std::unique_ptr<HttpServer> http;
   std::vector<std::unique_ptr<Component>> components;
   asio::signal_set signals;
@@ -137,6 +144,8 @@ struct App::Impl final : GatewayStatus {
   void start_http();
   void wait_for_signal();
   void housekeeping();
+  asio::awaitable<void> prune_store();
+  asio::awaitable<void> flush_store();
   void reload();
   void shutdown();
 
@@ -193,6 +202,9 @@ void Component::add_http_route(const std::string& path, HttpHandler handler) {
 Store& Component::store() {
   return *app.store;
 }
+Repositories& Component::repositories() {
+  return *app.repositories;
+}
 Logger& Component::log() {
   return app.log;
 }
@@ -220,6 +232,20 @@ void App::Impl::build(const AdapterRegistry& adapters) {
                                          });
   log.info("store", "opened " + config.storage.sqlite_path + " (schema version " +
                         std::to_string(store->schema_version()) + ")");
+  auto report = [this](const std::error_code& ec) {
+    metrics.increment("trestle_store_errors_total");
+    log.warning("store", ec.message());
+  };
+  const auto& path = config.storage.sqlite_path;
+  if (path == ":memory:" || path.starts_with("file:")) {
+    // A second connection would open another database: calls run inline.
+    repositories = inline_repositories(*store, std::move(report));
+  } else {
+    StoreThreadOptions options;
+    options.deadline = std::chrono::milliseconds(config.storage.timeout_ms);
+    repositories = threaded_repositories(open_sqlite_store(path), open_sqlite_store(path), options,
+                                         std::move(report));
+  }
   if (config.http.enabled) {
     // Created before the adapters, which add their webhooks to it.
     http = std::make_unique<HttpServer>(io, config.http, log);
@@ -353,23 +379,41 @@ void App::Impl::start_http() {
 }
 
 void App::Impl::housekeeping() {
-  const auto now = unix_time_now();
-  std::error_code ec;
-  // Usage counts look back one day at most.
-  const auto events = store->prune_usage(now - 2 * 86400, ec);
-  const auto days = config.storage.correlation_retention_days;
-  const auto correlations =
-      days == 0 || ec ? 0 : store->prune_correlations(now - std::int64_t{days} * 86400, ec);
-  if (events + correlations > 0) {
-    log.debug("store", "pruned " + std::to_string(events) + " usage events and " +
-                           std::to_string(correlations) + " correlations");
-  }
+  asio::co_spawn(io, prune_store(), asio::detached);
   housekeeping_timer.expires_after(housekeeping_interval);
   housekeeping_timer.async_wait([this](const boost::system::error_code& error) {
     if (!error && !shutting_down) {
       housekeeping();
     }
   });
+}
+
+asio::awaitable<void> App::Impl::prune_store() {
+  const auto now = unix_time_now();
+  std::error_code ec;
+  // Usage counts look back one day at most.
+  const auto events = co_await repositories->usage().prune(now - 2 * 86400, ec);
+  const auto days = config.storage.correlation_retention_days;
+  std::size_t correlations = 0;
+  if (days != 0 && !ec) {
+    correlations =
+        co_await repositories->correlations().prune(now - std::int64_t{days} * 86400, ec);
+  }
+  if (events + correlations > 0) {
+    log.debug("store", "pruned " + std::to_string(events) + " usage events and " +
+                           std::to_string(correlations) + " correlations");
+  }
+}
+
+asio::awaitable<void> App::Impl::flush_store() {
+  // Through the writer's thread, after every write queued before it.
+  std::error_code ec;
+  co_await repositories->flush(ec);
+  if (ec) {
+    log.error("store", "flush at shutdown failed: " + ec.message());
+  }
+  shutdown_timer.cancel();
+  log.info("app", "stopped");
 }
 
 void App::Impl::wait_for_signal() {
@@ -418,13 +462,7 @@ void App::Impl::shutdown() {
     if (--*remaining > 0) {
       return;
     }
-    std::error_code ec;
-    store->flush(ec);
-    if (ec) {
-      log.error("store", "flush at shutdown failed: " + ec.message());
-    }
-    shutdown_timer.cancel();
-    log.info("app", "stopped");
+    asio::co_spawn(io, flush_store(), asio::detached);
   };
   for (auto& component : components) {
     component->adapter->stop();

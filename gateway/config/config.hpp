@@ -240,6 +240,9 @@ struct StorageConfig {
   /// Message correlations (email threads, SMS deduplication and delivery
   /// reports) are forgotten after this many days; 0 keeps them.
   unsigned correlation_retention_days = 180;
+  /// The longest one store call may take, its wait in the queue included,
+  /// before the caller refuses for now.
+  unsigned timeout_ms = 2000;
 };
 
 /// The HTTP listener for /healthz, /metrics and webhooks.

@@ -23,6 +23,7 @@ namespace trestle::gateway {
 
 class Logger;
 class ReadGate;
+class Repositories;
 class Store;
 
 /// One field of an adapter's registration form (XEP-0077 and XEP-0004).
@@ -62,8 +63,11 @@ public:
   /// Sends a stanza to the XMPP server through this component's stream. Returns
   /// false when the bounded send queue is full and the stanza was dropped.
   virtual bool send(xmpp::Element stanza) = 0;
-  /// The shared store.
+  /// The shared store, called on the loop's thread: being replaced by
+  /// repositories(), whose calls never block the loop.
   virtual Store& store() = 0;
+  /// The shared store's repositories; every call is awaited.
+  virtual Repositories& repositories() = 0;
   /// The shared logger.
   virtual Logger& log() = 0;
   /// The event loop, for the adapter's own connections and timers.

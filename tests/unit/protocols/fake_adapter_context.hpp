@@ -2,6 +2,7 @@
 
 #include "adapter.hpp"
 #include "log.hpp"
+#include "repositories.hpp"
 #include "store.hpp"
 
 #include <algorithm>
@@ -51,6 +52,13 @@ public:
       throw std::logic_error("this test gave the adapter no store");
     }
     return *store_;
+  }
+  /// Repositories running inline on the store given at construction.
+  gateway::Repositories& repositories() override {
+    if (!repositories_) {
+      repositories_ = gateway::inline_repositories(store(), nullptr);
+    }
+    return *repositories_;
   }
   /// A debug-level logger writing to a temporary file (see log_text()).
   gateway::Logger& log() override { return logger_; }
@@ -110,6 +118,7 @@ private:
   boost::asio::io_context io_;
   xmpp::Jid domain_;
   gateway::Store* store_;
+  std::unique_ptr<gateway::Repositories> repositories_;
   std::FILE* log_file_;
   gateway::Logger logger_;
 };
