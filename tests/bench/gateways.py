@@ -74,6 +74,10 @@ class Gateway:
     def describe(self) -> str:
         return self.name
 
+    def database_path(self) -> Path:
+        """The gateway's SQLite database file."""
+        raise NotImplementedError
+
 
 class BiboumiGateway(Gateway):
     """biboumi with a prepared SQLite database (no throttle, no history)."""
@@ -104,6 +108,9 @@ class BiboumiGateway(Gateway):
             return f"biboumi {done.stdout.strip() or '?'}"
         except (OSError, subprocess.TimeoutExpired):
             return "biboumi"
+
+    def database_path(self) -> Path:
+        return self.db_path
 
     def pid(self) -> int:
         if self.proc is None:
@@ -252,6 +259,9 @@ class TrestleGateway(Gateway):
         queue = ("" if self.send_queue_limit is None
                  else f", xmpp.send_queue_limit {self.send_queue_limit}")
         return f"trestle ({self.binary}{queue})"
+
+    def database_path(self) -> Path:
+        return self.process.workdir / "trestle.db"
 
     def pid(self) -> int:
         if self.process.proc is None:

@@ -14,6 +14,9 @@ ngircd. Scenarios (each run `--runs` times per gateway, medians reported):
   3. latency      fixed rate both ways: p50/p99 in ms
   4. memory       RSS per bridged user with M users in one channel, and the
                   wall time until every user got its self-presence
+  5. lock_stall   messages both ways at a fixed rate (100/s) while another
+                  process holds an exclusive lock on the gateway's SQLite
+                  file (5 s): the longest gap between deliveries and losses
 
 Figures are the gateway process's own: utime+stime from /proc/PID/stat and
 VmRSS from /proc/PID/status.
@@ -60,6 +63,10 @@ FIGURES = [
     ("latency", "x2i_p99_ms", "3. latency XMPP->IRC p99 ms", False),
     ("latency", "i2x_p50_ms", "3. latency IRC->XMPP p50 ms", False),
     ("latency", "i2x_p99_ms", "3. latency IRC->XMPP p99 ms", False),
+    ("lock_stall", "x2i_max_gap_locked_ms", "5. under a held lock: XMPP->IRC longest gap ms", False),
+    ("lock_stall", "i2x_max_gap_locked_ms", "5. under a held lock: IRC->XMPP longest gap ms", False),
+    ("lock_stall", "x2i_lost", "5. under a held lock: XMPP->IRC lost", False),
+    ("lock_stall", "i2x_lost", "5. under a held lock: IRC->XMPP lost", False),
     ("memory", "rss_idle_kib", "4. RSS idle KiB", False),
     ("memory", "rss_per_user_kib", "4. RSS per bridged user KiB", False),
     ("memory", "join_all_s", "4. wall time to join all users s", False),
@@ -92,6 +99,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="latency: messages per second")
     parser.add_argument("--s3-seconds", type=float, default=defaults.s3_seconds)
     parser.add_argument("--s4-users", type=int, default=defaults.s4_users)
+    parser.add_argument("--s5-rate", type=float, default=defaults.s5_rate,
+                        help="lock_stall: messages per second, both ways together")
+    parser.add_argument("--s5-seconds", type=float, default=defaults.s5_seconds)
+    parser.add_argument("--s5-lock-at", type=float, default=defaults.s5_lock_at,
+                        help="lock_stall: seconds into the flow when the lock is taken")
+    parser.add_argument("--s5-lock-seconds", type=float, default=defaults.s5_lock_seconds,
+                        help="lock_stall: how long another process holds the lock")
     parser.add_argument("--join-window", type=int, default=defaults.join_window,
                         help="joins outstanding at once")
     parser.add_argument("--timeout", type=float, default=defaults.timeout,
@@ -105,6 +119,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.s2_users, args.s2_messages = 5, 20
         args.s3_rate, args.s3_seconds = 20.0, 1.0
         args.s4_users = 20
+        args.s5_seconds, args.s5_lock_at, args.s5_lock_seconds = 3.0, 0.5, 1.0
         args.timeout, args.join_timeout = 30.0, 60.0
     return args
 

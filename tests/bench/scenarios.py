@@ -43,6 +43,10 @@ class Sizes:
     s3_rate: float = 20.0
     s3_seconds: float = 10.0
     s4_users: int = 1000
+    s5_rate: float = 100.0
+    s5_seconds: float = 12.0
+    s5_lock_at: float = 3.0
+    s5_lock_seconds: float = 5.0
     join_window: int = 50
     timeout: float = 120.0
     join_timeout: float = 300.0
@@ -113,6 +117,48 @@ class Tracker:
             body = child_text(stanza, "body")
             if body:
                 self.on_body(user, body, now)
+
+
+
+# The lock holder: another process, as a backup tool or a second instance is.
+# BEGIN EXCLUSIVE with a write: under WAL (trestle's and biboumi's mode) it
+# keeps every other writer out, while readers go on; it says on stdout
+# whether a second connection could still read. (EXCLUSIVE locking mode,
+# which would keep readers out too, cannot be had while the gateway has the
+# database open under WAL.)
+LOCK_HOLDER = r"""
+import sqlite3, sys, time
+path, seconds = sys.argv[1], float(sys.argv[2])
+db = sqlite3.connect(path, timeout=10, isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+db.execute("CREATE TABLE IF NOT EXISTS bench_lock (x)")
+db.execute("INSERT INTO bench_lock VALUES (1)")
+probe = sqlite3.connect(path, timeout=0)
+try:
+    probe.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()
+    blocked = 0
+except sqlite3.OperationalError:
+    blocked = 1
+probe.close()
+print(f"locked {blocked}", flush=True)
+time.sleep(seconds)
+db.execute("ROLLBACK")
+db.close()
+"""
+
+
+async def hold_database_lock(path, seconds: float):
+    """Starts the lock holder on `path` and returns once it holds the lock;
+    the process (with `blocked_reads` set) ends by itself after `seconds`."""
+    proc = await asyncio.create_subprocess_exec(
+        "/usr/bin/python3", "-c", LOCK_HOLDER, str(path), str(seconds),
+        stdout=asyncio.subprocess.PIPE)
+    line = await asyncio.wait_for(proc.stdout.readline(), 15.0)
+    if not line.startswith(b"locked"):
+        proc.kill()
+        raise RuntimeError(f"the lock holder could not lock {path}")
+    proc.blocked_reads = line.split()[1] == b"1"
+    return proc
 
 
 class Counter:
@@ -365,6 +411,73 @@ class Bench:
             self.detach()
             await peer.quit()
 
+    async def lock_stall(self, gateway: Gateway) -> dict:
+        """Messages both ways at a fixed total rate while another process holds
+        an exclusive lock on the gateway's database for a while: the longest
+        gap between two deliveries, in each direction, and what was lost."""
+        rate, seconds = self.sizes.s5_rate, self.sizes.s5_seconds
+        per_direction = max(1, int(rate / 2 * seconds))
+        room = self.new_room(1)
+        tracker = self.attach(room)
+        peer = await self.irc_peer(f"lock{self.run_id}", room.channel)
+        holder = None
+        try:
+            await self.join_all(tracker, ["u1"], self.sizes.join_timeout)
+            await asyncio.sleep(0.5)
+            window = Bench.Window(self, gateway)
+            arrivals: dict[str, list[int]] = {"x2i": [], "i2x": []}
+            got = Counter(2 * per_direction)
+            tag = f"s5r{self.run_id}"
+
+            def arrived(direction: str, text: str, now: int) -> None:
+                if text.startswith(f"{tag}{direction} "):
+                    arrivals[direction].append(now)
+                    got.hit(now)
+
+            peer.on_privmsg = lambda _t, _n, text, now: arrived("x2i", text, now)
+            tracker.on_body = lambda _u, body, now: arrived("i2x", body, now)
+            begin = time.monotonic()
+            lock_started = lock_ended = 0
+            for seq in range(per_direction):
+                at = begin + seq / (rate / 2)
+                if holder is None and at - begin >= self.sizes.s5_lock_at:
+                    holder = await hold_database_lock(gateway.database_path(),
+                                                      self.sizes.s5_lock_seconds)
+                    lock_started = time.monotonic_ns()
+                delay = at - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                self.users.groupchat("u1", room.jid, f"{tag}x2i {seq}", f"{tag}-{seq}")
+                peer.privmsg(room.channel, f"{tag}i2x {seq}")
+                await self.users.drain()
+                await peer.drain()
+            try:
+                await got.wait(self.sizes.s5_lock_seconds + 10.0, "lock-stall messages")
+            except ScenarioTimeout:
+                pass
+            if holder is not None:
+                await holder.wait()
+                lock_ended = lock_started + int(self.sizes.s5_lock_seconds * 1e9)
+            result = {}
+            for direction, times in arrivals.items():
+                times.sort()
+                gaps = [b - a for a, b in zip(times, times[1:])]
+                result[f"{direction}_max_gap_ms"] = max(gaps) / 1e6 if gaps else float("nan")
+                inside = [b - a for a, b in zip(times, times[1:])
+                          if lock_started <= b and a <= lock_ended]
+                result[f"{direction}_max_gap_locked_ms"] = (max(inside) / 1e6 if inside
+                                                            else float("nan"))
+                result[f"{direction}_lost"] = per_direction - len(times)
+            result["lock_blocked_reads"] = int(bool(holder and holder.blocked_reads))
+            result.update(window.close())
+            return result
+        finally:
+            self.detach()
+            await peer.quit()
+            if holder is not None and holder.returncode is None:
+                holder.kill()
+                await holder.wait()
+
     async def memory(self, gateway: Gateway) -> dict:
         """RSS per bridged user with M users in one channel, and the time to join them all."""
         m = self.sizes.s4_users
@@ -400,4 +513,5 @@ SCENARIOS = {
     "irc_to_xmpp": Bench.irc_to_xmpp,
     "latency": Bench.latency,
     "memory": Bench.memory,
+    "lock_stall": Bench.lock_stall,
 }
