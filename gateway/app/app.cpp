@@ -225,21 +225,18 @@ Component* App::Impl::owner_of(const xmpp::Element& stanza, Component& stream_ow
 }
 
 void App::Impl::build(const AdapterRegistry& adapters) {
-  store = std::make_unique<MeteredStore>(open_sqlite_store(config.storage.sqlite_path),
-                                         [this](const std::error_code& ec) {
-                                           metrics.increment("trestle_store_errors_total");
-                                           log.warning("store", ec.message());
-                                         });
-  log.info("store", "opened " + config.storage.sqlite_path + " (schema version " +
-                        std::to_string(store->schema_version()) + ")");
   auto report = [this](const std::error_code& ec) {
     metrics.increment("trestle_store_errors_total");
     log.warning("store", ec.message());
   };
+  store = std::make_unique<MeteredStore>(open_sqlite_store(config.storage.sqlite_path), report);
+  log.info("store", "opened " + config.storage.sqlite_path + " (schema version " +
+                        std::to_string(store->schema_version()) + ")");
   const auto& path = config.storage.sqlite_path;
-  if (path == ":memory:" || path.starts_with("file:")) {
-    // A second connection would open another database: calls run inline.
-    repositories = inline_repositories(*store, std::move(report));
+  if (!is_database_file(path)) {
+    // A second connection would open another database: calls run inline,
+    // on the metered store, which reports their failures already.
+    repositories = inline_repositories(*store, nullptr);
   } else {
     StoreThreadOptions options;
     options.deadline = std::chrono::milliseconds(config.storage.timeout_ms);

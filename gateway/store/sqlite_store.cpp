@@ -952,8 +952,8 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path) {
   } catch (const std::runtime_error& failure) {
     // SQLite's "unable to open database file" does not say that the data
     // folder (a bind mount, often) belongs to another user; say it.
-    const bool on_disk = path != ":memory:" && !path.starts_with("file:");
-    const auto problem = on_disk ? write_access_problem(path, ::geteuid(), ::getegid()) : "";
+    const auto problem =
+        is_database_file(path) ? write_access_problem(path, ::geteuid(), ::getegid()) : "";
     if (problem.empty()) {
       throw;
     }

@@ -271,6 +271,12 @@ public:
   virtual int schema_version() const = 0;
 };
 
+/// Whether `path` names a database file that a second connection opens too
+/// (not ":memory:" nor an SQLite "file:" URI).
+inline bool is_database_file(const std::string& path) {
+  return path != ":memory:" && !path.starts_with("file:");
+}
+
 /// Opens (creating and migrating) the SQLite store at `path` (":memory:" for
 /// tests). Throws std::runtime_error with a clear message on start-up failure.
 std::unique_ptr<Store> open_sqlite_store(const std::string& path);
