@@ -113,6 +113,7 @@ struct ComponentConnection::Impl : std::enable_shared_from_this<Impl> {
   std::function<void()> stopped;
   bool congested = false;
   std::function<void(bool)> congestion_handler;
+  std::function<void(bool)> link_handler;
 
   void say(LogSeverity severity, const std::string& text) {
     if (log) {
@@ -258,6 +259,9 @@ awaitable<void> ComponentConnection::Impl::attempt() {
     state = LinkState::connecting;
   }
   update_congestion(); // a stream that is down is not congested: the count bound holds
+  if (current->ready && link_handler) {
+    link_handler(false);
+  }
 }
 
 awaitable<bool> ComponentConnection::Impl::start_tls(Link& current, const std::string& where) {
@@ -322,6 +326,9 @@ void ComponentConnection::Impl::handle(Link& current, std::vector<SessionEvent> 
       current.watchdog.cancel(); // switch from the connect deadline to keepalive
       current.notify();
       update_congestion();
+      if (link_handler) {
+        link_handler(true);
+      }
       break;
     case SessionEvent::Kind::stanza:
       ++stats.stanzas_in;
@@ -608,6 +615,10 @@ bool ComponentConnection::congested() const {
 }
 void ComponentConnection::on_congestion(std::function<void(bool)> handler) {
   impl_->congestion_handler = std::move(handler);
+}
+
+void ComponentConnection::on_link(std::function<void(bool)> handler) {
+  impl_->link_handler = std::move(handler);
 }
 
 std::string_view to_string(LinkState state) {

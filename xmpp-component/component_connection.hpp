@@ -122,6 +122,9 @@ public:
   /// Called with true when congestion starts and false when it ends (on the
   /// io_context's thread; never twice with the same value).
   void on_congestion(std::function<void(bool congested)> handler);
+  /// Called with true when a stream is authenticated and with false when an
+  /// authenticated stream ends (on the io_context's thread, alternately).
+  void on_link(std::function<void(bool up)> handler);
 
 private:
   struct Impl;

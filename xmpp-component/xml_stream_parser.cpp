@@ -488,4 +488,30 @@ void XmlStreamParser::reset() {
   impl_->reset();
 }
 
+namespace {
+
+/// Keeps the stanzas of a one-off parse.
+struct StanzaCollector final : XmlStreamParser::Handler {
+  std::vector<Element> stanzas;
+  void on_stream_open(const Element&) override {}
+  void on_stanza(Element stanza) override { stanzas.push_back(std::move(stanza)); }
+  void on_stream_close() override {}
+};
+
+} // namespace
+
+std::optional<Element> parse_stanza(std::string_view text, XmlLimits limits) {
+  StanzaCollector collector;
+  XmlStreamParser parser(collector, limits);
+  std::string stream = "<stream:stream xmlns='";
+  stream += ns::component;
+  stream += "' xmlns:stream='";
+  stream += ns::streams;
+  stream += "'>";
+  if (!parser.feed(stream) || !parser.feed(text) || collector.stanzas.size() != 1) {
+    return std::nullopt;
+  }
+  return std::move(collector.stanzas.front());
+}
+
 } // namespace trestle::xmpp

@@ -61,4 +61,9 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+/// Parses one stanza as serialize(stanza, ns::component) wrote it (kept in a
+/// store, say), under the same hardening and `limits` as a stream. Returns
+/// nullopt when the text is not exactly one well-formed stanza.
+std::optional<Element> parse_stanza(std::string_view text, XmlLimits limits = {});
+
 } // namespace trestle::xmpp

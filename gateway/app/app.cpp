@@ -3,6 +3,7 @@
 #include "access_control.hpp"
 #include "activity.hpp"
 #include "component_connection.hpp"
+#include "confirmed_delivery.hpp"
 #include "http_server.hpp"
 #include "log.hpp"
 #include "metered_store.hpp"
@@ -86,6 +87,9 @@ struct Component final : AdapterContext {
 
   const xmpp::Jid& domain() const override { return domain_jid; }
   bool send(xmpp::Element stanza) override;
+  Awaitable<bool> send_confirmed(const xmpp::Element& stanza, std::error_code& ec) override {
+    return confirmed->send(stanza, ec);
+  }
   Store& store() override;
   Repositories& repositories() override;
   Logger& log() override;
@@ -107,6 +111,8 @@ struct Component final : AdapterContext {
   /// Closed while the stream's send queue is congested (see ReadGate).
   std::shared_ptr<ReadGate> gate;
   std::unique_ptr<xmpp::ComponentConnection> connection;
+  /// What the adapter sends with send_confirmed(), until the server has it.
+  std::unique_ptr<ConfirmedDelivery> confirmed;
   std::unique_ptr<Adapter> adapter;
   std::unique_ptr<Router> router;
 };
@@ -261,8 +267,17 @@ void App::Impl::build(const AdapterRegistry& adapters) {
     if (factory == adapters.end()) {
       throw std::runtime_error("no adapter called '" + component_config.adapter + "'");
     }
-    component->adapter = factory->second(component_config, *component);
     auto* raw = component.get();
+    ConfirmedDeliveryOptions delivery_options;
+    delivery_options.limit = config.storage.undelivered_limit;
+    component->confirmed = std::make_unique<ConfirmedDelivery>(
+        io, component_config.domain, repositories->undelivered(),
+        DeliveryStream{[raw] { return raw->stream_ready(); },
+                       [raw](const xmpp::Element& stanza) {
+                         return raw->send(stanza);
+                       }},
+        log, delivery_options);
+    component->adapter = factory->second(component_config, *component);
     component->router = std::make_unique<Router>(
         ServiceContext{component_config, raw->domain_jid, *raw->adapter, *store, access, log,
                        *this},
@@ -275,7 +290,9 @@ void App::Impl::build(const AdapterRegistry& adapters) {
           // the 'to' domain, not the stream, picks the component.
           auto* owner = owner_of(stanza, *raw);
           ++owner->stanzas_in;
-          owner->router->route(stanza);
+          if (!owner->confirmed->take_answer(stanza)) {
+            owner->router->route(stanza);
+          }
         },
         [this, raw](xmpp::LogSeverity severity, std::string_view text) {
           log.write(to_level(severity), raw->area, text);
@@ -285,6 +302,14 @@ void App::Impl::build(const AdapterRegistry& adapters) {
         raw->gate->close();
       } else {
         raw->gate->open();
+        raw->confirmed->stream_uncongested();
+      }
+    });
+    raw->connection->on_link([raw](bool up) {
+      if (up) {
+        raw->confirmed->stream_up();
+      } else {
+        raw->confirmed->stream_down();
       }
     });
     components.push_back(std::move(component));
@@ -310,6 +335,10 @@ void App::Impl::describe_metrics() {
                    "stream's send queue passed send_queue_high_water_bytes.",
                    Type::counter);
   metrics.describe("trestle_store_errors_total", "Failed store operations.", Type::counter);
+  metrics.describe("trestle_undelivered",
+                   "Stanzas per component taken from a legacy network and kept until the XMPP "
+                   "server confirms them.",
+                   Type::gauge);
   metrics.describe("trestle_encrypted_refused_total",
                    "End-to-end encrypted messages refused per component (they cannot be "
                    "bridged).",
@@ -338,6 +367,7 @@ void App::Impl::describe_metrics() {
       m.set("trestle_component_up", labels, component->connection->ready() ? 1 : 0);
       m.set("trestle_send_queue_depth", labels,
             static_cast<double>(component->connection->queue_depth()));
+      m.set("trestle_undelivered", labels, static_cast<double>(component->confirmed->waiting()));
     }
     m.set("trestle_active_users", {}, static_cast<double>(active_users().size()));
     m.set("trestle_uptime_seconds", {},
@@ -463,6 +493,7 @@ void App::Impl::shutdown() {
   };
   for (auto& component : components) {
     component->adapter->stop();
+    component->confirmed->stop();
     component->connection->stop(finish);
   }
   if (components.empty()) {
@@ -521,6 +552,7 @@ int App::run() {
                                 "cross the network unencrypted");
   }
   for (auto& component : impl.components) {
+    component->confirmed->start();
     component->adapter->start();
     component->connection->start();
   }

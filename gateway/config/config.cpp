@@ -325,12 +325,15 @@ Config parse_root(const Context& ctx, const YAML::Node& root) {
                                                     "'xmpp: {}' uses 127.0.0.1:5347"));
   config.components = parse_components(ctx, map.require("components"));
   if (const Entry* storage = map.find("storage")) {
-    const MapView storage_map(ctx, storage->value, storage->key_node.Mark(), storage->path,
-                              {"sqlite_path", "correlation_retention_days", "timeout_ms"});
+    const MapView storage_map(
+        ctx, storage->value, storage->key_node.Mark(), storage->path,
+        {"sqlite_path", "correlation_retention_days", "timeout_ms", "undelivered_limit"});
     read_required_text(storage_map, "sqlite_path", config.storage.sqlite_path, Spaces::allowed);
     read_number(storage_map, "correlation_retention_days",
                 config.storage.correlation_retention_days, Range{0, 36500});
     read_number(storage_map, "timeout_ms", config.storage.timeout_ms, Range{100, 60000});
+    read_number(storage_map, "undelivered_limit", config.storage.undelivered_limit,
+                Range{100, 1000000});
   }
   if (const Entry* http = map.find("http")) {
     config.http = parse_http(ctx, *http);

@@ -243,6 +243,9 @@ struct StorageConfig {
   /// The longest one store call may take, its wait in the queue included,
   /// before the caller refuses for now.
   unsigned timeout_ms = 2000;
+  /// Stanzas per component kept from a legacy network until the XMPP server
+  /// confirms them; while this many wait, more are refused for now.
+  unsigned undelivered_limit = 10000;
 };
 
 /// The HTTP listener for /healthz, /metrics and webhooks.

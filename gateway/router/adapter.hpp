@@ -1,9 +1,15 @@
 #pragma once
 
+// Boost 1.74's Asio coroutine headers need <utility> first under GCC 12.
+// clang-format off
+#include <utility>
+// clang-format on
+
 #include "element.hpp"
 #include "http_server.hpp"
 #include "jid.hpp"
 #include "network_abilities.hpp"
+#include "repositories.hpp"
 #include "stanza.hpp"
 #include "stanza_error.hpp"
 
@@ -23,8 +29,6 @@ namespace trestle::gateway {
 
 class Logger;
 class ReadGate;
-class Repositories;
-class Store;
 
 /// One field of an adapter's registration form (XEP-0077 and XEP-0004).
 struct RegistrationField {
@@ -63,6 +67,14 @@ public:
   /// Sends a stanza to the XMPP server through this component's stream. Returns
   /// false when the bounded send queue is full and the stanza was dropped.
   virtual bool send(xmpp::Element stanza) = 0;
+  /// Sends a stanza for a user that the legacy network was, or is about to
+  /// be, told is safe (a mail answered 250, a text answered 200): it is
+  /// written to the store first and kept until the XMPP server confirms
+  /// it, through a stream outage or a restart (at least once, in order).
+  /// True once it is kept; false with `ec` when it cannot be (the store
+  /// failed, or too much waits already), and the legacy side must be
+  /// refused for now.
+  virtual Awaitable<bool> send_confirmed(const xmpp::Element& stanza, std::error_code& ec) = 0;
   /// The shared store, called on the loop's thread: being replaced by
   /// repositories(), whose calls never block the loop.
   virtual Store& store() = 0;

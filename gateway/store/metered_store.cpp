@@ -116,6 +116,26 @@ bool MeteredStore::remove_held(std::int64_t id, std::error_code& ec) {
   return metered(ec, [&] { return inner_->remove_held(id, ec); });
 }
 
+std::int64_t MeteredStore::add_undelivered(const Undelivered& stanza, std::error_code& ec) {
+  return metered(ec, [&] { return inner_->add_undelivered(stanza, ec); });
+}
+
+std::vector<Undelivered> MeteredStore::undelivered_after(const std::string& component,
+                                                         std::int64_t after, std::size_t limit,
+                                                         std::error_code& ec) {
+  return metered(ec, [&] { return inner_->undelivered_after(component, after, limit, ec); });
+}
+
+std::size_t MeteredStore::remove_undelivered(const std::string& component,
+                                             const std::vector<std::int64_t>& ids,
+                                             std::error_code& ec) {
+  return metered(ec, [&] { return inner_->remove_undelivered(component, ids, ec); });
+}
+
+std::size_t MeteredStore::count_undelivered(const std::string& component, std::error_code& ec) {
+  return metered(ec, [&] { return inner_->count_undelivered(component, ec); });
+}
+
 bool MeteredStore::remove_address_by_jid(const std::string& component, const std::string& jid,
                                          std::error_code& ec) {
   return metered(ec, [&] { return inner_->remove_address_by_jid(component, jid, ec); });

@@ -63,6 +63,12 @@ public:
                                          std::size_t limit, std::error_code& ec) override;
   std::size_t count_held(const std::string& component, std::error_code& ec) override;
   bool remove_held(std::int64_t id, std::error_code& ec) override;
+  std::int64_t add_undelivered(const Undelivered& stanza, std::error_code& ec) override;
+  std::vector<Undelivered> undelivered_after(const std::string& component, std::int64_t after,
+                                             std::size_t limit, std::error_code& ec) override;
+  std::size_t remove_undelivered(const std::string& component, const std::vector<std::int64_t>& ids,
+                                 std::error_code& ec) override;
+  std::size_t count_undelivered(const std::string& component, std::error_code& ec) override;
   std::int64_t add_outbox(const OutboxItem& item, std::error_code& ec) override;
   std::vector<OutboxItem> due_outbox(const std::string& component, std::int64_t now,
                                      std::size_t limit, std::error_code& ec) override;

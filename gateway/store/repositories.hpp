@@ -150,6 +150,23 @@ public:
                                        std::error_code& ec) = 0;
 };
 
+/// Stanzas for XMPP users kept until the XMPP server confirms them.
+class UndeliveredStanzas {
+public:
+  virtual ~UndeliveredStanzas() = default;
+  /// Returns the new stanza's id: ids increase in the order of the calls.
+  virtual Awaitable<std::int64_t> add(const Undelivered& stanza, std::error_code& ec) = 0;
+  /// Up to `limit` of `component`'s stanzas with an id above `after`, by id.
+  virtual Awaitable<std::vector<Undelivered>> after(const std::string& component,
+                                                    std::int64_t after, std::size_t limit,
+                                                    std::error_code& ec) = 0;
+  /// Forgets confirmed stanzas, all or none; returns how many existed.
+  virtual Awaitable<std::size_t> remove(const std::string& component,
+                                        const std::vector<std::int64_t>& ids,
+                                        std::error_code& ec) = 0;
+  virtual Awaitable<std::size_t> count(const std::string& component, std::error_code& ec) = 0;
+};
+
 /// A user's own settings per legacy server.
 class ServerSettingsRepository {
 public:
@@ -173,6 +190,7 @@ public:
   virtual HeldMessages& held() = 0;
   virtual Outbox& outbox() = 0;
   virtual ServerSettingsRepository& server_settings() = 0;
+  virtual UndeliveredStanzas& undelivered() = 0;
   /// Makes everything written durable (a WAL checkpoint); called at shutdown.
   virtual Awaitable<void> flush(std::error_code& ec) = 0;
 };

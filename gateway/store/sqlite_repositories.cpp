@@ -338,6 +338,45 @@ private:
   StoreThread& thread_;
 };
 
+class SqliteUndelivered final : public UndeliveredStanzas {
+public:
+  explicit SqliteUndelivered(StoreThread& thread) : thread_(thread) {}
+
+  Awaitable<std::int64_t> add(const Undelivered& stanza, std::error_code& ec) override {
+    auto job = [stanza](Store& store, std::error_code& error) {
+      return store.add_undelivered(stanza, error);
+    };
+    return thread_.call<std::int64_t>(Side::write, std::move(job), ec);
+  }
+
+  // On the writer's side: it sees every add() asked for before it.
+  Awaitable<std::vector<Undelivered>> after(const std::string& component, std::int64_t after,
+                                            std::size_t limit, std::error_code& ec) override {
+    auto job = [component, after, limit](Store& store, std::error_code& error) {
+      return store.undelivered_after(component, after, limit, error);
+    };
+    return thread_.call<std::vector<Undelivered>>(Side::write, std::move(job), ec);
+  }
+
+  Awaitable<std::size_t> remove(const std::string& component, const std::vector<std::int64_t>& ids,
+                                std::error_code& ec) override {
+    auto job = [component, ids](Store& store, std::error_code& error) {
+      return store.remove_undelivered(component, ids, error);
+    };
+    return thread_.call<std::size_t>(Side::write, std::move(job), ec);
+  }
+
+  Awaitable<std::size_t> count(const std::string& component, std::error_code& ec) override {
+    auto job = [component](Store& store, std::error_code& error) {
+      return store.count_undelivered(component, error);
+    };
+    return thread_.call<std::size_t>(Side::read, std::move(job), ec);
+  }
+
+private:
+  StoreThread& thread_;
+};
+
 /// Every repository over one StoreThread.
 class SqliteRepositories final : public Repositories {
 public:
@@ -351,6 +390,7 @@ public:
   HeldMessages& held() override { return held_; }
   Outbox& outbox() override { return outbox_; }
   ServerSettingsRepository& server_settings() override { return server_settings_; }
+  UndeliveredStanzas& undelivered() override { return undelivered_; }
   Awaitable<void> flush(std::error_code& ec) override {
     auto job = [](Store& store, std::error_code& error) {
       store.flush(error);
@@ -368,6 +408,7 @@ private:
   SqliteHeldMessages held_{thread_};
   SqliteOutbox outbox_{thread_};
   SqliteServerSettings server_settings_{thread_};
+  SqliteUndelivered undelivered_{thread_};
 };
 
 } // namespace

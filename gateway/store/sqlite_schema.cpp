@@ -16,7 +16,7 @@ struct Migration {
   const char* sql;
 };
 
-constexpr std::array<Migration, 6> migrations{{
+constexpr std::array<Migration, 7> migrations{{
     {1, R"sql(
 CREATE TABLE registrations (
   component TEXT NOT NULL,
@@ -129,6 +129,17 @@ INSERT INTO server_settings (component, user_jid, server, field, value)
          substr(component, instr(component, '/') + 1), field, value
   FROM registration_fields WHERE instr(component, '/') > 0;
 DELETE FROM registrations WHERE instr(component, '/') > 0;
+)sql"},
+    // Version 7 keeps what came from a legacy network for XMPP users until
+    // the XMPP server confirms it.
+    {7, R"sql(
+CREATE TABLE undelivered (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  component TEXT NOT NULL,
+  stanza TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX undelivered_component ON undelivered (component, id);
 )sql"},
 }};
 

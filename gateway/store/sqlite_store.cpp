@@ -125,10 +125,14 @@ enum class Query : std::size_t {
   find_server_settings,
   delete_server_settings,
   insert_server_setting,
+  insert_undelivered,
+  undelivered_after,
+  delete_undelivered,
+  count_undelivered,
   checkpoint,
 };
 
-constexpr std::array<std::pair<Query, const char*>, 40> query_sql{{
+constexpr std::array<std::pair<Query, const char*>, 44> query_sql{{
     {Query::begin, "BEGIN IMMEDIATE"},
     {Query::commit, "COMMIT"},
     {Query::rollback, "ROLLBACK"},
@@ -235,6 +239,13 @@ constexpr std::array<std::pair<Query, const char*>, 40> query_sql{{
     {Query::insert_server_setting,
      "INSERT INTO server_settings (component, user_jid, server, field, value) "
      "VALUES (?1, ?2, ?3, ?4, ?5)"},
+    {Query::insert_undelivered,
+     "INSERT INTO undelivered (component, stanza, created_at) VALUES (?1, ?2, ?3)"},
+    {Query::undelivered_after,
+     "SELECT id, component, stanza, created_at FROM undelivered WHERE component = ?1 AND id > ?2 "
+     "ORDER BY id LIMIT ?3"},
+    {Query::delete_undelivered, "DELETE FROM undelivered WHERE component = ?1 AND id = ?2"},
+    {Query::count_undelivered, "SELECT COUNT(*) FROM undelivered WHERE component = ?1"},
     {Query::checkpoint, "PRAGMA wal_checkpoint(TRUNCATE)"},
 }};
 
@@ -757,6 +768,47 @@ public:
     Use query(statement(Query::delete_held));
     query.integer(id);
     return query.run(ec) && sqlite3_changes64(db_.get()) > 0;
+  }
+
+  std::int64_t add_undelivered(const Undelivered& stanza, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::insert_undelivered));
+    query.text(stanza.component).text(stanza.stanza).integer(stanza.created_at);
+    return query.run(ec) ? sqlite3_last_insert_rowid(db_.get()) : 0;
+  }
+
+  std::vector<Undelivered> undelivered_after(const std::string& component, std::int64_t after,
+                                             std::size_t limit, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::undelivered_after));
+    query.text(component).integer(after).integer(static_cast<std::int64_t>(limit));
+    return read_rows<Undelivered>(query, ec, [](const Use& row) {
+      return Undelivered{row.column_int(0), row.column_text(1), row.column_text(2),
+                         row.column_int(3)};
+    });
+  }
+
+  std::size_t remove_undelivered(const std::string& component, const std::vector<std::int64_t>& ids,
+                                 std::error_code& ec) override {
+    ec.clear();
+    std::size_t removed = 0;
+    in_transaction(ec, [&] {
+      for (const auto id : ids) {
+        if (!Use(statement(Query::delete_undelivered)).text(component).integer(id).run(ec)) {
+          return false;
+        }
+        removed += static_cast<std::size_t>(sqlite3_changes64(db_.get()));
+      }
+      return true;
+    });
+    return ec ? 0 : removed;
+  }
+
+  std::size_t count_undelivered(const std::string& component, std::error_code& ec) override {
+    ec.clear();
+    Use query(statement(Query::count_undelivered));
+    query.text(component);
+    return read_count(query, ec);
   }
 
   std::optional<ServerSettings> find_server_settings(const std::string& user,

@@ -113,6 +113,19 @@ struct HeldMessage {
   std::string user;
 };
 
+/// A stanza for an XMPP user that came from a legacy network and was
+/// acknowledged there (a mail answered 250, a text answered 200): kept until
+/// the XMPP server confirms that it has it, and sent again until then.
+struct Undelivered {
+  /// Assigned by add_undelivered(): increasing, so it orders the stanzas.
+  std::int64_t id = 0;
+  std::string component;
+  /// The stanza, serialized.
+  std::string stanza;
+  /// Unix seconds.
+  std::int64_t created_at = 0;
+};
+
 /// A user's own settings for one legacy server (IRC's configure command),
 /// as field → value; they win over the registration's.
 struct ServerSettings {
@@ -264,6 +277,20 @@ public:
                                                              std::error_code& ec) = 0;
   /// Replaces a user's settings for one server as a whole.
   virtual void put_server_settings(const ServerSettings& settings, std::error_code& ec) = 0;
+
+  /// Keeps a stanza until the XMPP server has it; returns its id (0 on failure).
+  virtual std::int64_t add_undelivered(const Undelivered& stanza, std::error_code& ec) = 0;
+  /// Up to `limit` of `component`'s stanzas with an id above `after`, by id.
+  virtual std::vector<Undelivered> undelivered_after(const std::string& component,
+                                                     std::int64_t after, std::size_t limit,
+                                                     std::error_code& ec) = 0;
+  /// Forgets the stanzas the XMPP server confirmed, all or none; returns how
+  /// many existed.
+  virtual std::size_t remove_undelivered(const std::string& component,
+                                         const std::vector<std::int64_t>& ids,
+                                         std::error_code& ec) = 0;
+  /// How many stanzas of `component` wait for a confirmation.
+  virtual std::size_t count_undelivered(const std::string& component, std::error_code& ec) = 0;
 
   /// Makes everything written durable (WAL checkpoint); called at shutdown.
   virtual void flush(std::error_code& ec) = 0;

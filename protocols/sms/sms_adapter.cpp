@@ -13,6 +13,10 @@
 #include "stanza.hpp"
 #include "store.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <exception>
 #include <stdexcept>
 #include <utility>
 
@@ -118,15 +122,12 @@ void SmsAdapter::start() {
                       std::string("SMS through ") + std::string(provider_->name()) +
                           "; webhooks at " + public_url_);
   outbox_->start();
-  inbound_->start();
+  boost::asio::co_spawn(context_.io(), inbound_->hand_over_waiting(), boost::asio::detached);
 }
 
 void SmsAdapter::stop() {
   if (outbox_) {
     outbox_->stop();
-  }
-  if (inbound_) {
-    inbound_->stop();
   }
   if (provider_) {
     provider_->stop();
@@ -366,7 +367,15 @@ void SmsAdapter::serve_webhook(std::string_view path, const gateway::HttpRequest
     reply(std::move(response));
     return;
   }
-  reply(inbound_->handle(read));
+  boost::asio::co_spawn(
+      context_.io(), inbound_->handle(read),
+      [reply = std::move(reply)](const std::exception_ptr& error, gateway::HttpResponse response) {
+        if (error) {
+          response.status = 500;
+          response.body = "internal error\n";
+        }
+        reply(std::move(response));
+      });
 }
 
 gateway::NetworkAbilities SmsAdapter::abilities() const {

@@ -12,8 +12,6 @@
 #include "store.hpp"
 #include "xep0106.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-#include <chrono>
 #include <system_error>
 #include <utility>
 
@@ -22,10 +20,8 @@ namespace trestle::sms {
 namespace {
 
 constexpr std::string_view oob_namespace = "jabber:x:oob";
-/// How often stored texts are tried while the XMPP server is unreachable.
-constexpr std::chrono::seconds waiting_poll{2};
-/// Stored texts read from the store at a time.
-constexpr std::size_t waiting_batch = 100;
+/// Texts stored by earlier versions, handed over at start at most.
+constexpr std::size_t waiting_batch = 10000;
 
 /// The text, with the URLs of its media (MMS) on lines of their own.
 std::string body_with_media(const InboundSms& sms) {
@@ -73,71 +69,55 @@ gateway::HttpResponse unavailable(std::string why) {
   return response;
 }
 
-} // namespace
+/// What a delivery report tells the sender: a receipt when one was asked
+/// for, an error when the text was not delivered, or nothing.
+std::optional<xmpp::Element> report_stanza(const StatusReport& report,
+                                           const gateway::Correlation& sent,
+                                           const xmpp::Jid& contact, const xmpp::Jid& sender) {
+  if (report.state == DeliveryState::delivered) {
+    if (sent.note == "receipt" && !sent.xmpp_id.empty()) {
+      return gateway::message_receipt(contact, sender, sent.xmpp_id);
+    }
+    return std::nullopt;
+  }
+  std::string why;
+  if (!report.code.empty()) {
+    why += " (" + report.code + ")";
+  }
+  if (!report.text.empty()) {
+    why += ": " + report.text;
+  }
+  if (sent.xmpp_id.empty()) {
+    // No id to put the error on: the sender reads it in the chat.
+    auto stanza = xmpp::make_message(contact, sender, "chat",
+                                     "[gateway] a text you sent was not delivered" + why);
+    stanza.set_attr("id", gateway::random_hex(8));
+    return stanza;
+  }
+  return gateway::message_error(contact, sender, sent.xmpp_id,
+                                xmpp::make_stanza_error(xmpp::Condition::recipient_unavailable,
+                                                        "the message was not delivered" + why));
+}
 
-struct SmsInbound::Timer {
-  explicit Timer(boost::asio::io_context& io) : timer(io) {}
-  boost::asio::steady_timer timer;
-};
+} // namespace
 
 SmsInbound::SmsInbound(const gateway::SmsSettings& settings, gateway::AdapterContext& context,
                        SmsNumbers& numbers)
-    : settings_(settings), context_(context), numbers_(numbers),
-      timer_(std::make_unique<Timer>(context.io())) {}
+    : settings_(settings), context_(context), numbers_(numbers) {}
 
-SmsInbound::~SmsInbound() {
-  *alive_ = false;
-}
-
-void SmsInbound::start() {
-  stopped_ = false;
-  std::error_code ec;
-  const auto waiting =
-      context_.store().held_messages(context_.domain().domain(), true, 1, ec).size();
-  if (ec || waiting > 0) {
-    arm_timer();
-  }
-}
-
-void SmsInbound::stop() {
-  stopped_ = true;
-  timer_->timer.cancel();
-}
-
-void SmsInbound::arm_timer() {
-  if (timer_armed_ || stopped_) {
-    return;
-  }
-  timer_armed_ = true;
-  timer_->timer.expires_after(waiting_poll);
-  timer_->timer.async_wait([this, alive = alive_](const boost::system::error_code& error) {
-    if (!*alive) {
-      return;
-    }
-    timer_armed_ = false;
-    if (!error && deliver_waiting()) {
-      arm_timer();
-    }
-  });
-}
-
-gateway::HttpResponse SmsInbound::handle(const WebhookRead& read) {
+gateway::Awaitable<gateway::HttpResponse> SmsInbound::handle(WebhookRead read) {
   if (read.inbound) {
-    return deliver(*read.inbound, read.success);
-  }
-  if (!context_.stream_ready()) {
-    return unavailable("the XMPP server is not reachable");
+    co_return co_await deliver(*read.inbound, read.success);
   }
   if (read.report) {
-    return report(*read.report, read.success);
+    co_return co_await report(*read.report, read.success);
   }
-  return read.success;
+  co_return read.success;
 }
 
-bool SmsInbound::deliver_waiting() {
-  if (!context_.stream_ready()) {
-    return true;
-  }
+gateway::Awaitable<void> SmsInbound::hand_over_waiting() {
+  // Earlier versions kept a text for a user here while the XMPP server was
+  // down; they now go the way of every text (send_confirmed()).
   const std::string& component = context_.domain().domain();
   auto& store = context_.store();
   std::error_code ec;
@@ -145,7 +125,7 @@ bool SmsInbound::deliver_waiting() {
   if (ec) {
     context_.log().error("component " + component,
                          "cannot read the texts stored for users: " + ec.message());
-    return true;
+    co_return;
   }
   for (const auto& held : waiting) {
     const auto contact = phone_jid(held.peer, settings_.default_country, component);
@@ -153,27 +133,23 @@ bool SmsInbound::deliver_waiting() {
     if (contact && user) {
       auto message = phone_message(*contact, *user, held.body);
       xmpp::add_delay(message, component, xmpp::xep0082_datetime(held.received_at));
-      if (!context_.send(std::move(message))) {
-        return true; // congested or down again: the rest waits
+      if (!co_await context_.send_confirmed(message, ec)) {
+        context_.log().error("component " + component,
+                             "cannot hand over a stored text: " + ec.message());
+        co_return;
       }
     }
     store.remove_held(held.id, ec);
-    if (ec) {
-      context_.log().error("component " + component,
-                           "cannot remove a delivered text: " + ec.message());
-      return true;
-    }
   }
   if (!waiting.empty()) {
-    context_.log().info("component " + component,
-                        std::to_string(waiting.size()) +
-                            " texts stored while the XMPP server was unreachable delivered");
+    context_.log().info("component " + component, std::to_string(waiting.size()) +
+                                                      " texts stored by an earlier version "
+                                                      "handed over for delivery");
   }
-  return waiting.size() == waiting_batch;
 }
 
-gateway::HttpResponse SmsInbound::deliver(const InboundSms& sms,
-                                          const gateway::HttpResponse& success) {
+gateway::Awaitable<gateway::HttpResponse>
+SmsInbound::deliver(const InboundSms& sms, const gateway::HttpResponse& success) {
   const std::string& component = context_.domain().domain();
   auto& store = context_.store();
   std::error_code ec;
@@ -181,12 +157,12 @@ gateway::HttpResponse SmsInbound::deliver(const InboundSms& sms,
     const auto seen = store.find_correlation_by_legacy(component, std::string(received_sms_kind),
                                                        sms.provider_id, ec);
     if (ec) {
-      return unavailable("the store failed");
+      co_return unavailable("the store failed");
     }
     if (seen) {
       context_.log().debug("component " + component,
                            "message " + sms.provider_id + " was delivered before; not again");
-      return success;
+      co_return success;
     }
   }
   // Answers to a sender that is not a number are refused.
@@ -196,24 +172,28 @@ gateway::HttpResponse SmsInbound::deliver(const InboundSms& sms,
   bool store_failed = false;
   const auto user = receiver ? numbers_.owner_of(to, store_failed) : std::nullopt;
   if (store_failed) {
-    return unavailable("the store failed");
+    co_return unavailable("the store failed");
   }
   if (!contact || !user || !context_.user_allowed(*user)) {
-    return hold(sms, contact ? contact->to_string() : sms.from, to, success);
-  }
-  if (!context_.stream_ready()) {
-    return wait(sms, to, *user, success);
+    co_return hold(sms, contact ? contact->to_string() : sms.from, to, success);
   }
   auto message = phone_message(*contact, *user, body_with_media(sms));
   for (const auto& media : sms.media) {
     // XEP-0066: clients that know it show the picture, the others the link.
     message.append("x", std::string(oob_namespace)).append("url").append_text(media.url);
   }
-  if (!context_.send(std::move(message))) {
-    return unavailable("the XMPP stream is congested");
+  if (!co_await context_.send_confirmed(message, ec)) {
+    co_return not_kept(ec);
   }
   remember_received(sms, user->bare_string());
-  return success;
+  co_return success;
+}
+
+gateway::HttpResponse SmsInbound::not_kept(const std::error_code& ec) {
+  context_.log().warning("component " + context_.domain().domain(),
+                         "a webhook's message could not be kept for its user (" + ec.message() +
+                             "); answered 503 so that the provider tries again");
+  return unavailable("the message cannot be kept now");
 }
 
 void SmsInbound::remember_received(const InboundSms& sms, const std::string& user) {
@@ -236,19 +216,6 @@ void SmsInbound::remember_received(const InboundSms& sms, const std::string& use
     context_.log().warning("component " + component,
                            "cannot remember message " + sms.provider_id + ": " + ec.message());
   }
-}
-
-gateway::HttpResponse SmsInbound::wait(const InboundSms& sms, const std::string& to,
-                                       const xmpp::Jid& user,
-                                       const gateway::HttpResponse& success) {
-  const auto held = held_message(sms, context_.domain().domain(), to, user.bare_string());
-  std::error_code ec;
-  if (context_.store().add_held(held, ec) == 0 || ec) {
-    return unavailable("the XMPP server is not reachable and the store failed");
-  }
-  remember_received(sms, held.user);
-  arm_timer();
-  return success;
 }
 
 gateway::HttpResponse SmsInbound::hold(const InboundSms& sms, const std::string& contact,
@@ -279,10 +246,10 @@ gateway::HttpResponse SmsInbound::hold(const InboundSms& sms, const std::string&
   return success;
 }
 
-gateway::HttpResponse SmsInbound::report(const StatusReport& report,
-                                         const gateway::HttpResponse& success) {
+gateway::Awaitable<gateway::HttpResponse> SmsInbound::report(const StatusReport& report,
+                                                             const gateway::HttpResponse& success) {
   if (report.state == DeliveryState::pending) {
-    return success;
+    co_return success;
   }
   const std::string& component = context_.domain().domain();
   auto& store = context_.store();
@@ -290,46 +257,23 @@ gateway::HttpResponse SmsInbound::report(const StatusReport& report,
   const auto sent =
       store.find_correlation_by_legacy(component, std::string(sent_sms_kind), report.token, ec);
   if (ec) {
-    return unavailable("the store failed");
+    co_return unavailable("the store failed");
   }
   if (!sent) {
     // Reported before, or too old: nothing is waiting for it.
-    return success;
+    co_return success;
   }
   const auto contact = xmpp::Jid::from_parts(sent->peer, component, {});
   const auto sender = xmpp::Jid::parse(sent->user);
   if (contact && sender) {
-    std::optional<xmpp::Element> stanza;
-    if (report.state == DeliveryState::delivered) {
-      if (sent->note == "receipt" && !sent->xmpp_id.empty()) {
-        stanza = gateway::message_receipt(*contact, *sender, sent->xmpp_id);
+    if (const auto stanza = report_stanza(report, *sent, *contact, *sender)) {
+      if (!co_await context_.send_confirmed(*stanza, ec)) {
+        co_return not_kept(ec);
       }
-    } else {
-      std::string why;
-      if (!report.code.empty()) {
-        why += " (" + report.code + ")";
-      }
-      if (!report.text.empty()) {
-        why += ": " + report.text;
-      }
-      if (sent->xmpp_id.empty()) {
-        // No id to put the error on: the sender reads it in the chat.
-        stanza = xmpp::make_message(*contact, *sender, "chat",
-                                    "[gateway] a text you sent was not delivered" + why);
-        stanza->set_attr("id", gateway::random_hex(8));
-      } else {
-        stanza =
-            gateway::message_error(*contact, *sender, sent->xmpp_id,
-                                   xmpp::make_stanza_error(xmpp::Condition::recipient_unavailable,
-                                                           "the message was not delivered" + why));
-      }
-    }
-    if (stanza && !context_.send(std::move(*stanza))) {
-      return unavailable("the XMPP stream is congested");
     }
   }
   store.remove_correlation(component, std::string(sent_sms_kind), report.token, ec);
-  return success;
+  co_return success;
 }
 
 } // namespace trestle::sms

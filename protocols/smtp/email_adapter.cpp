@@ -16,7 +16,10 @@
 #include "stanza.hpp"
 #include "store.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <exception>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -97,7 +100,11 @@ EmailAdapter::EmailAdapter(const gateway::ComponentConfig& config, gateway::Adap
     };
     handlers.deliver = [this](InboundMessage message,
                               std::function<void(std::vector<SmtpVerdict>)> answer) {
-      answer(inbound_->deliver(message));
+      boost::asio::co_spawn(context_.io(), inbound_->deliver(std::move(message)),
+                            [answer = std::move(answer)](const std::exception_ptr& error,
+                                                         std::vector<SmtpVerdict> verdicts) {
+                              answer(error ? std::vector<SmtpVerdict>{} : std::move(verdicts));
+                            });
     };
     listener_ = std::make_unique<SmtpListener>(
         context.io(), listener_options(settings_.listener, mail_domain), std::move(handlers), say);

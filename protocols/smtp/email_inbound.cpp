@@ -17,7 +17,6 @@ namespace trestle::smtp {
 namespace {
 
 const SmtpVerdict unknown_recipient{550, "5.1.1", "No such user here"};
-const SmtpVerdict stream_down{451, "4.3.0", "The XMPP server cannot be reached; try again later"};
 const SmtpVerdict store_down{451, "4.3.0", "Temporary local problem; try again later"};
 
 /// The XMPP body of a received mail: the subject first when it starts a
@@ -65,28 +64,32 @@ SmtpVerdict EmailInbound::check_recipient(const std::string& address) {
   return resolve(address, refusal) ? SmtpVerdict{250, "2.1.5", "OK"} : refusal;
 }
 
-std::vector<SmtpVerdict> EmailInbound::deliver(const InboundMessage& message) {
-  if (!context_.stream_ready()) {
-    return {stream_down};
-  }
+gateway::Awaitable<std::vector<SmtpVerdict>> EmailInbound::deliver(InboundMessage message) {
   const ParsedMail mail = parse_mail(message.data);
   std::vector<SmtpVerdict> verdicts;
   verdicts.reserve(message.recipients.size());
   for (const auto& recipient : message.recipients) {
-    verdicts.push_back(deliver_to(recipient, message, mail));
+    verdicts.push_back(co_await deliver_to(recipient, message, mail));
   }
-  return verdicts;
+  co_return verdicts;
 }
 
-SmtpVerdict EmailInbound::deliver_to(const std::string& recipient, const InboundMessage& message,
-                                     const ParsedMail& mail) {
+gateway::Awaitable<SmtpVerdict> EmailInbound::deliver_to(const std::string& recipient,
+                                                         const InboundMessage& message,
+                                                         const ParsedMail& mail) {
   SmtpVerdict refusal;
   const auto user = resolve(recipient, refusal);
   if (!user) {
-    return refusal;
+    co_return refusal;
   }
-  if (mail.is_delivery_report && deliver_bounce(user->bare_string(), mail)) {
-    return {250, "2.0.0", "Bounce noted"};
+  std::error_code ec;
+  if (mail.is_delivery_report) {
+    if (const auto bounce = bounce_of(user->bare_string(), mail)) {
+      if (!co_await context_.send_confirmed(*bounce, ec)) {
+        co_return not_kept(ec);
+      }
+      co_return SmtpVerdict{250, "2.0.0", "Bounce noted"};
+    }
   }
   const std::string& domain = context_.domain().domain();
   auto sender = parse_email_address(mail.from_address);
@@ -105,30 +108,38 @@ SmtpVerdict EmailInbound::deliver_to(const std::string& recipient, const Inbound
     stanza.append("subject").append_text(mail.subject);
   }
   stanza.append("thread").append_text(thread);
-  if (!context_.send(std::move(stanza))) {
-    return stream_down;
+  if (!co_await context_.send_confirmed(stanza, ec)) {
+    co_return not_kept(ec);
   }
   const std::string peer = sender ? sender->comparison_key() : std::string();
   threads_.record(user->bare_string(), peer, thread, mail.message_id, gateway::unix_time_now());
-  return {250, "2.0.0", "Delivered"};
+  co_return SmtpVerdict{250, "2.0.0", "Delivered"};
 }
 
-bool EmailInbound::deliver_bounce(const std::string& user, const ParsedMail& mail) {
+SmtpVerdict EmailInbound::not_kept(const std::error_code& ec) {
+  context_.log().warning("component " + context_.domain().domain(),
+                         "a received mail could not be kept for its user (" + ec.message() +
+                             "); answered 451 so that the sending server tries again");
+  return store_down;
+}
+
+std::optional<xmpp::Element> EmailInbound::bounce_of(const std::string& user,
+                                                     const ParsedMail& mail) {
   const auto& report = mail.report;
   if (report.original_message_id.empty()) {
-    return false;
+    return std::nullopt;
   }
   std::error_code ec;
   const auto sent = context_.store().find_correlation_by_legacy(
       context_.domain().domain(), std::string(sent_mail_kind), report.original_message_id, ec);
   const auto to = sent ? xmpp::Jid::parse(sent->user) : std::nullopt;
   if (!to || to->bare_string() != user) {
-    return false;
+    return std::nullopt;
   }
   const auto peer = parse_email_address(sent->peer);
   const auto contact = peer ? contact_jid(*peer, context_.domain().domain()) : std::nullopt;
   if (!contact) {
-    return false;
+    return std::nullopt;
   }
   std::string text = "the mail to " + sent->peer + " bounced";
   if (!report.status.empty()) {
@@ -139,8 +150,7 @@ bool EmailInbound::deliver_bounce(const std::string& user, const ParsedMail& mai
   }
   const auto condition = report.status.starts_with("5.1.") ? xmpp::Condition::item_not_found
                                                            : xmpp::Condition::recipient_unavailable;
-  return context_.send(
-      message_error(*contact, *to, sent->xmpp_id, xmpp::make_stanza_error(condition, text)));
+  return message_error(*contact, *to, sent->xmpp_id, xmpp::make_stanza_error(condition, text));
 }
 
 } // namespace trestle::smtp

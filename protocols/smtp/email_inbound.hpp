@@ -1,6 +1,8 @@
 #pragma once
 
+#include "element.hpp"
 #include "jid.hpp"
+#include "repositories.hpp"
 #include "smtp_server_session.hpp"
 
 #include <optional>
@@ -19,10 +21,11 @@ struct ParsedMail;
 
 /// Received mail → XMPP: which recipients exist, and turning an accepted
 /// message into a chat message from the sender's contact JID (or, for a
-/// bounce of a mail trestle sent, into an error on that message). Nothing
-/// is acknowledged before it is handed to the XMPP stream: while the stream
-/// is down or congested, or the store fails, the answer is 451 so the MTA
-/// keeps the mail and retries.
+/// bounce of a mail trestle sent, into an error on that message). A mail is
+/// answered 250 only once its stanza is kept in the store until the XMPP
+/// server confirms it (AdapterContext::send_confirmed()), so it survives a
+/// stream outage and a crash; when it cannot be kept, the answer is 451 so
+/// that the MTA keeps the mail and retries.
 class EmailInbound {
 public:
   /// All must outlive this object.
@@ -32,16 +35,18 @@ public:
   /// RCPT TO: 250 for the address of an allowed user, 550 5.1.1 otherwise.
   SmtpVerdict check_recipient(const std::string& address);
   /// A complete message: one verdict per recipient, in order.
-  std::vector<SmtpVerdict> deliver(const InboundMessage& message);
+  gateway::Awaitable<std::vector<SmtpVerdict>> deliver(InboundMessage message);
 
 private:
   /// The allowed user `address` belongs to, or nullopt with the refusal.
   std::optional<xmpp::Jid> resolve(const std::string& address, SmtpVerdict& refusal);
-  SmtpVerdict deliver_to(const std::string& recipient, const InboundMessage& message,
-                         const ParsedMail& mail);
-  /// A bounce of a mail we sent: an error on that XMPP message. False when
-  /// it matches none.
-  bool deliver_bounce(const std::string& user, const ParsedMail& mail);
+  gateway::Awaitable<SmtpVerdict> deliver_to(const std::string& recipient,
+                                             const InboundMessage& message, const ParsedMail& mail);
+  /// A bounce of a mail we sent: an error on that XMPP message for `user`,
+  /// or nullopt when it matches none.
+  std::optional<xmpp::Element> bounce_of(const std::string& user, const ParsedMail& mail);
+  /// Logs why a mail could not be kept and gives the 451.
+  SmtpVerdict not_kept(const std::error_code& ec);
 
   gateway::AdapterContext& context_;
   EmailIdentities& identities_;

@@ -151,6 +151,22 @@ public:
   bool remove_held(std::int64_t id, std::error_code& ec) override {
     return write(ec) && inner_->remove_held(id, ec);
   }
+  std::int64_t add_undelivered(const gateway::Undelivered& stanza, std::error_code& ec) override {
+    return write(ec) ? inner_->add_undelivered(stanza, ec) : 0;
+  }
+  std::vector<gateway::Undelivered> undelivered_after(const std::string& component,
+                                                      std::int64_t after, std::size_t limit,
+                                                      std::error_code& ec) override {
+    return read(ec) ? inner_->undelivered_after(component, after, limit, ec)
+                    : std::vector<gateway::Undelivered>{};
+  }
+  std::size_t remove_undelivered(const std::string& component, const std::vector<std::int64_t>& ids,
+                                 std::error_code& ec) override {
+    return write(ec) ? inner_->remove_undelivered(component, ids, ec) : 0;
+  }
+  std::size_t count_undelivered(const std::string& component, std::error_code& ec) override {
+    return read(ec) ? inner_->count_undelivered(component, ec) : 0;
+  }
   std::int64_t add_outbox(const gateway::OutboxItem& item, std::error_code& ec) override {
     return write(ec) ? inner_->add_outbox(item, ec) : 0;
   }

@@ -29,7 +29,7 @@ using trestle::gateway::StoreErrc;
 using trestle::gateway::UsageCount;
 
 /// The schema version the code under test is expected to reach.
-constexpr int latest_version = 6;
+constexpr int latest_version = 7;
 
 /// Migration 1 exactly as it shipped. A copy on purpose: the upgrade test must
 /// start from the historical schema, not from whatever the code says today.
@@ -1297,6 +1297,59 @@ BOOST_AUTO_TEST_CASE(server_settings_are_kept_per_server_and_go_with_the_registr
   BOOST_TEST(!ec);
 }
 
+BOOST_AUTO_TEST_CASE(undelivered_stanzas_come_back_in_order_until_removed) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec = StoreErrc::failed;
+  BOOST_TEST(store->count_undelivered("mail.example.org", ec) == 0u);
+  BOOST_TEST(!ec);
+  std::vector<std::int64_t> ids;
+  for (const char* text : {"<message id='1'/>", "<message id='2'/>", "<message id='3'/>"}) {
+    ids.push_back(store->add_undelivered({0, "mail.example.org", text, 100}, ec));
+    BOOST_REQUIRE(!ec);
+  }
+  store->add_undelivered({0, "sms.example.org", "<message id='other'/>", 100}, ec);
+  BOOST_TEST(ids[0] < ids[1]);
+  BOOST_TEST(ids[1] < ids[2]);
+  BOOST_TEST(store->count_undelivered("mail.example.org", ec) == 3u);
+  auto all = store->undelivered_after("mail.example.org", 0, 10, ec);
+  BOOST_REQUIRE_EQUAL(all.size(), 3u);
+  BOOST_TEST(all[0].stanza == "<message id='1'/>");
+  BOOST_TEST(all[2].stanza == "<message id='3'/>");
+  BOOST_TEST(all[1].created_at == 100);
+  // Paged by id.
+  const auto page = store->undelivered_after("mail.example.org", ids[0], 1, ec);
+  BOOST_REQUIRE_EQUAL(page.size(), 1u);
+  BOOST_TEST(page[0].id == ids[1]);
+  // Removed per component; an id of another component or gone already is ignored.
+  const auto other = store->undelivered_after("sms.example.org", 0, 10, ec);
+  BOOST_REQUIRE_EQUAL(other.size(), 1u);
+  BOOST_TEST(
+      store->remove_undelivered("mail.example.org", {ids[0], ids[2], other[0].id, 999}, ec) == 2u);
+  BOOST_TEST(!ec);
+  all = store->undelivered_after("mail.example.org", 0, 10, ec);
+  BOOST_REQUIRE_EQUAL(all.size(), 1u);
+  BOOST_TEST(all[0].id == ids[1]);
+  BOOST_TEST(store->count_undelivered("sms.example.org", ec) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(removing_undelivered_under_a_lock_fails_whole) {
+  TempDir dir;
+  const std::string path = dir.file("locked.db");
+  auto store = open_sqlite_store(path);
+  std::error_code ec;
+  const auto first = store->add_undelivered({0, "mail.example.org", "<message id='1'/>", 1}, ec);
+  const auto second = store->add_undelivered({0, "mail.example.org", "<message id='2'/>", 1}, ec);
+  BOOST_REQUIRE(!ec);
+  {
+    RawDb holder(path);
+    holder.exec("BEGIN EXCLUSIVE; INSERT INTO usage_events VALUES ('x', 'y', 1);");
+    BOOST_TEST(store->remove_undelivered("mail.example.org", {first, second}, ec) == 0u);
+    BOOST_TEST((ec == StoreErrc::busy));
+    holder.exec("ROLLBACK");
+  }
+  BOOST_TEST(store->count_undelivered("mail.example.org", ec) == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(version_5_server_settings_move_to_their_own_table) {
   TempDir dir;
   const std::string path = dir.file("v5.db");
@@ -1308,7 +1361,7 @@ BOOST_AUTO_TEST_CASE(version_5_server_settings_move_to_their_own_table) {
     // Back to version 5, where the configure command kept a user's settings
     // as a registration of the component "DOMAIN/SERVER".
     RawDb raw(path);
-    raw.exec("DROP TABLE server_settings; PRAGMA user_version = 5;"
+    raw.exec("DROP TABLE server_settings; DROP TABLE undelivered; PRAGMA user_version = 5;"
              "INSERT INTO registrations VALUES ('irc.example.org/irc.example.net', "
              "'alice@example.org', 7);"
              "INSERT INTO registration_fields VALUES ('irc.example.org/irc.example.net', "

@@ -6,9 +6,11 @@
 #include "store.hpp"
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -45,6 +47,20 @@ public:
     }
     sent.push_back(std::move(stanza));
     return true;
+  }
+  /// Keeps the stanza in the store, then sends it when `ready`; else it
+  /// waits in `unsent`.
+  gateway::Awaitable<bool> send_confirmed(const xmpp::Element& stanza,
+                                          std::error_code& ec) override {
+    const gateway::Undelivered record{0, domain_.domain(), xmpp::serialize(stanza), 0};
+    const auto id = co_await repositories().undelivered().add(record, ec);
+    if (ec || id == 0) {
+      co_return false;
+    }
+    if (!ready || !send(stanza)) {
+      unsent.push_back(stanza);
+    }
+    co_return true;
   }
   /// The store given at construction; a test that gave none fails loudly.
   gateway::Store& store() override {
@@ -87,7 +103,33 @@ public:
     answer.status = 599;
     request.path = path;
     routes.at(path)(request, [&answer](gateway::HttpResponse response) { answer = response; });
+    // A handler that awaits the (inline) store answers once the loop runs.
+    for (int round = 0; round < 100 && answer.status == 599; ++round) {
+      io_.restart();
+      io_.poll();
+    }
     return answer;
+  }
+
+  /// Runs `work` on io() to its end and gives its result (the store is
+  /// inline, so the loop has only ready work to do).
+  template <typename T> T run(gateway::Awaitable<T> work) {
+    std::optional<T> result;
+    boost::asio::co_spawn(io_, std::move(work),
+                          [&result](const std::exception_ptr& error, T value) {
+                            if (error) {
+                              std::rethrow_exception(error);
+                            }
+                            result = std::move(value);
+                          });
+    for (int round = 0; round < 100 && !result; ++round) {
+      io_.restart();
+      io_.poll();
+    }
+    if (!result) {
+      throw std::runtime_error("the coroutine did not finish");
+    }
+    return std::move(*result);
   }
 
   /// Everything logged so far.
@@ -103,6 +145,8 @@ public:
 
   /// Stanzas the adapter sent, in order.
   std::vector<xmpp::Element> sent;
+  /// Stanzas send_confirmed() kept but could not send.
+  std::vector<xmpp::Element> unsent;
   /// When false, send() refuses like a full send queue.
   bool accept_sends = true;
   /// What stream_ready() answers.
@@ -206,6 +250,20 @@ public:
     return fail<std::size_t>(ec);
   }
   bool remove_held(std::int64_t, std::error_code& ec) override { return fail<bool>(ec); }
+  std::int64_t add_undelivered(const gateway::Undelivered&, std::error_code& ec) override {
+    return fail<std::int64_t>(ec);
+  }
+  std::vector<gateway::Undelivered> undelivered_after(const std::string&, std::int64_t, std::size_t,
+                                                      std::error_code& ec) override {
+    return fail<std::vector<gateway::Undelivered>>(ec);
+  }
+  std::size_t remove_undelivered(const std::string&, const std::vector<std::int64_t>&,
+                                 std::error_code& ec) override {
+    return fail<std::size_t>(ec);
+  }
+  std::size_t count_undelivered(const std::string&, std::error_code& ec) override {
+    return fail<std::size_t>(ec);
+  }
   std::int64_t add_outbox(const gateway::OutboxItem&, std::error_code& ec) override {
     return fail<std::int64_t>(ec);
   }

@@ -1,4 +1,5 @@
 #include "fake_adapter_context.hpp"
+#include "flaky_store.hpp"
 #include "namespaces.hpp"
 #include "run_until.hpp"
 #include "sms_adapter.hpp"
@@ -13,6 +14,7 @@
 
 using trestle::gateway::ComponentConfig;
 using trestle::gateway::FieldValues;
+using trestle::gateway::HeldMessage;
 using trestle::gateway::HttpRequest;
 using trestle::gateway::open_sqlite_store;
 using trestle::gateway::Store;
@@ -170,59 +172,78 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_refused_with_reasons) {
   BOOST_TEST(f.context.sent.empty());
 }
 
-BOOST_AUTO_TEST_CASE(a_congested_stream_is_503_and_nothing_is_lost) {
+BOOST_AUTO_TEST_CASE(a_text_is_answered_200_once_kept_whatever_the_stream_does) {
   Fixture f;
   f.context.accept_sends = false;
-  BOOST_TEST(f.mo(good_mo).status == 503u);
+  BOOST_TEST(f.mo(good_mo).status == 200u);
+  BOOST_TEST(f.context.sent.empty());
+  BOOST_REQUIRE_EQUAL(f.context.unsent.size(), 1u);
+  BOOST_TEST(f.context.unsent[0].find("body")->text() == "hi é");
+  std::error_code ec;
+  BOOST_TEST(f.context.store().count_undelivered("sms.example.org", ec) == 1u);
+  // Remembered as delivered: the provider's repeat is not kept twice.
   f.context.accept_sends = true;
+  BOOST_TEST(f.mo(good_mo).status == 200u);
+  BOOST_TEST(f.context.sent.empty());
+  BOOST_TEST(f.context.store().count_undelivered("sms.example.org", ec) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(texts_and_reports_are_kept_while_xmpp_is_down) {
+  Fixture f;
+  f.chat("alice@example.org/phone", "+15557654321@sms.example.org", "hello", "m1", true);
+  const auto sent = f.token_of("m1");
+  f.context.ready = false;
+  BOOST_TEST(f.mo(good_mo).status == 200u);
+  // A delivery report is taken too, rather than left waiting at the provider.
+  BOOST_TEST(f.dlr("id=" + sent + "&type=1").status == 200u);
+  BOOST_TEST(f.context.sent.empty());
+  BOOST_REQUIRE_EQUAL(f.context.unsent.size(), 2u);
+  BOOST_TEST(f.context.unsent[1].find("received", trestle::xmpp::ns::receipts) != nullptr);
+  std::error_code ec;
+  BOOST_TEST(f.context.store().count_undelivered("sms.example.org", ec) == 2u);
+  // The report was used up: a repeat tells the user nothing more.
+  BOOST_TEST(f.dlr("id=" + sent + "&type=1").status == 200u);
+  BOOST_TEST(f.context.unsent.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_text_that_cannot_be_kept_is_503_and_not_remembered) {
+  trestle::gateway_test::FlakyStore store;
+  Fixture f(kannel_config(), &store);
+  f.adapter.start();
+  store.fail_writes = true;
+  BOOST_TEST(f.mo(good_mo).status == 503u);
+  BOOST_TEST(f.context.sent.empty());
+  BOOST_TEST(f.context.log_text().find("answered 503") != std::string::npos);
+  store.fail_writes = false;
   // Not remembered as delivered: the provider's retry gets through.
   BOOST_TEST(f.mo(good_mo).status == 200u);
   BOOST_TEST(f.context.sent.size() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(texts_wait_in_the_store_while_xmpp_is_down) {
-  Fixture f;
-  f.context.ready = false;
-  BOOST_TEST(f.mo(good_mo).status == 200u);
-  BOOST_TEST(f.mo(good_mo).status == 200u); // a repeat is not stored twice
-  BOOST_TEST(f.context.sent.empty());
+BOOST_AUTO_TEST_CASE(texts_an_earlier_version_stored_for_users_are_handed_over) {
+  auto store = open_sqlite_store(":memory:");
   std::error_code ec;
-  BOOST_TEST(f.context.store().held_messages("sms.example.org", true, 10, ec).size() == 1u);
-  // Reports still wait at the provider: 503.
-  BOOST_TEST(f.dlr("id=0123&type=1").status == 503u);
-
-  // The timer tries while the stream is down, and delivers once it is up.
-  BOOST_TEST(!run_until(
-      f.context.io(), [&] { return !f.context.sent.empty(); }, std::chrono::milliseconds(2500)));
-  f.context.ready = true;
+  HeldMessage held;
+  held.component = "sms.example.org";
+  held.peer = "+15557654321";
+  held.recipient = "+15550001111";
+  held.body = "kept";
+  held.received_at = 1780000000;
+  held.user = "alice@example.org";
+  BOOST_REQUIRE(store->add_held(held, ec) != 0);
+  Fixture f(kannel_config(), store.get());
+  f.adapter.start();
   BOOST_TEST(run_until(f.context.io(), [&] { return !f.context.sent.empty(); }));
   BOOST_REQUIRE(f.context.sent.size() == 1u);
   const auto& message = f.context.sent[0];
   BOOST_TEST(message.attr_or("from") == "+15557654321@sms.example.org");
   BOOST_TEST(message.attr_or("to") == "alice@example.org");
-  BOOST_TEST(message.find("body")->text() == "hi é");
+  BOOST_TEST(message.find("body")->text() == "kept");
   const auto* delay = message.find("delay", trestle::xmpp::ns::delay);
   BOOST_REQUIRE(delay != nullptr);
-  BOOST_TEST(delay->attr_or("stamp").size() == 20u); // 2026-12-05T04:13:19Z
-  BOOST_TEST(f.context.store().held_messages("sms.example.org", true, 10, ec).empty());
-  BOOST_TEST(f.mo(good_mo).status == 200u); // still a repeat
-  BOOST_TEST(f.context.sent.size() == 1u);
-}
-
-BOOST_AUTO_TEST_CASE(texts_stored_before_a_restart_are_delivered_after_it) {
-  auto store = open_sqlite_store(":memory:");
-  {
-    Fixture before(kannel_config(), store.get());
-    before.adapter.start();
-    before.context.ready = false;
-    BOOST_TEST(before.mo(good_mo).status == 200u);
-    before.adapter.stop();
-  }
-  Fixture after(kannel_config(), store.get());
-  after.adapter.start();
-  BOOST_TEST(run_until(after.context.io(), [&] { return !after.context.sent.empty(); }));
-  BOOST_REQUIRE(after.context.sent.size() == 1u);
-  BOOST_TEST(after.context.sent[0].find("body")->text() == "hi é");
+  BOOST_TEST(delay->attr_or("stamp") == "2026-05-28T20:26:40Z");
+  BOOST_TEST(store->held_messages("sms.example.org", true, 10, ec).empty());
+  BOOST_TEST(store->count_undelivered("sms.example.org", ec) == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(mo_to_a_number_nobody_owns_is_held_and_reported) {

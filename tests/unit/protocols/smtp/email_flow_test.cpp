@@ -50,6 +50,10 @@ struct Fixture {
     return message;
   }
 
+  std::vector<trestle::smtp::SmtpVerdict> deliver(InboundMessage message) {
+    return context.run(inbound.deliver(std::move(message)));
+  }
+
   EmailSettings settings;
   std::unique_ptr<Store> store;
   FakeAdapterContext context;
@@ -206,7 +210,7 @@ BOOST_AUTO_TEST_CASE(inbound_mail_becomes_a_chat_message) {
   IdentityProblem problem;
   BOOST_REQUIRE(f.identities.assign(jid("alice@example.org"), "alice", problem));
   BOOST_TEST(f.inbound.check_recipient("Alice@Mail.Example.org").code == 250);
-  const auto verdicts = f.inbound.deliver(f.mail("alice@mail.example.org", simple_mail));
+  const auto verdicts = f.deliver(f.mail("alice@mail.example.org", simple_mail));
   BOOST_REQUIRE(verdicts.size() == 1u);
   BOOST_TEST(verdicts[0].code == 250);
   BOOST_REQUIRE(f.context.sent.size() == 1u);
@@ -231,17 +235,41 @@ BOOST_AUTO_TEST_CASE(inbound_refusals) {
   BOOST_TEST(refused.code == 550);
   BOOST_TEST(refused.enhanced == "5.1.1");
   f.context.refused_users.clear();
+}
 
+BOOST_AUTO_TEST_CASE(mail_is_250_once_kept_even_while_xmpp_is_down) {
+  Fixture f;
+  IdentityProblem problem;
+  BOOST_REQUIRE(f.identities.assign(jid("alice@example.org"), "alice", problem));
   f.context.ready = false;
-  auto verdicts = f.inbound.deliver(f.mail("alice@mail.example.org", simple_mail));
+  const auto verdicts = f.deliver(f.mail("alice@mail.example.org", simple_mail));
+  BOOST_TEST(verdicts.at(0).code == 250);
+  BOOST_TEST(f.context.sent.empty());
+  BOOST_REQUIRE_EQUAL(f.context.unsent.size(), 1u);
+  BOOST_TEST(f.context.unsent[0].child_text("body").find("Hi Alice") != std::string::npos);
+  std::error_code ec;
+  BOOST_TEST(f.store->count_undelivered("mail.example.org", ec) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(mail_that_cannot_be_kept_is_451) {
+  FlakyStore store;
+  EmailSettings settings;
+  FakeAdapterContext context("mail.example.org", &store);
+  EmailIdentities identities(settings, "mail.example.org", context);
+  EmailThreads threads(context);
+  EmailInbound inbound(context, identities, threads);
+  IdentityProblem problem;
+  BOOST_REQUIRE(identities.assign(jid("alice@example.org"), "alice", problem));
+  store.fail_writes = true;
+  InboundMessage message;
+  message.mail_from = "bob@example.com";
+  message.recipients.push_back("alice@mail.example.org");
+  message.data = simple_mail;
+  const auto verdicts = context.run(inbound.deliver(message));
   BOOST_TEST(verdicts.at(0).code == 451);
   BOOST_TEST(verdicts.at(0).enhanced == "4.3.0");
-  BOOST_TEST(f.context.sent.empty());
-
-  f.context.ready = true;
-  f.context.accept_sends = false;
-  verdicts = f.inbound.deliver(f.mail("alice@mail.example.org", simple_mail));
-  BOOST_TEST(verdicts.at(0).code == 451);
+  BOOST_TEST(context.sent.empty());
+  BOOST_TEST(context.log_text().find("answered 451") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(mail_without_a_readable_sender_comes_from_the_domain) {
@@ -250,7 +278,7 @@ BOOST_AUTO_TEST_CASE(mail_without_a_readable_sender_comes_from_the_domain) {
   BOOST_REQUIRE(f.identities.assign(jid("alice@example.org"), "alice", problem));
   auto message = f.mail("alice@mail.example.org", "From: ???\r\n\r\nbody\r\n");
   message.mail_from.clear();
-  BOOST_TEST(f.inbound.deliver(message).at(0).code == 250);
+  BOOST_TEST(f.deliver(message).at(0).code == 250);
   BOOST_REQUIRE(f.context.sent.size() == 1u);
   BOOST_TEST(f.context.sent[0].attr_or("from") == "mail.example.org");
   BOOST_TEST(f.context.sent[0].child_text("body") == "body");

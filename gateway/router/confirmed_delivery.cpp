@@ -1,0 +1,386 @@
+#include "confirmed_delivery.hpp"
+
+#include "log.hpp"
+#include "namespaces.hpp"
+#include "stanza.hpp"
+#include "store_error.hpp"
+#include "xml_stream_parser.hpp"
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstdint>
+#include <map>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace trestle::gateway {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view ping_id_prefix = "trestle-confirm-";
+
+/// The stanza as kept: with a XEP-0359 origin-id equal to its id, so that a
+/// repeat after a reconnect can be recognised by clients.
+xmpp::Element with_origin_id(const xmpp::Element& stanza) {
+  xmpp::Element kept = stanza;
+  const auto id = kept.attr_or("id");
+  if (kept.name() == "message" && kept.attr_or("type") != "error" && !id.empty() &&
+      !kept.find("origin-id", xmpp::ns::sid)) {
+    kept.append("origin-id", std::string(xmpp::ns::sid)).set_attr("id", id);
+  }
+  return kept;
+}
+
+/// The domain of a stanza's recipient: the server that confirms it.
+std::string recipient_domain(const xmpp::Element& stanza) {
+  const auto to = xmpp::StanzaView(stanza).to();
+  return to ? to->domain() : std::string();
+}
+
+} // namespace
+
+struct ConfirmedDelivery::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io_context, std::string component_domain, UndeliveredStanzas& kept_store,
+       DeliveryStream delivery_stream, Logger& logger, ConfirmedDeliveryOptions delivery_options)
+      : io(io_context), component(std::move(component_domain)), store(kept_store),
+        stream(std::move(delivery_stream)), log(logger), options(delivery_options), wake(io),
+        confirm_timer(io), area("component " + component) {}
+
+  /// Stanzas sent on one stream and confirmed by the same pings.
+  struct Batch {
+    std::vector<std::int64_t> ids;
+    /// Pings not answered yet, by id, with the domain each went to.
+    std::map<std::string, std::string> pings;
+  };
+
+  asio::io_context& io;
+  std::string component;
+  UndeliveredStanzas& store;
+  DeliveryStream stream;
+  Logger& log;
+  ConfirmedDeliveryOptions options;
+  asio::steady_timer wake;
+  asio::steady_timer confirm_timer;
+  std::string area;
+  bool started = false;
+  bool stopped = false;
+  /// Some kept stanzas are not sent on the current stream yet: the pump
+  /// sends them, in order, and new ones wait behind them.
+  bool backlog = true;
+  bool pumping = false;
+  bool confirm_armed = false;
+  /// The stream refused a stanza: the pump waits for a poke or retry_delay.
+  bool refused = false;
+  bool full_reported = false;
+  /// The highest id sent on the current stream.
+  std::int64_t sent_upto = 0;
+  /// Counts streams, so that a pump that read before a reconnect starts over.
+  std::uint64_t stream_number = 0;
+  std::size_t kept = 0;
+  std::uint64_t pings = 0;
+  /// Sent since the last ping: id and the domain that confirms it.
+  std::vector<std::pair<std::int64_t, std::string>> unconfirmed;
+  /// Batches whose pings are out, by ping id.
+  std::map<std::string, std::shared_ptr<Batch>> batches;
+
+  asio::awaitable<void> run();
+  asio::awaitable<void> pump();
+  asio::awaitable<void> forget(std::vector<std::int64_t> ids);
+  void sent(std::int64_t id, const xmpp::Element& stanza);
+  void confirm();
+  void arm_confirm();
+  void poke() { wake.cancel(); }
+};
+
+asio::awaitable<void> ConfirmedDelivery::Impl::run() {
+  auto self = shared_from_this();
+  std::error_code ec;
+  kept = co_await store.count(component, ec);
+  if (ec) {
+    log.error(area, "cannot count the stanzas waiting for the XMPP server: " + ec.message());
+  } else if (kept > 0) {
+    log.info(area, std::to_string(kept) +
+                       " stanzas from an earlier run wait for the XMPP server; sending them again");
+  }
+  while (!stopped) {
+    if (backlog && stream.ready() && !refused) {
+      co_await pump();
+      continue;
+    }
+    // Until poked (a stream up, congestion over, a new stanza), or a while
+    // after the stream refused a stanza though it said it was ready.
+    boost::system::error_code waited;
+    if (refused) {
+      wake.expires_after(options.retry_delay);
+    } else {
+      wake.expires_at(Clock::time_point::max());
+    }
+    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, waited));
+    refused = false;
+  }
+}
+
+asio::awaitable<void> ConfirmedDelivery::Impl::pump() {
+  backlog = false;
+  pumping = true;
+  const auto stream_at_start = stream_number;
+  std::error_code ec;
+  const auto items = co_await store.after(component, sent_upto, options.replay_batch, ec);
+  pumping = false;
+  if (stopped) {
+    co_return;
+  }
+  if (ec) {
+    backlog = true;
+    log.error(area, "cannot read the stanzas waiting for the XMPP server: " + ec.message() +
+                        "; trying again");
+    boost::system::error_code waited;
+    wake.expires_after(options.retry_delay);
+    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, waited));
+    co_return;
+  }
+  if (stream_at_start != stream_number) {
+    backlog = true; // a new stream starts from the first again
+    co_return;
+  }
+  std::vector<std::int64_t> unreadable;
+  for (const auto& item : items) {
+    if (item.id <= sent_upto) {
+      continue; // sent by send() meanwhile
+    }
+    if (!stream.ready()) {
+      backlog = true;
+      break;
+    }
+    auto stanza = xmpp::parse_stanza(item.stanza);
+    if (!stanza) {
+      log.error(area, "a kept stanza (" + std::to_string(item.id) + ") cannot be read; dropped");
+      unreadable.push_back(item.id);
+      sent_upto = item.id;
+      continue;
+    }
+    if (!stanza->find("delay", xmpp::ns::delay)) {
+      xmpp::add_delay(*stanza, component, xmpp::xep0082_datetime(item.created_at));
+    }
+    if (!stream.send(*stanza)) {
+      backlog = true;
+      refused = true;
+      break;
+    }
+    sent_upto = item.id;
+    sent(item.id, *stanza);
+  }
+  if (items.size() == options.replay_batch) {
+    backlog = true;
+  }
+  if (!unreadable.empty()) {
+    asio::co_spawn(io, forget(std::move(unreadable)), asio::detached);
+  }
+}
+
+asio::awaitable<void> ConfirmedDelivery::Impl::forget(std::vector<std::int64_t> ids) {
+  auto self = shared_from_this();
+  std::error_code ec;
+  const auto removed = co_await store.remove(component, ids, ec);
+  if (ec) {
+    log.warning(area, "cannot forget " + std::to_string(ids.size()) + " confirmed stanzas: " +
+                          ec.message() + "; they will be sent again after a reconnect");
+    co_return;
+  }
+  kept -= std::min(kept, removed);
+  if (kept < options.limit) {
+    full_reported = false;
+  }
+}
+
+void ConfirmedDelivery::Impl::sent(std::int64_t id, const xmpp::Element& stanza) {
+  unconfirmed.emplace_back(id, recipient_domain(stanza));
+  if (unconfirmed.size() >= options.confirm_batch) {
+    confirm();
+  } else {
+    arm_confirm();
+  }
+}
+
+void ConfirmedDelivery::Impl::arm_confirm() {
+  if (confirm_armed || stopped) {
+    return;
+  }
+  confirm_armed = true;
+  confirm_timer.expires_after(options.confirm_delay);
+  confirm_timer.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
+    self->confirm_armed = false;
+    if (!error && !self->stopped) {
+      self->confirm();
+    }
+  });
+}
+
+void ConfirmedDelivery::Impl::confirm() {
+  if (unconfirmed.empty()) {
+    return;
+  }
+  auto batch = std::make_shared<Batch>();
+  batch->ids.reserve(unconfirmed.size());
+  for (const auto& [id, domain] : unconfirmed) {
+    batch->ids.push_back(id);
+    if (domain.empty() || std::any_of(batch->pings.begin(), batch->pings.end(),
+                                      [&](const auto& ping) { return ping.second == domain; })) {
+      continue;
+    }
+    batch->pings.emplace(std::string(ping_id_prefix) + std::to_string(++pings), domain);
+  }
+  for (const auto& [ping_id, domain] : batch->pings) {
+    xmpp::Element ping("iq");
+    ping.set_attr("type", "get");
+    ping.set_attr("id", ping_id);
+    ping.set_attr("from", component);
+    ping.set_attr("to", domain);
+    ping.append("ping", std::string(xmpp::ns::ping));
+    if (!stream.send(ping)) {
+      // Down or full: what was sent is confirmed later, or sent again.
+      for (const auto& [sent_id, unused] : batch->pings) {
+        batches.erase(sent_id);
+      }
+      arm_confirm();
+      return;
+    }
+    batches.emplace(ping_id, batch);
+  }
+  unconfirmed.clear();
+}
+
+ConfirmedDelivery::ConfirmedDelivery(asio::io_context& io, std::string component,
+                                     UndeliveredStanzas& store, DeliveryStream stream, Logger& log,
+                                     ConfirmedDeliveryOptions options)
+    : impl_(std::make_shared<Impl>(io, std::move(component), store, std::move(stream), log,
+                                   options)) {}
+
+ConfirmedDelivery::~ConfirmedDelivery() {
+  stop();
+}
+
+void ConfirmedDelivery::start() {
+  auto& impl = *impl_;
+  if (impl.started) {
+    return;
+  }
+  impl.started = true;
+  asio::co_spawn(impl.io, impl.run(), asio::detached);
+}
+
+void ConfirmedDelivery::stop() {
+  auto& impl = *impl_;
+  impl.stopped = true;
+  impl.wake.cancel();
+  impl.confirm_timer.cancel();
+}
+
+Awaitable<bool> ConfirmedDelivery::send(const xmpp::Element& stanza, std::error_code& ec) {
+  auto self = impl_;
+  auto& impl = *self;
+  ec.clear();
+  if (impl.stopped) {
+    ec = make_error_code(StoreErrc::failed);
+    co_return false;
+  }
+  if (impl.kept >= impl.options.limit) {
+    if (!impl.full_reported) {
+      impl.full_reported = true;
+      impl.log.warning(impl.area, std::to_string(impl.kept) +
+                                      " stanzas wait for the XMPP server already; refusing more "
+                                      "from the legacy network until it confirms some");
+    }
+    ec = make_error_code(StoreErrc::full);
+    co_return false;
+  }
+  const auto kept = with_origin_id(stanza);
+  const Undelivered record{0, impl.component, xmpp::serialize(kept, xmpp::ns::component),
+                           unix_time_now()};
+  const auto id = co_await impl.store.add(record, ec);
+  if (ec || id == 0) {
+    if (!ec) {
+      ec = make_error_code(StoreErrc::failed);
+    }
+    co_return false;
+  }
+  ++impl.kept;
+  if (id <= impl.sent_upto) {
+    co_return true; // the pump found and sent it meanwhile
+  }
+  if (!impl.stopped && !impl.pumping && !impl.backlog && impl.stream.ready() &&
+      impl.stream.send(kept)) {
+    impl.sent_upto = id;
+    impl.sent(id, kept);
+    co_return true;
+  }
+  impl.backlog = true;
+  impl.poke();
+  co_return true;
+}
+
+void ConfirmedDelivery::stream_up() {
+  auto& impl = *impl_;
+  ++impl.stream_number;
+  impl.sent_upto = 0;
+  impl.unconfirmed.clear();
+  impl.batches.clear();
+  impl.backlog = true;
+  impl.poke();
+}
+
+void ConfirmedDelivery::stream_down() {
+  auto& impl = *impl_;
+  ++impl.stream_number;
+  impl.sent_upto = 0;
+  impl.unconfirmed.clear();
+  impl.batches.clear();
+  impl.backlog = true;
+}
+
+void ConfirmedDelivery::stream_uncongested() {
+  impl_->poke();
+}
+
+bool ConfirmedDelivery::take_answer(const xmpp::Element& stanza) {
+  auto& impl = *impl_;
+  const auto id = stanza.attr_or("id");
+  if (stanza.name() != "iq" || !id.starts_with(ping_id_prefix)) {
+    return false;
+  }
+  const auto type = stanza.attr_or("type");
+  if (type != "result" && type != "error") {
+    return false;
+  }
+  const auto found = impl.batches.find(id);
+  if (found == impl.batches.end()) {
+    return true; // from a stream that is gone, or not ours to confirm
+  }
+  auto batch = found->second;
+  const auto pinged = batch->pings.find(id);
+  const auto from = xmpp::StanzaView(stanza).from();
+  if (pinged == batch->pings.end() || !from || from->to_string() != pinged->second) {
+    return false; // not the server we asked: not a confirmation
+  }
+  // Any answer, an error included, means the server processed what came before.
+  batch->pings.erase(pinged);
+  impl.batches.erase(found);
+  if (batch->pings.empty()) {
+    asio::co_spawn(impl.io, impl.forget(std::move(batch->ids)), asio::detached);
+  }
+  return true;
+}
+
+std::size_t ConfirmedDelivery::waiting() const {
+  return impl_->kept;
+}
+
+} // namespace trestle::gateway
