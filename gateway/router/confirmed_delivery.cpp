@@ -265,7 +265,10 @@ ConfirmedDelivery::ConfirmedDelivery(asio::io_context& io, std::string component
                                    options)) {}
 
 ConfirmedDelivery::~ConfirmedDelivery() {
-  stop();
+  // Not stop(): the stream may be gone already.
+  impl_->stopped = true;
+  impl_->wake.cancel();
+  impl_->confirm_timer.cancel();
 }
 
 void ConfirmedDelivery::start() {
@@ -279,6 +282,11 @@ void ConfirmedDelivery::start() {
 
 void ConfirmedDelivery::stop() {
   auto& impl = *impl_;
+  if (!impl.stopped && impl.stream.ready()) {
+    // Asks now for what was sent since the last ping: the answer comes
+    // before the server closes the stream, so a clean restart repeats nothing.
+    impl.confirm();
+  }
   impl.stopped = true;
   impl.wake.cancel();
   impl.confirm_timer.cancel();

@@ -67,7 +67,9 @@ public:
 
   /// Starts sending what an earlier run left unconfirmed, once the stream is up.
   void start();
-  /// Stops sending; what is unconfirmed stays in the store for the next run.
+  /// Stops sending, after asking the server to confirm what was sent (call
+  /// it before the stream is closed); what is unconfirmed stays in the
+  /// store for the next run.
   void stop();
 
   /// Keeps `stanza` (a message or presence to a user, with an `id`) and

@@ -298,6 +298,23 @@ BOOST_AUTO_TEST_CASE(a_new_run_sends_what_the_last_one_left_unconfirmed) {
   BOOST_TEST(kept_in(*store) == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(stopping_asks_at_once_for_what_is_unconfirmed) {
+  auto store = trestle::gateway::open_sqlite_store(":memory:");
+  auto options = Fixture::quick();
+  options.confirm_delay = 10s;
+  Fixture f(*store, options);
+  std::error_code ec;
+  BOOST_REQUIRE(f.send(chat("m1", "last words"), ec));
+  BOOST_TEST(f.stream.pings().empty());
+  f.delivery->stop();
+  BOOST_REQUIRE_EQUAL(f.stream.pings().size(), 1u);
+  // The answer still counts while the stream closes.
+  f.answer_pings();
+  BOOST_TEST(kept_in(*store) == 0u);
+  // Stopped: nothing more goes out.
+  BOOST_TEST(!f.send(chat("m2", "too late"), ec));
+}
+
 BOOST_AUTO_TEST_CASE(a_full_send_queue_leaves_the_rest_for_later) {
   auto store = trestle::gateway::open_sqlite_store(":memory:");
   Fixture f(*store);
