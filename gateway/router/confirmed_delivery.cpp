@@ -336,13 +336,8 @@ Awaitable<bool> ConfirmedDelivery::send(const xmpp::Element& stanza, std::error_
 }
 
 void ConfirmedDelivery::stream_up() {
-  auto& impl = *impl_;
-  ++impl.stream_number;
-  impl.sent_upto = 0;
-  impl.unconfirmed.clear();
-  impl.batches.clear();
-  impl.backlog = true;
-  impl.poke();
+  stream_down(); // everything unconfirmed goes out again on the new stream
+  impl_->poke();
 }
 
 void ConfirmedDelivery::stream_down() {
