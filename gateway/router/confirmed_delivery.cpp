@@ -39,12 +39,6 @@ xmpp::Element with_origin_id(const xmpp::Element& stanza) {
   return kept;
 }
 
-/// The domain of a stanza's recipient: the server that confirms it.
-std::string recipient_domain(const xmpp::Element& stanza) {
-  const auto to = xmpp::StanzaView(stanza).to();
-  return to ? to->domain() : std::string();
-}
-
 } // namespace
 
 struct ConfirmedDelivery::Impl : std::enable_shared_from_this<Impl> {
@@ -53,13 +47,6 @@ struct ConfirmedDelivery::Impl : std::enable_shared_from_this<Impl> {
       : io(io_context), component(std::move(component_domain)), store(kept_store),
         stream(std::move(delivery_stream)), log(logger), options(delivery_options), wake(io),
         confirm_timer(io), area("component " + component) {}
-
-  /// Stanzas sent on one stream and confirmed by the same pings.
-  struct Batch {
-    std::vector<std::int64_t> ids;
-    /// Pings not answered yet, by id, with the domain each went to.
-    std::map<std::string, std::string> pings;
-  };
 
   asio::io_context& io;
   std::string component;
@@ -86,15 +73,15 @@ struct ConfirmedDelivery::Impl : std::enable_shared_from_this<Impl> {
   std::uint64_t stream_number = 0;
   std::size_t kept = 0;
   std::uint64_t pings = 0;
-  /// Sent since the last ping: id and the domain that confirms it.
-  std::vector<std::pair<std::int64_t, std::string>> unconfirmed;
-  /// Batches whose pings are out, by ping id.
-  std::map<std::string, std::shared_ptr<Batch>> batches;
+  /// Sent since the last ping.
+  std::vector<std::int64_t> unconfirmed;
+  /// The stanzas each ping that is out confirms, by ping id.
+  std::map<std::string, std::vector<std::int64_t>> batches;
 
   asio::awaitable<void> run();
   asio::awaitable<void> pump();
   asio::awaitable<void> forget(std::vector<std::int64_t> ids);
-  void sent(std::int64_t id, const xmpp::Element& stanza);
+  void sent(std::int64_t id);
   void confirm();
   void arm_confirm();
   void poke() { wake.cancel(); }
@@ -176,7 +163,7 @@ asio::awaitable<void> ConfirmedDelivery::Impl::pump() {
       break;
     }
     sent_upto = item.id;
-    sent(item.id, *stanza);
+    sent(item.id);
   }
   if (items.size() == options.replay_batch) {
     backlog = true;
@@ -201,8 +188,8 @@ asio::awaitable<void> ConfirmedDelivery::Impl::forget(std::vector<std::int64_t> 
   }
 }
 
-void ConfirmedDelivery::Impl::sent(std::int64_t id, const xmpp::Element& stanza) {
-  unconfirmed.emplace_back(id, recipient_domain(stanza));
+void ConfirmedDelivery::Impl::sent(std::int64_t id) {
+  unconfirmed.push_back(id);
   if (unconfirmed.size() >= options.confirm_batch) {
     confirm();
   } else {
@@ -228,33 +215,21 @@ void ConfirmedDelivery::Impl::confirm() {
   if (unconfirmed.empty()) {
     return;
   }
-  auto batch = std::make_shared<Batch>();
-  batch->ids.reserve(unconfirmed.size());
-  for (const auto& [id, domain] : unconfirmed) {
-    batch->ids.push_back(id);
-    if (domain.empty() || std::any_of(batch->pings.begin(), batch->pings.end(),
-                                      [&](const auto& ping) { return ping.second == domain; })) {
-      continue;
-    }
-    batch->pings.emplace(std::string(ping_id_prefix) + std::to_string(++pings), domain);
+  // A ping from the component to itself: the server routes it back over
+  // the same stream once it has processed everything sent before it,
+  // whoever the recipients were and whichever server hosts them.
+  auto ping_id = std::string(ping_id_prefix) + std::to_string(++pings);
+  xmpp::Element ping("iq");
+  ping.set_attr("type", "get");
+  ping.set_attr("id", ping_id);
+  ping.set_attr("from", component);
+  ping.set_attr("to", component);
+  ping.append("ping", std::string(xmpp::ns::ping));
+  if (!stream.send(ping)) {
+    arm_confirm(); // down or full: what was sent is confirmed later, or sent again
+    return;
   }
-  for (const auto& [ping_id, domain] : batch->pings) {
-    xmpp::Element ping("iq");
-    ping.set_attr("type", "get");
-    ping.set_attr("id", ping_id);
-    ping.set_attr("from", component);
-    ping.set_attr("to", domain);
-    ping.append("ping", std::string(xmpp::ns::ping));
-    if (!stream.send(ping)) {
-      // Down or full: what was sent is confirmed later, or sent again.
-      for (const auto& [sent_id, unused] : batch->pings) {
-        batches.erase(sent_id);
-      }
-      arm_confirm();
-      return;
-    }
-    batches.emplace(ping_id, batch);
-  }
+  batches.emplace(std::move(ping_id), std::move(unconfirmed));
   unconfirmed.clear();
 }
 
@@ -327,7 +302,7 @@ Awaitable<bool> ConfirmedDelivery::send(const xmpp::Element& stanza, std::error_
   if (!impl.stopped && !impl.pumping && !impl.backlog && impl.stream.ready() &&
       impl.stream.send(kept)) {
     impl.sent_upto = id;
-    impl.sent(id, kept);
+    impl.sent(id);
     co_return true;
   }
   impl.backlog = true;
@@ -356,29 +331,19 @@ void ConfirmedDelivery::stream_uncongested() {
 bool ConfirmedDelivery::take_answer(const xmpp::Element& stanza) {
   auto& impl = *impl_;
   const auto id = stanza.attr_or("id");
-  if (stanza.name() != "iq" || !id.starts_with(ping_id_prefix)) {
-    return false;
+  if (stanza.name() != "iq" || !id.starts_with(ping_id_prefix) ||
+      stanza.attr_or("from") != impl.component) {
+    return false; // only the server routes our own domain to us
   }
-  const auto type = stanza.attr_or("type");
-  if (type != "result" && type != "error") {
-    return false;
-  }
+  // The ping itself, routed back; or the server's answer in its place (an
+  // error, say). Either way the server processed what came before it.
   const auto found = impl.batches.find(id);
   if (found == impl.batches.end()) {
-    return true; // from a stream that is gone, or not ours to confirm
+    return true; // from a stream that is gone, or answered already
   }
-  auto batch = found->second;
-  const auto pinged = batch->pings.find(id);
-  const auto from = xmpp::StanzaView(stanza).from();
-  if (pinged == batch->pings.end() || !from || from->to_string() != pinged->second) {
-    return false; // not the server we asked: not a confirmation
-  }
-  // Any answer, an error included, means the server processed what came before.
-  batch->pings.erase(pinged);
+  auto ids = std::move(found->second);
   impl.batches.erase(found);
-  if (batch->pings.empty()) {
-    asio::co_spawn(impl.io, impl.forget(std::move(batch->ids)), asio::detached);
-  }
+  asio::co_spawn(impl.io, impl.forget(std::move(ids)), asio::detached);
   return true;
 }
 

@@ -47,9 +47,10 @@ struct ConfirmedDeliveryOptions {
 ///
 /// deliver() writes the stanza to the store before it answers, and only
 /// then sends it. A component stream has no acknowledgements, but it is
-/// ordered: when the server answers a XEP-0199 ping sent after a stanza, it
-/// has processed that stanza. So, once per batch, a ping goes to the
-/// recipients' server, and its answer removes the stanzas sent before it.
+/// ordered: when a XEP-0199 ping that the component sends to itself after a
+/// stanza comes back, the server has processed that stanza. So, once per
+/// batch, such a ping goes out, and its return removes the stanzas sent
+/// before it.
 /// Whatever is unconfirmed when the stream goes down, or when the process
 /// dies, is sent again, in the order it came, when a stream is up again:
 /// with the same `id` and `origin-id` (XEP-0359), so that a client can drop
@@ -84,7 +85,8 @@ public:
   void stream_down();
   /// The stream's congestion ended: what waited goes out.
   void stream_uncongested();
-  /// Takes the answer to one of its pings (true), so nobody else sees it.
+  /// Takes one of its own pings coming back, or the server's answer in its
+  /// place (true), so that nobody else sees it.
   bool take_answer(const xmpp::Element& stanza);
 
   /// Stanzas kept and not yet confirmed.
