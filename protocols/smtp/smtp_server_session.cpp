@@ -9,6 +9,25 @@ namespace trestle::smtp {
 
 namespace {
 
+/// SMTP has one reply for all recipients: a temporary failure of any of them
+/// makes it temporary, so that the client sends the message again rather
+/// than lose that copy (the others may then get it twice); otherwise a
+/// success of any of them is the answer (the refused ones were told at RCPT
+/// time in all but rare cases), else the first refusal.
+const SmtpVerdict& smtp_verdict(const std::vector<SmtpVerdict>& verdicts) {
+  for (const auto& verdict : verdicts) {
+    if (verdict.code >= 400 && verdict.code < 500) {
+      return verdict;
+    }
+  }
+  for (const auto& verdict : verdicts) {
+    if (verdict.code >= 200 && verdict.code < 300) {
+      return verdict;
+    }
+  }
+  return verdicts.front();
+}
+
 /// RFC 5321 section 4.5.3.1: a command line is at most 512 octets and a text
 /// line at most 1000, CR LF included.
 constexpr std::size_t max_command_line = 512;
@@ -441,9 +460,14 @@ SmtpServerSession::answer_message(const std::vector<SmtpVerdict>& verdicts) {
   }
   waiting_ = Waiting::none;
   const SmtpVerdict fallback{451, "4.3.0", "delivery failed; try again later"};
-  const std::size_t answers = options_.lmtp ? recipients_.size() : 1;
-  for (std::size_t i = 0; i < answers; ++i) {
-    const auto& verdict = verdicts.empty() ? fallback : verdicts[std::min(i, verdicts.size() - 1)];
+  if (options_.lmtp) {
+    for (std::size_t i = 0; i < recipients_.size(); ++i) {
+      const auto& verdict =
+          verdicts.empty() ? fallback : verdicts[std::min(i, verdicts.size() - 1)];
+      reply(out, verdict.code, verdict.enhanced, verdict.text);
+    }
+  } else {
+    const auto& verdict = verdicts.empty() ? fallback : smtp_verdict(verdicts);
     reply(out, verdict.code, verdict.enhanced, verdict.text);
   }
   reset_transaction();

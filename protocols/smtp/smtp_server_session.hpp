@@ -96,8 +96,10 @@ public:
   std::vector<SmtpAction> tls_started();
   /// The answer to the pending check_recipient: 2xx accepts the recipient.
   std::vector<SmtpAction> answer_recipient(const SmtpVerdict& verdict);
-  /// The answer to the pending deliver (SMTP: one; LMTP: one per recipient,
-  /// in order; the others are taken from the last one given).
+  /// The answer to the pending deliver: one verdict per recipient, in order.
+  /// LMTP replies with each (missing ones are taken from the last one
+  /// given); SMTP has one reply, a temporary failure if any recipient had
+  /// one, else a success if any had one, else the first.
   std::vector<SmtpAction> answer_message(const std::vector<SmtpVerdict>& verdicts);
   /// The reply for a timeout (421 4.4.2) followed by a close, for the driver.
   std::vector<SmtpAction> timed_out();

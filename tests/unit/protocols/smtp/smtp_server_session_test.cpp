@@ -269,6 +269,21 @@ BOOST_AUTO_TEST_CASE(a_failed_delivery_is_answered_with_the_drivers_verdict) {
   BOOST_TEST(written.ends_with("451 4.3.0 the XMPP server is unreachable; try again later\r\n"));
 }
 
+BOOST_AUTO_TEST_CASE(smtp_answers_451_when_any_recipient_failed_for_now) {
+  Driver d;
+  d.verdicts = {SmtpVerdict{250, "2.0.0", "delivered"},
+                SmtpVerdict{451, "4.3.0", "cannot keep it now"}};
+  const auto two = "EHLO mta.example.net\r\nMAIL FROM:<bob@example.com>\r\n"
+                   "RCPT TO:<alice@example.org>\r\nRCPT TO:<carol@example.org>\r\nDATA\r\n";
+  auto written = d.send(std::string(two) + "hello\r\n.\r\n");
+  BOOST_TEST(written.ends_with("451 4.3.0 cannot keep it now\r\n"));
+  // A refusal and a success: the success (the refused one was a rare case).
+  d.written.clear();
+  d.verdicts = {SmtpVerdict{550, "5.1.1", "gone"}, SmtpVerdict{250, "2.0.0", "delivered"}};
+  written = d.send(std::string(two).substr(std::string(two).find("MAIL")) + "again\r\n.\r\n");
+  BOOST_TEST(written.ends_with("250 2.0.0 delivered\r\n"));
+}
+
 BOOST_AUTO_TEST_CASE(commands_wait_for_a_pending_recipient_check) {
   Driver d;
   d.hold_recipients = true;
