@@ -32,16 +32,15 @@ std::string body_with_media(const InboundSms& sms) {
   return body;
 }
 
-/// A message to keep in the store: for `user` (a bare JID), or for nobody.
+/// A message to keep in the store for the admins: it is nobody's.
 gateway::HeldMessage held_message(const InboundSms& sms, const std::string& component,
-                                  const std::string& to, const std::string& user) {
+                                  const std::string& to) {
   gateway::HeldMessage held;
   held.component = component;
   held.peer = sms.from;
   held.recipient = to;
   held.body = body_with_media(sms);
   held.received_at = gateway::unix_time_now();
-  held.user = user;
   return held;
 }
 
@@ -175,7 +174,8 @@ SmsInbound::deliver(const InboundSms& sms, const gateway::HttpResponse& success)
     co_return unavailable("the store failed");
   }
   if (!contact || !user || !context_.user_allowed(*user)) {
-    co_return hold(sms, contact ? contact->to_string() : sms.from, to, success);
+    const std::string sender = contact ? contact->to_string() : sms.from;
+    co_return co_await hold(sms, sender, to, success);
   }
   auto message = phone_message(*contact, *user, body_with_media(sms));
   for (const auto& media : sms.media) {
@@ -185,7 +185,8 @@ SmsInbound::deliver(const InboundSms& sms, const gateway::HttpResponse& success)
   if (!co_await context_.send_confirmed(message, ec)) {
     co_return not_kept(ec);
   }
-  remember_received(sms, user->bare_string());
+  const std::string user_text = user->bare_string();
+  co_await remember_received(sms, user_text);
   co_return success;
 }
 
@@ -196,9 +197,10 @@ gateway::HttpResponse SmsInbound::not_kept(const std::error_code& ec) {
   return unavailable("the message cannot be kept now");
 }
 
-void SmsInbound::remember_received(const InboundSms& sms, const std::string& user) {
+gateway::Awaitable<void> SmsInbound::remember_received(const InboundSms& sms,
+                                                       const std::string& user) {
   if (sms.provider_id.empty()) {
-    return;
+    co_return;
   }
   const std::string& component = context_.domain().domain();
   gateway::Correlation received;
@@ -209,7 +211,7 @@ void SmsInbound::remember_received(const InboundSms& sms, const std::string& use
   received.peer = sms.from;
   received.created_at = gateway::unix_time_now();
   std::error_code ec;
-  context_.store().put_correlation(received, ec);
+  co_await context_.repositories().correlations().put(received, ec);
   if (ec) {
     // Delivered or held already: a repeat is better than asking the
     // provider to retry.
@@ -218,18 +220,20 @@ void SmsInbound::remember_received(const InboundSms& sms, const std::string& use
   }
 }
 
-gateway::HttpResponse SmsInbound::hold(const InboundSms& sms, const std::string& contact,
-                                       const std::string& to,
-                                       const gateway::HttpResponse& success) {
+gateway::Awaitable<gateway::HttpResponse> SmsInbound::hold(const InboundSms& sms,
+                                                           const std::string& contact,
+                                                           const std::string& to,
+                                                           const gateway::HttpResponse& success) {
   const std::string& component = context_.domain().domain();
-  const auto held = held_message(sms, component, to, {});
+  const auto held = held_message(sms, component, to);
   std::error_code ec;
-  const auto id = context_.store().add_held(held, ec);
+  const auto id = co_await context_.repositories().held().add(held, ec);
   if (ec || id == 0) {
-    return unavailable("the store failed");
+    co_return unavailable("the store failed");
   }
   // A repeat of this webhook is neither held nor reported again.
-  remember_received(sms, {});
+  const std::string nobody;
+  co_await remember_received(sms, nobody);
   context_.log().warning("component " + component, "a message from " + sms.from + " to " + to +
                                                        ", a number no allowed user has, is held (" +
                                                        std::to_string(id) + ")");
@@ -243,7 +247,7 @@ gateway::HttpResponse SmsInbound::hold(const InboundSms& sms, const std::string&
     notice.set_attr("id", gateway::random_hex(8));
     context_.send(std::move(notice));
   }
-  return success;
+  co_return success;
 }
 
 gateway::Awaitable<gateway::HttpResponse> SmsInbound::report(const StatusReport& report,
@@ -272,7 +276,8 @@ gateway::Awaitable<gateway::HttpResponse> SmsInbound::report(const StatusReport&
       }
     }
   }
-  store.remove_correlation(component, std::string(sent_sms_kind), report.token, ec);
+  const std::string kind(sent_sms_kind);
+  co_await context_.repositories().correlations().remove(component, kind, report.token, ec);
   co_return success;
 }
 

@@ -52,11 +52,12 @@ public:
 private:
   gateway::Awaitable<gateway::HttpResponse> deliver(const InboundSms& sms,
                                                     const gateway::HttpResponse& success);
-  gateway::HttpResponse hold(const InboundSms& sms, const std::string& contact,
-                             const std::string& to, const gateway::HttpResponse& success);
+  gateway::Awaitable<gateway::HttpResponse> hold(const InboundSms& sms, const std::string& contact,
+                                                 const std::string& to,
+                                                 const gateway::HttpResponse& success);
   /// Keeps the provider's id of a message delivered to `user` (empty: held),
   /// so that a repeated webhook is answered without delivering it again.
-  void remember_received(const InboundSms& sms, const std::string& user);
+  gateway::Awaitable<void> remember_received(const InboundSms& sms, const std::string& user);
   gateway::Awaitable<gateway::HttpResponse> report(const StatusReport& report,
                                                    const gateway::HttpResponse& success);
   /// Logs why a message could not be kept and gives the 503.

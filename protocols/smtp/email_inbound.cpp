@@ -112,7 +112,9 @@ gateway::Awaitable<SmtpVerdict> EmailInbound::deliver_to(const std::string& reci
     co_return not_kept(ec);
   }
   const std::string peer = sender ? sender->comparison_key() : std::string();
-  threads_.record(user->bare_string(), peer, thread, mail.message_id, gateway::unix_time_now());
+  const std::string user_text = user->bare_string();
+  const auto now = gateway::unix_time_now();
+  co_await threads_.record(user_text, peer, thread, mail.message_id, now);
   co_return SmtpVerdict{250, "2.0.0", "Delivered"};
 }
 

@@ -99,13 +99,13 @@ std::string EmailThreads::incoming(const std::string& user, const std::string& i
   return make_thread_id();
 }
 
-void EmailThreads::record(const std::string& user, const std::string& peer,
-                          const std::string& thread, const std::string& message_id,
-                          std::int64_t now) {
+gateway::Awaitable<void> EmailThreads::record(const std::string& user, const std::string& peer,
+                                              const std::string& thread,
+                                              const std::string& message_id, std::int64_t now) {
   auto& store = context_.store();
   const std::string& component = context_.domain().domain();
   if (message_id.empty()) {
-    return;
+    co_return;
   }
   const std::string key = thread_key(user, peer, thread);
   std::error_code ec;
@@ -133,8 +133,8 @@ void EmailThreads::record(const std::string& user, const std::string& peer,
   }
   put(tip_kind, key, message_id);
   put(last_kind, pair_key(user, peer), thread);
-  // One transaction: one commit instead of four.
-  store.put_correlations(rows, ec);
+  // One transaction: one commit instead of four, on the store's writer.
+  co_await context_.repositories().correlations().put_all(rows, ec);
 }
 
 } // namespace trestle::smtp

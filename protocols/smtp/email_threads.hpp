@@ -1,5 +1,7 @@
 #pragma once
 
+#include "repositories.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -45,8 +47,9 @@ public:
   std::string incoming(const std::string& user, const std::string& in_reply_to,
                        const std::vector<std::string>& references, bool& known);
   /// Records `message_id` (sent or received) as the newest mail of `thread`.
-  void record(const std::string& user, const std::string& peer, const std::string& thread,
-              const std::string& message_id, std::int64_t now);
+  gateway::Awaitable<void> record(const std::string& user, const std::string& peer,
+                                  const std::string& thread, const std::string& message_id,
+                                  std::int64_t now);
 
 private:
   gateway::AdapterContext& context_;

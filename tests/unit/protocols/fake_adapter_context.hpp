@@ -132,6 +132,24 @@ public:
     return std::move(*result);
   }
 
+  /// run() for a coroutine that gives nothing.
+  void run(gateway::Awaitable<void> work) {
+    bool done = false;
+    boost::asio::co_spawn(io_, std::move(work), [&done](const std::exception_ptr& error) {
+      if (error) {
+        std::rethrow_exception(error);
+      }
+      done = true;
+    });
+    for (int round = 0; round < 100 && !done; ++round) {
+      io_.restart();
+      io_.poll();
+    }
+    if (!done) {
+      throw std::runtime_error("the coroutine did not finish");
+    }
+  }
+
   /// Everything logged so far.
   std::string log_text() {
     std::fflush(log_file_);
