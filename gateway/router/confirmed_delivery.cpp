@@ -1,5 +1,6 @@
 #include "confirmed_delivery.hpp"
 
+#include "adapter_replies.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
 #include "stanza.hpp"
@@ -73,6 +74,7 @@ struct ConfirmedDelivery::Impl : std::enable_shared_from_this<Impl> {
   std::uint64_t stream_number = 0;
   std::size_t kept = 0;
   std::uint64_t pings = 0;
+  const std::string run_token = random_hex(8);
   /// Sent since the last ping.
   std::vector<std::int64_t> unconfirmed;
   /// The stanzas each ping that is out confirms, by ping id.
@@ -218,7 +220,9 @@ void ConfirmedDelivery::Impl::confirm() {
   // A ping from the component to itself: the server routes it back over
   // the same stream once it has processed everything sent before it,
   // whoever the recipients were and whichever server hosts them.
-  auto ping_id = std::string(ping_id_prefix) + std::to_string(++pings);
+  // The run's own token: a ping an earlier process sent just before it died
+  // may still come back, and must not confirm this one's.
+  auto ping_id = std::string(ping_id_prefix) + run_token + "-" + std::to_string(++pings);
   xmpp::Element ping("iq");
   ping.set_attr("type", "get");
   ping.set_attr("id", ping_id);

@@ -77,7 +77,7 @@ public:
   /// sends it now or when the stream can take it. True once it is in the
   /// store; false with `ec` when it could not be kept: the legacy side must
   /// be refused for now (451, 503).
-  Awaitable<bool> send(const xmpp::Element& stanza, std::error_code& ec);
+  [[nodiscard]] Awaitable<bool> send(const xmpp::Element& stanza, std::error_code& ec);
 
   /// A stream was authenticated: everything unconfirmed goes out again.
   void stream_up();

@@ -396,7 +396,8 @@ public:
       store.flush(error);
       return Done{};
     };
-    return thread_.call<void>(Side::write, std::move(job), ec);
+    // A checkpoint cannot run inside a transaction.
+    return thread_.call<void>(Side::write_alone, std::move(job), ec);
   }
 
 private:

@@ -89,6 +89,9 @@ enum class Query : std::size_t {
   begin,
   commit,
   rollback,
+  savepoint,
+  release,
+  rollback_to,
   find_registration,
   list_registrations,
   find_registration_by_field,
@@ -132,10 +135,13 @@ enum class Query : std::size_t {
   checkpoint,
 };
 
-constexpr std::array<std::pair<Query, const char*>, 44> query_sql{{
+constexpr std::array<std::pair<Query, const char*>, 47> query_sql{{
     {Query::begin, "BEGIN IMMEDIATE"},
     {Query::commit, "COMMIT"},
     {Query::rollback, "ROLLBACK"},
+    {Query::savepoint, "SAVEPOINT item"},
+    {Query::release, "RELEASE item"},
+    {Query::rollback_to, "ROLLBACK TO item"},
     {Query::find_registration,
      "SELECT r.user_jid, r.updated_at, f.field, f.value FROM registrations AS r "
      "LEFT JOIN registration_fields AS f "
@@ -858,6 +864,24 @@ public:
     });
   }
 
+  void begin_batch(std::error_code& ec) override {
+    ec.clear();
+    batch_ = Use(statement(Query::begin)).run(ec);
+  }
+
+  void end_batch(bool commit, std::error_code& ec) override {
+    ec.clear();
+    batch_ = false;
+    if (commit && Use(statement(Query::commit)).run(ec)) {
+      return;
+    }
+    // Rolled back as asked, or a failed COMMIT that left it open.
+    if (sqlite3_get_autocommit(db_.get()) == 0) {
+      std::error_code ignored;
+      Use(statement(Query::rollback)).run(ignored);
+    }
+  }
+
   void flush(std::error_code& ec) override {
     ec.clear();
     // The pragma answers one row (busy, wal pages, checkpointed pages); busy
@@ -881,6 +905,19 @@ private:
   /// Runs `write` (which reports through `ec` and returns false on failure)
   /// inside BEGIN IMMEDIATE ... COMMIT, rolling back when anything failed.
   template <typename Write> void in_transaction(std::error_code& ec, Write&& write) {
+    if (batch_) {
+      // Inside a group: a savepoint, released into the group's transaction.
+      if (!Use(statement(Query::savepoint)).run(ec)) {
+        return;
+      }
+      if (write() && Use(statement(Query::release)).run(ec)) {
+        return;
+      }
+      std::error_code ignored;
+      Use(statement(Query::rollback_to)).run(ignored);
+      Use(statement(Query::release)).run(ignored);
+      return;
+    }
     if (!Use(statement(Query::begin)).run(ec)) {
       return;
     }
@@ -953,6 +990,8 @@ private:
   DbHandle db_;
   std::array<StatementHandle, query_sql.size()> statements_;
   int version_;
+  /// Inside begin_batch()/end_batch(): transactions become savepoints.
+  bool batch_ = false;
 };
 
 } // namespace

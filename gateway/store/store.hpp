@@ -292,6 +292,16 @@ public:
   /// How many stanzas of `component` wait for a confirmation.
   virtual std::size_t count_undelivered(const std::string& component, std::error_code& ec) = 0;
 
+  /// Starts a group of writes that end_batch() commits as one transaction
+  /// (group commit); the transactions of the calls in between become nested
+  /// ones. A backend that cannot group does nothing.
+  virtual void begin_batch(std::error_code& ec) { ec.clear(); }
+  /// Commits (`commit`) or rolls back the group begin_batch() started.
+  virtual void end_batch(bool commit, std::error_code& ec) {
+    (void)commit;
+    ec.clear();
+  }
+
   /// Makes everything written durable (WAL checkpoint); called at shutdown.
   virtual void flush(std::error_code& ec) = 0;
   /// The schema version the database is at.

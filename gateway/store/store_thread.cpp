@@ -19,4 +19,15 @@ StoreThread::~StoreThread() {
   }
 }
 
+void StoreThread::close_group(Store& store) {
+  std::error_code ec;
+  store.end_batch(true, ec);
+  group_open_ = false;
+  auto answers = std::move(group_answers_);
+  group_answers_.clear();
+  for (auto& wake : answers) {
+    wake(ec);
+  }
+}
+
 } // namespace trestle::gateway::store_detail

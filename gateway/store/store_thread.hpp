@@ -15,11 +15,13 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace trestle::gateway::store_detail {
 
@@ -29,8 +31,11 @@ struct Done {};
 /// What a call of result T keeps: T, or Done for void.
 template <typename T> using Stored = std::conditional_t<std::is_void_v<T>, Done, T>;
 
-/// Which connection a call needs.
-enum class Side { read, write };
+/// Which connection a call needs: a read (the reader's, in parallel), a
+/// write (the writer's, in order, grouped with the writes queued behind it
+/// into one transaction), or a write that must run outside any transaction
+/// (a WAL checkpoint).
+enum class Side { read, write, write_alone };
 
 /// One connection and the single thread that uses it.
 struct Worker {
@@ -81,9 +86,16 @@ public:
     }
     state->timer.expires_after(options_.deadline);
     state->give_up_at = std::chrono::steady_clock::now() + options_.deadline;
-    state->worker = side == Side::read && reader_ ? reader_.get() : writer_.get();
     ++queued_;
-    boost::asio::post(state->worker->thread, [this, state] { run(state); });
+    if (side == Side::read && reader_) {
+      state->worker = reader_.get();
+      boost::asio::post(state->worker->thread, [this, state] { run(state); });
+    } else {
+      state->worker = writer_.get();
+      ++writes_waiting_;
+      boost::asio::post(state->worker->thread,
+                        [this, state, alone = side == Side::write_alone] { write(state, alone); });
+    }
     boost::system::error_code waited;
     co_await state->timer.async_wait(
         boost::asio::redirect_error(boost::asio::use_awaitable, waited));
@@ -107,8 +119,8 @@ private:
     bool answered = false;
   };
 
-  /// On the store's thread: runs the job unless its caller gave up already,
-  /// then wakes the caller.
+  /// On the reader's thread: runs the job unless its caller gave up
+  /// already, then wakes the caller.
   template <typename T, typename Job> void run(std::shared_ptr<Pending<T, Job>> state) {
     if (std::chrono::steady_clock::now() < state->give_up_at) {
       state->value = (*state->job)(*state->worker->store, state->error);
@@ -117,6 +129,54 @@ private:
     }
     state->job.reset();
     --queued_;
+    answer(std::move(state));
+  }
+
+  /// On the writer's thread: like run(), but while more writes wait behind
+  /// it, the job joins a group that is committed as one transaction (group
+  /// commit), and its caller is woken only once the group is committed.
+  template <typename T, typename Job>
+  void write(std::shared_ptr<Pending<T, Job>> state, bool alone) {
+    --writes_waiting_;
+    auto& store = *state->worker->store;
+    if (alone && group_open_) {
+      close_group(store);
+    }
+    if (std::chrono::steady_clock::now() >= state->give_up_at) {
+      state->error = StoreErrc::timeout;
+      state->job.reset();
+      --queued_;
+      answer(std::move(state));
+      return;
+    }
+    if (!alone && !group_open_ && writes_waiting_.load() > 0) {
+      std::error_code ec;
+      store.begin_batch(ec);
+      group_open_ = !ec;
+    }
+    state->value = (*state->job)(store, state->error);
+    state->job.reset();
+    --queued_;
+    if (!group_open_) {
+      answer(std::move(state));
+      return;
+    }
+    group_answers_.push_back([state = std::move(state)](const std::error_code& failed) mutable {
+      if (failed && !state->error) {
+        state->error = failed; // rolled back with the group
+      }
+      answer(std::move(state));
+    });
+    if (writes_waiting_.load() == 0 || group_answers_.size() >= max_group) {
+      close_group(store);
+    }
+  }
+
+  /// On the writer's thread: commits the open group and wakes its callers.
+  void close_group(Store& store);
+
+  /// Wakes the caller of `state` on its own executor.
+  template <typename T, typename Job> static void answer(std::shared_ptr<Pending<T, Job>> state) {
     auto executor = state->timer.get_executor();
     boost::asio::post(executor, [state = std::move(state)] {
       state->answered = true;
@@ -141,6 +201,14 @@ private:
   StoreErrorReport on_error_;
   /// Calls queued or running, against options_.max_queued.
   std::atomic<std::size_t> queued_{0};
+  /// Writes queued and not started, for group commit.
+  std::atomic<std::size_t> writes_waiting_{0};
+  /// Writes in one group at most.
+  static constexpr std::size_t max_group = 64;
+  // The writer's thread only: the group being written, and how to wake the
+  // callers of its writes once it is committed.
+  bool group_open_ = false;
+  std::vector<std::function<void(const std::error_code&)>> group_answers_;
   // Destroyed (joined) before the fields above, which queued calls use.
   std::unique_ptr<Worker> writer_;
   std::unique_ptr<Worker> reader_;

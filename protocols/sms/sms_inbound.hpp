@@ -44,22 +44,23 @@ public:
 
   /// Hands the texts that an earlier version stored for users while the
   /// XMPP server was down over to send_confirmed() (at start).
-  gateway::Awaitable<void> hand_over_waiting();
+  [[nodiscard]] gateway::Awaitable<void> hand_over_waiting();
 
   /// Handles a webhook the provider read without refusing it.
-  gateway::Awaitable<gateway::HttpResponse> handle(WebhookRead read);
+  [[nodiscard]] gateway::Awaitable<gateway::HttpResponse> handle(WebhookRead read);
 
 private:
-  gateway::Awaitable<gateway::HttpResponse> deliver(const InboundSms& sms,
-                                                    const gateway::HttpResponse& success);
-  gateway::Awaitable<gateway::HttpResponse> hold(const InboundSms& sms, const std::string& contact,
-                                                 const std::string& to,
-                                                 const gateway::HttpResponse& success);
+  [[nodiscard]] gateway::Awaitable<gateway::HttpResponse>
+  deliver(const InboundSms& sms, const gateway::HttpResponse& success);
+  [[nodiscard]] gateway::Awaitable<gateway::HttpResponse>
+  hold(const InboundSms& sms, const std::string& contact, const std::string& to,
+       const gateway::HttpResponse& success);
   /// Keeps the provider's id of a message delivered to `user` (empty: held),
   /// so that a repeated webhook is answered without delivering it again.
-  gateway::Awaitable<void> remember_received(const InboundSms& sms, const std::string& user);
-  gateway::Awaitable<gateway::HttpResponse> report(const StatusReport& report,
-                                                   const gateway::HttpResponse& success);
+  [[nodiscard]] gateway::Awaitable<void> remember_received(const InboundSms& sms,
+                                                           const std::string& user);
+  [[nodiscard]] gateway::Awaitable<gateway::HttpResponse>
+  report(const StatusReport& report, const gateway::HttpResponse& success);
   /// Logs why a message could not be kept and gives the 503.
   gateway::HttpResponse not_kept(const std::error_code& ec);
 

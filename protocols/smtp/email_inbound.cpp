@@ -108,13 +108,15 @@ gateway::Awaitable<SmtpVerdict> EmailInbound::deliver_to(const std::string& reci
     stanza.append("subject").append_text(mail.subject);
   }
   stanza.append("thread").append_text(thread);
-  if (!co_await context_.send_confirmed(stanza, ec)) {
-    co_return not_kept(ec);
-  }
+  // Recorded first, so that the user's quick reply finds its thread; a mail
+  // that is then refused comes again with the same Message-ID.
   const std::string peer = sender ? sender->comparison_key() : std::string();
   const std::string user_text = user->bare_string();
   const auto now = gateway::unix_time_now();
-  co_await threads_.record(user_text, peer, thread, mail.message_id, now);
+  co_await threads_.record_off_loop(user_text, peer, thread, mail.message_id, now);
+  if (!co_await context_.send_confirmed(stanza, ec)) {
+    co_return not_kept(ec);
+  }
   co_return SmtpVerdict{250, "2.0.0", "Delivered"};
 }
 

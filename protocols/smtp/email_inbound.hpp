@@ -35,13 +35,13 @@ public:
   /// RCPT TO: 250 for the address of an allowed user, 550 5.1.1 otherwise.
   SmtpVerdict check_recipient(const std::string& address);
   /// A complete message: one verdict per recipient, in order.
-  gateway::Awaitable<std::vector<SmtpVerdict>> deliver(InboundMessage message);
+  [[nodiscard]] gateway::Awaitable<std::vector<SmtpVerdict>> deliver(InboundMessage message);
 
 private:
   /// The allowed user `address` belongs to, or nullopt with the refusal.
   std::optional<xmpp::Jid> resolve(const std::string& address, SmtpVerdict& refusal);
-  gateway::Awaitable<SmtpVerdict> deliver_to(const std::string& recipient,
-                                             const InboundMessage& message, const ParsedMail& mail);
+  [[nodiscard]] gateway::Awaitable<SmtpVerdict>
+  deliver_to(const std::string& recipient, const InboundMessage& message, const ParsedMail& mail);
   /// A bounce of a mail we sent: an error on that XMPP message for `user`,
   /// or nullopt when it matches none.
   std::optional<xmpp::Element> bounce_of(const std::string& user, const ParsedMail& mail);

@@ -99,17 +99,19 @@ std::string EmailThreads::incoming(const std::string& user, const std::string& i
   return make_thread_id();
 }
 
-gateway::Awaitable<void> EmailThreads::record(const std::string& user, const std::string& peer,
-                                              const std::string& thread,
-                                              const std::string& message_id, std::int64_t now) {
+std::vector<gateway::Correlation> EmailThreads::rows_to_record(const std::string& user,
+                                                               const std::string& peer,
+                                                               const std::string& thread,
+                                                               const std::string& message_id,
+                                                               std::int64_t now) {
   auto& store = context_.store();
   const std::string& component = context_.domain().domain();
+  std::vector<gateway::Correlation> rows;
   if (message_id.empty()) {
-    co_return;
+    return rows;
   }
   const std::string key = thread_key(user, peer, thread);
   std::error_code ec;
-  std::vector<gateway::Correlation> rows;
   const auto put = [&](std::string_view kind, const std::string& legacy, const std::string& xmpp) {
     gateway::Correlation row;
     row.component = component;
@@ -133,8 +135,27 @@ gateway::Awaitable<void> EmailThreads::record(const std::string& user, const std
   }
   put(tip_kind, key, message_id);
   put(last_kind, pair_key(user, peer), thread);
-  // One transaction: one commit instead of four, on the store's writer.
-  co_await context_.repositories().correlations().put_all(rows, ec);
+  return rows;
+}
+
+void EmailThreads::record(const std::string& user, const std::string& peer,
+                          const std::string& thread, const std::string& message_id,
+                          std::int64_t now) {
+  std::error_code ec;
+  // One transaction: one commit instead of four.
+  context_.store().put_correlations(rows_to_record(user, peer, thread, message_id, now), ec);
+}
+
+gateway::Awaitable<void> EmailThreads::record_off_loop(const std::string& user,
+                                                       const std::string& peer,
+                                                       const std::string& thread,
+                                                       const std::string& message_id,
+                                                       std::int64_t now) {
+  const auto rows = rows_to_record(user, peer, thread, message_id, now);
+  std::error_code ec;
+  if (!rows.empty()) {
+    co_await context_.repositories().correlations().put_all(rows, ec);
+  }
 }
 
 } // namespace trestle::smtp

@@ -46,12 +46,21 @@ public:
   /// store lookups.
   std::string incoming(const std::string& user, const std::string& in_reply_to,
                        const std::vector<std::string>& references, bool& known);
-  /// Records `message_id` (sent or received) as the newest mail of `thread`.
-  gateway::Awaitable<void> record(const std::string& user, const std::string& peer,
-                                  const std::string& thread, const std::string& message_id,
-                                  std::int64_t now);
+  /// Records `message_id` (sent or received) as the newest mail of `thread`,
+  /// at once: what the user sends next must see it.
+  void record(const std::string& user, const std::string& peer, const std::string& thread,
+              const std::string& message_id, std::int64_t now);
+  /// record(), written through the store's writer thread.
+  [[nodiscard]] gateway::Awaitable<void>
+  record_off_loop(const std::string& user, const std::string& peer, const std::string& thread,
+                  const std::string& message_id, std::int64_t now);
 
 private:
+  /// The correlations that record a mail (one lookup or two first).
+  std::vector<gateway::Correlation> rows_to_record(const std::string& user, const std::string& peer,
+                                                   const std::string& thread,
+                                                   const std::string& message_id, std::int64_t now);
+
   gateway::AdapterContext& context_;
 };
 

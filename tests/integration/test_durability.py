@@ -137,8 +137,15 @@ class DurabilityTests(unittest.TestCase):
         return client
 
     def describe(self) -> str:
-        return ("\ntrestle log:\n" + self.trestle.log_tail(30) + "\npostfix log:\n"
-                + self.postfix.log_tail(10) + "\nkannel log:\n" + self.kannel.log_tail(10))
+        warnings = [line for line in self.trestle.log_lines()
+                    if " warning " in line or " error " in line]
+        kannel = [line for line in self.kannel.log_text().splitlines()
+                  if "ERROR" in line or "WARNING" in line]
+        return ("\ntrestle warnings:\n" + "\n".join(warnings[-20:])
+                + "\ntrestle log:\n" + self.trestle.log_tail(20)
+                + "\npostfix log:\n" + self.postfix.log_tail(10)
+                + "\nkannel warnings:\n" + "\n".join(kannel[-20:])
+                + "\nkannel log:\n" + self.kannel.log_tail(10))
 
     def push_burst(self, tag: str) -> None:
         """200 mails into Postfix's queue and 200 texts into Kannel, from two

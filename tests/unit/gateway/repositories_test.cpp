@@ -76,6 +76,23 @@ public:
   void exec(const char* sql) {
     BOOST_REQUIRE_EQUAL(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), SQLITE_OK);
   }
+  /// Column `column` of the first row `sql` answers, as text.
+  std::string text(const char* sql, int column = 0) {
+    std::pair<int, std::string> into{column, {}};
+    BOOST_REQUIRE_EQUAL(sqlite3_exec(
+                            db_, sql,
+                            [](void* out, int count, char** values, char**) {
+                              auto& [wanted, found] =
+                                  *static_cast<std::pair<int, std::string>*>(out);
+                              if (wanted < count && values[wanted] != nullptr && found.empty()) {
+                                found = values[wanted];
+                              }
+                              return 0;
+                            },
+                            &into, nullptr),
+                        SQLITE_OK);
+    return into.second;
+  }
 
 private:
   sqlite3* db_ = nullptr;
@@ -155,6 +172,83 @@ BOOST_AUTO_TEST_CASE(writes_keep_the_order_they_were_asked_in) {
   for (std::size_t i = 1; i < ids.size(); ++i) {
     BOOST_TEST(ids[i] == ids[i - 1] + 1);
   }
+}
+
+BOOST_AUTO_TEST_CASE(queued_writes_commit_together_and_fail_alone) {
+  // Before the store: its threads post answers to the loop until they are joined.
+  boost::asio::io_context io;
+  TempDir dir;
+  const auto path = dir.path("t.db");
+  auto store = open_threaded(path, {5s, 4096});
+  std::error_code ec;
+  run(io, [&]() -> Awaitable<void> {
+    co_await store->addresses().put(bob_mail(), ec);
+    BOOST_REQUIRE(!ec);
+    co_await store->flush(ec); // an empty WAL: what follows is all in it
+    BOOST_REQUIRE(!ec);
+  });
+  // A lock held elsewhere makes the writes queue up behind the first one.
+  LockHolder backup(path);
+  backup.exec("BEGIN EXCLUSIVE");
+  constexpr int writes = 49;
+  int finished = 0;
+  std::vector<std::error_code> results(writes);
+  Claim claim = Claim::failed;
+  std::error_code taken_jid;
+  const auto clash =
+      trestle::gateway::AddressMapping{"mail.example.org", "robert", "robert", "bob@example.org"};
+  for (int i = 0; i < writes; ++i) {
+    boost::asio::co_spawn(
+        io,
+        [&, i]() -> Awaitable<void> {
+          OutboxItem item;
+          item.component = "sms.example.org";
+          item.xmpp_id = std::to_string(i);
+          co_await store->outbox().add(item, results[static_cast<std::size_t>(i)]);
+          ++finished;
+        },
+        boost::asio::detached);
+    if (i == 10) {
+      // A write that breaks a rule fails alone, inside the group.
+      boost::asio::co_spawn(
+          io,
+          [&]() -> Awaitable<void> {
+            co_await store->addresses().put(clash, taken_jid);
+            ++finished;
+          },
+          boost::asio::detached);
+    }
+    if (i == 20) {
+      // A write with a transaction of its own nests in the group.
+      boost::asio::co_spawn(
+          io,
+          [&]() -> Awaitable<void> {
+            std::error_code claim_error;
+            claim = co_await store->addresses().claim("mail.example.org", "al", "alice@example.org",
+                                                      claim_error);
+            ++finished;
+          },
+          boost::asio::detached);
+    }
+  }
+  boost::asio::steady_timer release(io);
+  release.expires_after(300ms);
+  release.async_wait([&](const boost::system::error_code&) { backup.exec("ROLLBACK"); });
+  BOOST_REQUIRE(run_until(
+      io, [&] { return finished == writes + 2; }, 20s));
+  for (const auto& result : results) {
+    BOOST_TEST(!result);
+  }
+  BOOST_TEST(taken_jid == StoreErrc::constraint);
+  BOOST_TEST((claim == Claim::claimed));
+  // All there, seen from another connection.
+  BOOST_TEST(backup.text("SELECT COUNT(*) FROM outbox") == std::to_string(writes));
+  BOOST_TEST(backup.text("SELECT jid FROM address_map WHERE legacy_key = 'al'") ==
+             "alice@example.org");
+  // Grouped: far fewer commits, so far fewer WAL frames, than 50 writes one
+  // by one (each of which writes at least one frame).
+  const auto frames = std::stoi(backup.text("PRAGMA wal_checkpoint(PASSIVE)", 1));
+  BOOST_TEST(frames < 25);
 }
 
 BOOST_AUTO_TEST_CASE(a_held_lock_answers_timeout_while_the_loop_runs_on) {

@@ -149,14 +149,12 @@ BOOST_AUTO_TEST_CASE(threads_continue_both_ways) {
   const auto first = f.threads.outgoing("alice@example.org", "bob@example.com", "");
   BOOST_TEST(!first.thread.empty());
   BOOST_TEST(first.references.empty());
-  f.context.run(
-      f.threads.record("alice@example.org", "bob@example.com", first.thread, "a1@mail", 100));
+  f.threads.record("alice@example.org", "bob@example.com", first.thread, "a1@mail", 100);
   // Without <thread>, the last thread with that contact goes on.
   const auto second = f.threads.outgoing("alice@example.org", "bob@example.com", "");
   BOOST_TEST(second.thread == first.thread);
   BOOST_TEST((second.references == std::vector<std::string>{"a1@mail"}));
-  f.context.run(
-      f.threads.record("alice@example.org", "bob@example.com", first.thread, "a2@mail", 101));
+  f.threads.record("alice@example.org", "bob@example.com", first.thread, "a2@mail", 101);
   const auto third = f.threads.outgoing("alice@example.org", "bob@example.com", first.thread);
   BOOST_TEST((third.references == std::vector<std::string>{"a1@mail", "a2@mail"}));
 
@@ -169,7 +167,7 @@ BOOST_AUTO_TEST_CASE(threads_continue_both_ways) {
   const auto other = f.threads.incoming("carol@example.org", "a2@mail", {}, known);
   BOOST_TEST(!known);
   BOOST_TEST(other != first.thread);
-  f.context.run(f.threads.record("carol@example.org", "bob@example.com", other, "a2@mail", 102));
+  f.threads.record("carol@example.org", "bob@example.com", other, "a2@mail", 102);
   BOOST_TEST(f.threads.incoming("alice@example.org", "a2@mail", {}, known) == first.thread);
 }
 
@@ -178,8 +176,7 @@ BOOST_AUTO_TEST_CASE(a_long_references_list_costs_a_bounded_number_of_lookups) {
   FakeAdapterContext context("mail.example.org", &store);
   EmailThreads threads(context);
   const auto first = threads.outgoing("alice@example.org", "bob@example.com", "");
-  context.run(
-      threads.record("alice@example.org", "bob@example.com", first.thread, "root@mail", 100));
+  threads.record("alice@example.org", "bob@example.com", first.thread, "root@mail", 100);
   // 100,000 ids: the thread's root first, then ids nobody knows.
   std::vector<std::string> references{"root@mail"};
   for (int i = 0; i < 100000; ++i) {
