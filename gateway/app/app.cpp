@@ -87,8 +87,11 @@ struct Component final : AdapterContext {
 
   const xmpp::Jid& domain() const override { return domain_jid; }
   bool send(xmpp::Element stanza) override;
-  Awaitable<bool> send_confirmed(const xmpp::Element& stanza, std::error_code& ec) override {
-    return confirmed->send(stanza, ec);
+  using AdapterContext::send_confirmed;
+  Awaitable<bool> send_confirmed(const xmpp::Element& stanza,
+                                 const std::vector<Correlation>& remember,
+                                 std::error_code& ec) override {
+    return confirmed->send(stanza, remember, ec);
   }
   Store& store() override;
   Repositories& repositories() override;

@@ -74,7 +74,17 @@ public:
   /// True once it is kept; false with `ec` when it cannot be (the store
   /// failed, or too much waits already), and the legacy side must be
   /// refused for now.
-  virtual Awaitable<bool> send_confirmed(const xmpp::Element& stanza, std::error_code& ec) = 0;
+  /// `remember` (the legacy message's correlations: its provider id, its
+  /// email thread) is written in the same transaction, so that it exists
+  /// exactly when the stanza is kept.
+  virtual Awaitable<bool> send_confirmed(const xmpp::Element& stanza,
+                                         const std::vector<Correlation>& remember,
+                                         std::error_code& ec) = 0;
+  /// send_confirmed() with nothing to remember.
+  Awaitable<bool> send_confirmed(const xmpp::Element& stanza, std::error_code& ec) {
+    static const std::vector<Correlation> nothing;
+    return send_confirmed(stanza, nothing, ec);
+  }
   /// The shared store, called on the loop's thread: being replaced by
   /// repositories(), whose calls never block the loop.
   virtual Store& store() = 0;

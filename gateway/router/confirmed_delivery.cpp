@@ -272,6 +272,13 @@ void ConfirmedDelivery::stop() {
 }
 
 Awaitable<bool> ConfirmedDelivery::send(const xmpp::Element& stanza, std::error_code& ec) {
+  static const std::vector<Correlation> nothing;
+  return send(stanza, nothing, ec);
+}
+
+Awaitable<bool> ConfirmedDelivery::send(const xmpp::Element& stanza,
+                                        const std::vector<Correlation>& remember,
+                                        std::error_code& ec) {
   auto self = impl_;
   auto& impl = *self;
   ec.clear();
@@ -291,7 +298,7 @@ Awaitable<bool> ConfirmedDelivery::send(const xmpp::Element& stanza, std::error_
   }
   const auto kept = with_origin_id(stanza);
   const Undelivered record{0, impl.component, xmpp::serialize(kept, xmpp::ns::component),
-                           unix_time_now()};
+                           unix_time_now(), remember};
   const auto id = co_await impl.store.add(record, ec);
   if (ec || id == 0) {
     if (!ec) {

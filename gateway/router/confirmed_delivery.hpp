@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -73,10 +74,13 @@ public:
   /// store for the next run.
   void stop();
 
-  /// Keeps `stanza` (a message or presence to a user, with an `id`) and
-  /// sends it now or when the stream can take it. True once it is in the
-  /// store; false with `ec` when it could not be kept: the legacy side must
-  /// be refused for now (451, 503).
+  /// Keeps `stanza` (a message or presence to a user, with an `id`), and
+  /// `remember` in the same transaction, and sends it now or when the stream
+  /// can take it. True once it is in the store; false with `ec` when it
+  /// could not be kept: the legacy side must be refused for now (451, 503).
+  [[nodiscard]] Awaitable<bool> send(const xmpp::Element& stanza,
+                                     const std::vector<Correlation>& remember, std::error_code& ec);
+  /// send() with nothing to remember.
   [[nodiscard]] Awaitable<bool> send(const xmpp::Element& stanza, std::error_code& ec);
 
   /// A stream was authenticated: everything unconfirmed goes out again.

@@ -778,9 +778,23 @@ public:
 
   std::int64_t add_undelivered(const Undelivered& stanza, std::error_code& ec) override {
     ec.clear();
-    Use query(statement(Query::insert_undelivered));
-    query.text(stanza.component).text(stanza.stanza).integer(stanza.created_at);
-    return query.run(ec) ? sqlite3_last_insert_rowid(db_.get()) : 0;
+    std::int64_t id = 0;
+    const auto write = [&] {
+      Use query(statement(Query::insert_undelivered));
+      query.text(stanza.component).text(stanza.stanza).integer(stanza.created_at);
+      if (!query.run(ec)) {
+        return false;
+      }
+      id = sqlite3_last_insert_rowid(db_.get());
+      return std::all_of(stanza.remember.begin(), stanza.remember.end(),
+                         [&](const Correlation& row) { return write_correlation(row, ec); });
+    };
+    if (stanza.remember.empty()) {
+      write();
+    } else {
+      in_transaction(ec, write);
+    }
+    return ec ? 0 : id;
   }
 
   std::vector<Undelivered> undelivered_after(const std::string& component, std::int64_t after,
@@ -789,8 +803,8 @@ public:
     Use query(statement(Query::undelivered_after));
     query.text(component).integer(after).integer(static_cast<std::int64_t>(limit));
     return read_rows<Undelivered>(query, ec, [](const Use& row) {
-      return Undelivered{row.column_int(0), row.column_text(1), row.column_text(2),
-                         row.column_int(3)};
+      return Undelivered{
+          row.column_int(0), row.column_text(1), row.column_text(2), row.column_int(3), {}};
     });
   }
 

@@ -124,6 +124,10 @@ struct Undelivered {
   std::string stanza;
   /// Unix seconds.
   std::int64_t created_at = 0;
+  /// Correlations written in the same transaction (what the legacy message
+  /// was: its provider id, its email thread), so that they exist exactly
+  /// when the stanza is kept. Not read back.
+  std::vector<Correlation> remember;
 };
 
 /// A user's own settings for one legacy server (IRC's configure command),
@@ -278,7 +282,8 @@ public:
   /// Replaces a user's settings for one server as a whole.
   virtual void put_server_settings(const ServerSettings& settings, std::error_code& ec) = 0;
 
-  /// Keeps a stanza until the XMPP server has it; returns its id (0 on failure).
+  /// Keeps a stanza until the XMPP server has it, with its `remember`
+  /// correlations, all or none; returns its id (0 on failure).
   virtual std::int64_t add_undelivered(const Undelivered& stanza, std::error_code& ec) = 0;
   /// Up to `limit` of `component`'s stanzas with an id above `after`, by id.
   virtual std::vector<Undelivered> undelivered_after(const std::string& component,

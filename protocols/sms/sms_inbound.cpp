@@ -182,11 +182,12 @@ SmsInbound::deliver(const InboundSms& sms, const gateway::HttpResponse& success)
     // XEP-0066: clients that know it show the picture, the others the link.
     message.append("x", std::string(oob_namespace)).append("url").append_text(media.url);
   }
-  if (!co_await context_.send_confirmed(message, ec)) {
+  // Kept with the provider's id in one transaction: a repeat of the webhook
+  // is known exactly when the text is kept.
+  const auto remember = received(sms, user->bare_string());
+  if (!co_await context_.send_confirmed(message, remember, ec)) {
     co_return not_kept(ec);
   }
-  const std::string user_text = user->bare_string();
-  co_await remember_received(sms, user_text);
   co_return success;
 }
 
@@ -197,27 +198,19 @@ gateway::HttpResponse SmsInbound::not_kept(const std::error_code& ec) {
   return unavailable("the message cannot be kept now");
 }
 
-gateway::Awaitable<void> SmsInbound::remember_received(const InboundSms& sms,
-                                                       const std::string& user) {
+std::vector<gateway::Correlation> SmsInbound::received(const InboundSms& sms,
+                                                       const std::string& user) const {
   if (sms.provider_id.empty()) {
-    co_return;
+    return {};
   }
-  const std::string& component = context_.domain().domain();
   gateway::Correlation received;
-  received.component = component;
+  received.component = context_.domain().domain();
   received.kind = std::string(received_sms_kind);
   received.legacy_id = sms.provider_id;
   received.user = user;
   received.peer = sms.from;
   received.created_at = gateway::unix_time_now();
-  std::error_code ec;
-  co_await context_.repositories().correlations().put(received, ec);
-  if (ec) {
-    // Delivered or held already: a repeat is better than asking the
-    // provider to retry.
-    context_.log().warning("component " + component,
-                           "cannot remember message " + sms.provider_id + ": " + ec.message());
-  }
+  return {received};
 }
 
 gateway::Awaitable<gateway::HttpResponse> SmsInbound::hold(const InboundSms& sms,
@@ -232,8 +225,15 @@ gateway::Awaitable<gateway::HttpResponse> SmsInbound::hold(const InboundSms& sms
     co_return unavailable("the store failed");
   }
   // A repeat of this webhook is neither held nor reported again.
-  const std::string nobody;
-  co_await remember_received(sms, nobody);
+  const auto remember = received(sms, {});
+  if (!remember.empty()) {
+    co_await context_.repositories().correlations().put_all(remember, ec);
+    if (ec) {
+      // Held already: a repeat is better than asking the provider to retry.
+      context_.log().warning("component " + component,
+                             "cannot remember message " + sms.provider_id + ": " + ec.message());
+    }
+  }
   context_.log().warning("component " + component, "a message from " + sms.from + " to " + to +
                                                        ", a number no allowed user has, is held (" +
                                                        std::to_string(id) + ")");

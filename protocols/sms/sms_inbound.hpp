@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace trestle::gateway {
 class AdapterContext;
@@ -55,10 +56,10 @@ private:
   [[nodiscard]] gateway::Awaitable<gateway::HttpResponse>
   hold(const InboundSms& sms, const std::string& contact, const std::string& to,
        const gateway::HttpResponse& success);
-  /// Keeps the provider's id of a message delivered to `user` (empty: held),
-  /// so that a repeated webhook is answered without delivering it again.
-  [[nodiscard]] gateway::Awaitable<void> remember_received(const InboundSms& sms,
-                                                           const std::string& user);
+  /// The provider's id of a message delivered to `user` (empty: held),
+  /// to keep so that a repeated webhook is answered without delivering it
+  /// again; nothing when the provider gave no id.
+  std::vector<gateway::Correlation> received(const InboundSms& sms, const std::string& user) const;
   [[nodiscard]] gateway::Awaitable<gateway::HttpResponse>
   report(const StatusReport& report, const gateway::HttpResponse& success);
   /// Logs why a message could not be kept and gives the 503.

@@ -108,13 +108,11 @@ gateway::Awaitable<SmtpVerdict> EmailInbound::deliver_to(const std::string& reci
     stanza.append("subject").append_text(mail.subject);
   }
   stanza.append("thread").append_text(thread);
-  // Recorded first, so that the user's quick reply finds its thread; a mail
-  // that is then refused comes again with the same Message-ID.
+  // The thread is recorded in the same transaction that keeps the message.
   const std::string peer = sender ? sender->comparison_key() : std::string();
-  const std::string user_text = user->bare_string();
-  const auto now = gateway::unix_time_now();
-  co_await threads_.record_off_loop(user_text, peer, thread, mail.message_id, now);
-  if (!co_await context_.send_confirmed(stanza, ec)) {
+  const auto remember = threads_.rows_to_record(user->bare_string(), peer, thread, mail.message_id,
+                                                gateway::unix_time_now());
+  if (!co_await context_.send_confirmed(stanza, remember, ec)) {
     co_return not_kept(ec);
   }
   co_return SmtpVerdict{250, "2.0.0", "Delivered"};

@@ -146,16 +146,4 @@ void EmailThreads::record(const std::string& user, const std::string& peer,
   context_.store().put_correlations(rows_to_record(user, peer, thread, message_id, now), ec);
 }
 
-gateway::Awaitable<void> EmailThreads::record_off_loop(const std::string& user,
-                                                       const std::string& peer,
-                                                       const std::string& thread,
-                                                       const std::string& message_id,
-                                                       std::int64_t now) {
-  const auto rows = rows_to_record(user, peer, thread, message_id, now);
-  std::error_code ec;
-  if (!rows.empty()) {
-    co_await context_.repositories().correlations().put_all(rows, ec);
-  }
-}
-
 } // namespace trestle::smtp

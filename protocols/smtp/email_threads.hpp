@@ -1,6 +1,6 @@
 #pragma once
 
-#include "repositories.hpp"
+#include "store.hpp"
 
 #include <cstdint>
 #include <string>
@@ -50,17 +50,13 @@ public:
   /// at once: what the user sends next must see it.
   void record(const std::string& user, const std::string& peer, const std::string& thread,
               const std::string& message_id, std::int64_t now);
-  /// record(), written through the store's writer thread.
-  [[nodiscard]] gateway::Awaitable<void>
-  record_off_loop(const std::string& user, const std::string& peer, const std::string& thread,
-                  const std::string& message_id, std::int64_t now);
-
-private:
-  /// The correlations that record a mail (one lookup or two first).
+  /// The correlations that record a mail (one lookup or two first), for
+  /// keeping with its message.
   std::vector<gateway::Correlation> rows_to_record(const std::string& user, const std::string& peer,
                                                    const std::string& thread,
                                                    const std::string& message_id, std::int64_t now);
 
+private:
   gateway::AdapterContext& context_;
 };
 

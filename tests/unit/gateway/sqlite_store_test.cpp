@@ -26,6 +26,7 @@ using trestle::gateway::Registration;
 using trestle::gateway::ServerSettings;
 using trestle::gateway::Store;
 using trestle::gateway::StoreErrc;
+using trestle::gateway::Undelivered;
 using trestle::gateway::UsageCount;
 
 /// The schema version the code under test is expected to reach.
@@ -1304,10 +1305,10 @@ BOOST_AUTO_TEST_CASE(undelivered_stanzas_come_back_in_order_until_removed) {
   BOOST_TEST(!ec);
   std::vector<std::int64_t> ids;
   for (const char* text : {"<message id='1'/>", "<message id='2'/>", "<message id='3'/>"}) {
-    ids.push_back(store->add_undelivered({0, "mail.example.org", text, 100}, ec));
+    ids.push_back(store->add_undelivered({0, "mail.example.org", text, 100, {}}, ec));
     BOOST_REQUIRE(!ec);
   }
-  store->add_undelivered({0, "sms.example.org", "<message id='other'/>", 100}, ec);
+  store->add_undelivered({0, "sms.example.org", "<message id='other'/>", 100, {}}, ec);
   BOOST_TEST(ids[0] < ids[1]);
   BOOST_TEST(ids[1] < ids[2]);
   BOOST_TEST(store->count_undelivered("mail.example.org", ec) == 3u);
@@ -1332,13 +1333,30 @@ BOOST_AUTO_TEST_CASE(undelivered_stanzas_come_back_in_order_until_removed) {
   BOOST_TEST(store->count_undelivered("sms.example.org", ec) == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(an_undelivered_stanza_is_kept_with_what_it_remembers) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec;
+  Undelivered kept{0, "sms.example.org", "<message id='1'/>", 100, {}};
+  kept.remember.push_back(
+      {"sms.example.org", "sms-mo", "provider-1", "", "alice@example.org", "+15551234567", 100});
+  BOOST_TEST(store->add_undelivered(kept, ec) != 0);
+  BOOST_TEST(!ec);
+  const auto found =
+      store->find_correlation_by_legacy("sms.example.org", "sms-mo", "provider-1", ec);
+  BOOST_REQUIRE(found.has_value());
+  BOOST_TEST(found->user == "alice@example.org");
+  BOOST_TEST(store->count_undelivered("sms.example.org", ec) == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(removing_undelivered_under_a_lock_fails_whole) {
   TempDir dir;
   const std::string path = dir.file("locked.db");
   auto store = open_sqlite_store(path);
   std::error_code ec;
-  const auto first = store->add_undelivered({0, "mail.example.org", "<message id='1'/>", 1}, ec);
-  const auto second = store->add_undelivered({0, "mail.example.org", "<message id='2'/>", 1}, ec);
+  const auto first =
+      store->add_undelivered({0, "mail.example.org", "<message id='1'/>", 1, {}}, ec);
+  const auto second =
+      store->add_undelivered({0, "mail.example.org", "<message id='2'/>", 1, {}}, ec);
   BOOST_REQUIRE(!ec);
   {
     RawDb holder(path);

@@ -50,9 +50,11 @@ public:
   }
   /// Keeps the stanza in the store, then sends it when `ready`; else it
   /// waits in `unsent`.
+  using gateway::AdapterContext::send_confirmed;
   gateway::Awaitable<bool> send_confirmed(const xmpp::Element& stanza,
+                                          const std::vector<gateway::Correlation>& remember,
                                           std::error_code& ec) override {
-    const gateway::Undelivered record{0, domain_.domain(), xmpp::serialize(stanza), 0};
+    const gateway::Undelivered record{0, domain_.domain(), xmpp::serialize(stanza), 0, remember};
     const auto id = co_await repositories().undelivered().add(record, ec);
     if (ec || id == 0) {
       co_return false;
