@@ -9,7 +9,7 @@ tool's domain.
   history) live in its SQLite database, so the database is created once by
   a short first start and then filled with one row per benchmark user.
 - trestle: the binary given on the command line, configured through
-  tests/integration/trestle_process.py.
+  tests/integration/lib/trestle_process.py.
 """
 
 from __future__ import annotations

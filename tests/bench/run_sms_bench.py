@@ -42,7 +42,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "integration"))
+sys.path.insert(0, str(HERE.parent / "integration" / "lib"))
 
 import servers  # noqa: E402
 from gateways import cpu_seconds, rss_kib  # noqa: E402

@@ -16,7 +16,7 @@ import time
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 
 from servers import free_port  # noqa: E402
 from trestle_process import binary_from_env  # noqa: E402

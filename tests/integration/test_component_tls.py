@@ -28,7 +28,7 @@ import unittest
 from pathlib import Path
 from typing import Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 
 import servers  # noqa: E402
 from servers import TlsFiles  # noqa: E402

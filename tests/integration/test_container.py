@@ -33,7 +33,7 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 
 from irc_client import IrcTestClient  # noqa: E402
 from servers import free_port, spawn, terminate_process  # noqa: E402

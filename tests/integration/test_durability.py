@@ -24,7 +24,7 @@ from collections import Counter
 from email.message import EmailMessage
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 
 import servers  # noqa: E402
 from sms_servers import KannelServers  # noqa: E402

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Optional
 from xml.sax.saxutils import escape, quoteattr
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 
 import servers  # noqa: E402
 from xmpp_client import (NS_COMMANDS, NS_DATA, NS_DISCO_INFO, NS_GATEWAY,  # noqa: E402

@@ -19,7 +19,7 @@ import time
 import unittest
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 
 import irc_servers  # noqa: E402
 from irc_client import (IrcClosed, IrcError, IrcTestClient, IrcTimeout, format_line,  # noqa: E402

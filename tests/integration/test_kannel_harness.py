@@ -23,7 +23,7 @@ import unittest
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 
 from servers import install_exit_on_signals, port_is_listening  # noqa: E402
 from sms_servers import (DEFAULT_MO_PARAMS, FAKESMSC_MAX_LINE, HttpRecorder,  # noqa: E402
