@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
 
 import servers  # noqa: E402
 from sms_servers import KannelServers  # noqa: E402
-from smtp_servers import CaptureRelay, PostfixServer  # noqa: E402
+from smtp_servers import CaptureRelay, PostfixServer, swaks  # noqa: E402
 from trestle_process import Component, TrestleProcess, binary_from_env  # noqa: E402
 from xmpp_client import MucTestClient, body_of, is_message, to_string  # noqa: E402
 
@@ -260,6 +260,52 @@ class DurabilityTests(unittest.TestCase):
             text = answer.read().decode()
         return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                    if line.startswith("trestle_stanzas_out_total{"))
+
+
+def undelivered(trestle: TrestleProcess, component: str) -> float:
+    """trestle_undelivered of `component`, from /metrics."""
+    import urllib.request
+    url = f"http://127.0.0.1:{trestle.http_port}/metrics"
+    with urllib.request.urlopen(url, timeout=2) as answer:
+        text = answer.read().decode()
+    prefix = f'trestle_undelivered{{component="{component}"}} '
+    return sum(float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix))
+
+
+@unittest.skipUnless(BINARY, SKIP_REASON)
+class EjabberdConfirmationTests(unittest.TestCase):
+    """ejabberd routes the component's confirming pings back as Prosody does,
+    so what is kept is forgotten once delivered."""
+
+    def test_kept_mail_is_confirmed_and_forgotten(self) -> None:
+        ejabberd = servers.make_server("ejabberd", [(MAIL, MAIL_SECRET)], users=USERS)
+        self.addCleanup(ejabberd.cleanup)
+        ejabberd.start()
+        relay = CaptureRelay().start()
+        self.addCleanup(relay.stop)
+        port = servers.free_port()
+        trestle = TrestleProcess(BINARY, ejabberd.component_port,
+                                 components=[Component(MAIL, MAIL_SECRET, "smtp", {"smtp": {
+                                     "relay": relay.relay_settings(),
+                                     "listener": {"port": port}}})])
+        self.addCleanup(trestle.cleanup)
+        trestle.start()
+        alice = MucTestClient(ejabberd.jid("alice"), ejabberd.password("alice"),
+                              ejabberd.c2s_port, resource="test", timeout=STEP)
+        alice.connect(CONNECT)
+        self.addCleanup(alice.disconnect)
+        reply = alice.register_set(MAIL, username="alice")
+        self.assertEqual(reply.get("type"), "result", to_string(reply))
+        for n in range(3):
+            result = swaks(port, "--to", "alice@" + MAIL, "--from", "bob@example.com",
+                           "--body", f"confirmed {n}")
+            self.assertEqual(result.returncode, 0, result.stdout)
+        for n in range(3):
+            alice.wait_groupchat(lambda s, n=n: message_body(s) == f"confirmed {n}")
+        deadline = time.monotonic() + STEP
+        while undelivered(trestle, MAIL) != 0:
+            self.assertLess(time.monotonic(), deadline, trestle.log_tail(20))
+            time.sleep(0.1)
 
 
 if __name__ == "__main__":
