@@ -317,6 +317,26 @@ BOOST_AUTO_TEST_CASE(stopping_asks_at_once_for_what_is_unconfirmed) {
   BOOST_TEST(!f.send(chat("m2", "too late"), ec));
 }
 
+BOOST_AUTO_TEST_CASE(an_unreadable_kept_stanza_is_dropped_with_an_error_and_the_rest_go_on) {
+  auto store = trestle::gateway::open_sqlite_store(":memory:");
+  std::error_code ec;
+  store->add_undelivered({0, component, "<message><body>cut", 1, {}}, ec);
+  store->add_undelivered(
+      {0, component, trestle::xmpp::serialize(chat("m2", "fine"), ns::component), 1, {}}, ec);
+  BOOST_REQUIRE(!ec);
+  Fixture f(*store);
+  BOOST_REQUIRE(run_until(f.io, [&] { return f.stream.messages().size() == 1; }));
+  BOOST_TEST(f.stream.messages()[0].attr_or("id") == "m2");
+  BOOST_TEST(run_until(f.io, [&] { return kept_in(*store) == 1; })); // the unreadable one is gone
+  std::fflush(f.log_file);
+  std::rewind(f.log_file);
+  std::string log;
+  for (int c = std::fgetc(f.log_file); c != EOF; c = std::fgetc(f.log_file)) {
+    log += static_cast<char>(c);
+  }
+  BOOST_TEST(log.find("cannot be read; dropped") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_full_send_queue_leaves_the_rest_for_later) {
   auto store = trestle::gateway::open_sqlite_store(":memory:");
   Fixture f(*store);

@@ -738,4 +738,30 @@ BOOST_AUTO_TEST_CASE(throwing_handler_stops_the_parser_cleanly) {
   CHECK_CONDITION(parser.error()->condition, StreamCondition::internal_server_error);
 }
 
+BOOST_AUTO_TEST_CASE(a_kept_stanza_parses_back_to_what_was_serialized) {
+  Element message("message", std::string(trestle::xmpp::ns::component));
+  message.set_attr("to", "alice@example.org");
+  message.set_attr("id", "m1");
+  message.append("body").append_text("a < b & 'c'");
+  message.append("origin-id", std::string(trestle::xmpp::ns::sid)).set_attr("id", "m1");
+  const auto text = serialize(message, trestle::xmpp::ns::component);
+  const auto parsed = trestle::xmpp::parse_stanza(text);
+  BOOST_TEST_REQUIRE(parsed.has_value());
+  BOOST_TEST(serialize(*parsed, trestle::xmpp::ns::component) == text);
+  BOOST_TEST(parsed->child_text("body") == "a < b & 'c'");
+  BOOST_TEST(parsed->find("origin-id", trestle::xmpp::ns::sid) != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(parse_stanza_refuses_anything_but_one_stanza) {
+  using trestle::xmpp::parse_stanza;
+  BOOST_TEST(!parse_stanza("").has_value());
+  BOOST_TEST(!parse_stanza("not xml").has_value());
+  BOOST_TEST(!parse_stanza("<message><body>cut").has_value());
+  BOOST_TEST(!parse_stanza("<message/><message/>").has_value());
+  BOOST_TEST(!parse_stanza("<!DOCTYPE x><message/>").has_value());
+  XmlLimits small;
+  small.max_depth = 2;
+  BOOST_TEST(!parse_stanza("<message><a><b><c/></b></a></message>", small).has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
