@@ -18,7 +18,7 @@ namespace trestle::gateway_test {
 
 /// An in-memory SQLite store whose reads or writes can be made to fail, as a
 /// broken or read-only database would.
-class FlakyStore final : public gateway::Store {
+class FlakyStore : public gateway::Store {
 public:
   FlakyStore() : inner_(gateway::open_sqlite_store(":memory:")) {}
 
@@ -219,6 +219,16 @@ private:
   }
 
   std::unique_ptr<gateway::Store> inner_;
+};
+
+/// A FlakyStore that fails every call from the start, as a broken database
+/// would.
+class FailingStore final : public FlakyStore {
+public:
+  FailingStore() {
+    fail_reads = true;
+    fail_writes = true;
+  }
 };
 
 } // namespace trestle::gateway_test

@@ -1,5 +1,6 @@
 #include "gateway/store/store.hpp"
 #include "gateway/store/store_error.hpp"
+#include "temp_dir.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
@@ -28,6 +29,7 @@ using trestle::gateway::Store;
 using trestle::gateway::StoreErrc;
 using trestle::gateway::Undelivered;
 using trestle::gateway::UsageCount;
+using trestle::test::TempDir;
 
 /// The schema version the code under test is expected to reach.
 constexpr int latest_version = 7;
@@ -106,29 +108,6 @@ INSERT INTO address_map VALUES ('irc.example.org', '#chan', '#Chan',
 INSERT INTO correlations VALUES ('sms.example.org', 'sms-dlr', 'prov-1', 'msg-1',
   'bob@example.org', '+15551234567', 100);
 )sql";
-
-/// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "trestle-store-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-
-  /// A path for `name` inside the directory.
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-  std::filesystem::path path_;
-};
 
 /// A second, plain SQLite connection to look at (or tamper with) a store file.
 class RawDb {
@@ -344,7 +323,7 @@ BOOST_AUTO_TEST_CASE(remove_registration_removes_its_fields) {
 
 BOOST_AUTO_TEST_CASE(remove_registration_leaves_no_orphan_fields) {
   TempDir dir;
-  const std::string path = dir.file("orphans.db");
+  const std::string path = dir.path("orphans.db");
   auto store = open_sqlite_store(path);
   std::error_code ec;
   store->put_registration(alice_irc(), ec);
@@ -847,7 +826,7 @@ BOOST_AUTO_TEST_CASE(memory_store_flushes_without_error) {
 
 BOOST_AUTO_TEST_CASE(file_store_keeps_data_across_reopen) {
   TempDir dir;
-  const std::string path = dir.file("trestle.db");
+  const std::string path = dir.path("trestle.db");
   {
     auto store = open_sqlite_store(path);
     put_sample(*store);
@@ -864,7 +843,7 @@ BOOST_AUTO_TEST_CASE(file_store_keeps_data_across_reopen) {
 
 BOOST_AUTO_TEST_CASE(fresh_database_is_at_latest_version_in_wal_mode) {
   TempDir dir;
-  const std::string path = dir.file("fresh.db");
+  const std::string path = dir.path("fresh.db");
   auto store = open_sqlite_store(path);
   BOOST_TEST(store->schema_version() == latest_version);
   RawDb raw(path);
@@ -879,7 +858,7 @@ BOOST_AUTO_TEST_CASE(fresh_database_is_at_latest_version_in_wal_mode) {
 
 BOOST_AUTO_TEST_CASE(version_1_database_migrates_keeping_rows) {
   TempDir dir;
-  const std::string path = dir.file("v1.db");
+  const std::string path = dir.path("v1.db");
   {
     RawDb raw(path);
     raw.exec(version_1_ddl);
@@ -899,7 +878,7 @@ BOOST_AUTO_TEST_CASE(version_1_database_migrates_keeping_rows) {
 
 BOOST_AUTO_TEST_CASE(version_3_database_migrates_keeping_rows) {
   TempDir dir;
-  const std::string path = dir.file("v3.db");
+  const std::string path = dir.path("v3.db");
   {
     RawDb raw(path);
     raw.exec(version_1_ddl);
@@ -950,7 +929,7 @@ BOOST_AUTO_TEST_CASE(version_3_database_migrates_keeping_rows) {
 
 BOOST_AUTO_TEST_CASE(failed_migration_is_rolled_back_and_reported) {
   TempDir dir;
-  const std::string path = dir.file("broken.db");
+  const std::string path = dir.path("broken.db");
   {
     // Claims version 1 but lacks registration_fields.value, which step 2 indexes.
     RawDb raw(path);
@@ -970,7 +949,7 @@ BOOST_AUTO_TEST_CASE(failed_migration_is_rolled_back_and_reported) {
 
 BOOST_AUTO_TEST_CASE(newer_schema_is_refused) {
   TempDir dir;
-  const std::string path = dir.file("future.db");
+  const std::string path = dir.path("future.db");
   {
     RawDb raw(path);
     raw.exec("CREATE TABLE t (x); PRAGMA user_version = 99;");
@@ -985,7 +964,7 @@ BOOST_AUTO_TEST_CASE(newer_schema_is_refused) {
 
 BOOST_AUTO_TEST_CASE(garbage_file_is_refused) {
   TempDir dir;
-  const std::string path = dir.file("garbage.db");
+  const std::string path = dir.path("garbage.db");
   {
     std::ofstream out(path, std::ios::binary);
     for (int i = 0; i < 200; ++i) {
@@ -999,18 +978,18 @@ BOOST_AUTO_TEST_CASE(garbage_file_is_refused) {
 
 BOOST_AUTO_TEST_CASE(missing_directory_is_refused) {
   TempDir dir;
-  const std::string path = dir.file("no-such-dir/trestle.db");
+  const std::string path = dir.path("no-such-dir/trestle.db");
   const std::string message = open_failure(path);
   BOOST_TEST(contains(message, path));
   BOOST_TEST(contains(message, "cannot open"));
   // The reason SQLite does not give: the folder is not there.
-  BOOST_TEST(contains(message, dir.file("no-such-dir") + ": No such file or directory"));
+  BOOST_TEST(contains(message, dir.path("no-such-dir") + ": No such file or directory"));
   BOOST_TEST(!std::filesystem::exists(path));
 }
 
 BOOST_AUTO_TEST_CASE(read_only_file_is_refused, *boost::unit_test::precondition(not_root)) {
   TempDir dir;
-  const std::string path = dir.file("ro.db");
+  const std::string path = dir.path("ro.db");
   open_sqlite_store(path).reset();
   std::filesystem::permissions(path, std::filesystem::perms::owner_read);
   const std::string message = open_failure(path);
@@ -1020,7 +999,7 @@ BOOST_AUTO_TEST_CASE(read_only_file_is_refused, *boost::unit_test::precondition(
 
 BOOST_AUTO_TEST_CASE(locked_database_reports_busy_and_still_reads) {
   TempDir dir;
-  const std::string path = dir.file("locked.db");
+  const std::string path = dir.path("locked.db");
   auto store = open_sqlite_store(path);
   put_sample(*store);
 
@@ -1051,7 +1030,7 @@ BOOST_AUTO_TEST_CASE(locked_database_reports_busy_and_still_reads) {
 
 BOOST_AUTO_TEST_CASE(corrupt_pages_report_corrupt_without_throwing) {
   TempDir dir;
-  const std::string path = dir.file("corrupt.db");
+  const std::string path = dir.path("corrupt.db");
   int page_size = 0;
   {
     auto store = open_sqlite_store(path);
@@ -1097,7 +1076,7 @@ BOOST_AUTO_TEST_CASE(corrupt_pages_report_corrupt_without_throwing) {
 
 BOOST_AUTO_TEST_CASE(failed_put_registration_rolls_back_and_releases_the_lock) {
   TempDir dir;
-  const std::string path = dir.file("half.db");
+  const std::string path = dir.path("half.db");
   int page_size = 0;
   int fields_page = 0;
   {
@@ -1158,7 +1137,7 @@ BOOST_AUTO_TEST_CASE(claim_gives_a_free_address_and_refuses_a_taken_one) {
 
 BOOST_AUTO_TEST_CASE(claim_under_another_writer_fails_whole) {
   TempDir dir;
-  const std::string path = dir.file("claim.db");
+  const std::string path = dir.path("claim.db");
   auto store = open_sqlite_store(path);
   std::error_code ec;
   BOOST_REQUIRE((store->claim_address("mail.example.org", "alice", "alice@example.org", ec) ==
@@ -1176,7 +1155,7 @@ BOOST_AUTO_TEST_CASE(claim_under_another_writer_fails_whole) {
 
 BOOST_AUTO_TEST_CASE(two_connections_never_lease_the_same_outbox_item) {
   TempDir dir;
-  const std::string path = dir.file("lease.db");
+  const std::string path = dir.path("lease.db");
   auto first = open_sqlite_store(path);
   auto second = open_sqlite_store(path);
   std::error_code ec;
@@ -1207,7 +1186,7 @@ BOOST_AUTO_TEST_CASE(two_connections_never_lease_the_same_outbox_item) {
 
 BOOST_AUTO_TEST_CASE(concurrent_leases_from_two_threads_never_overlap) {
   TempDir dir;
-  const std::string path = dir.file("race.db");
+  const std::string path = dir.path("race.db");
   {
     auto store = open_sqlite_store(path);
     std::error_code ec;
@@ -1248,7 +1227,7 @@ BOOST_AUTO_TEST_CASE(concurrent_leases_from_two_threads_never_overlap) {
 
 BOOST_AUTO_TEST_CASE(lease_under_another_writer_leases_nothing) {
   TempDir dir;
-  const std::string path = dir.file("lease-busy.db");
+  const std::string path = dir.path("lease-busy.db");
   auto store = open_sqlite_store(path);
   std::error_code ec;
   OutboxItem item;
@@ -1350,7 +1329,7 @@ BOOST_AUTO_TEST_CASE(an_undelivered_stanza_is_kept_with_what_it_remembers) {
 
 BOOST_AUTO_TEST_CASE(removing_undelivered_under_a_lock_fails_whole) {
   TempDir dir;
-  const std::string path = dir.file("locked.db");
+  const std::string path = dir.path("locked.db");
   auto store = open_sqlite_store(path);
   std::error_code ec;
   const auto first =
@@ -1370,7 +1349,7 @@ BOOST_AUTO_TEST_CASE(removing_undelivered_under_a_lock_fails_whole) {
 
 BOOST_AUTO_TEST_CASE(version_5_server_settings_move_to_their_own_table) {
   TempDir dir;
-  const std::string path = dir.file("v5.db");
+  const std::string path = dir.path("v5.db");
   {
     auto store = open_sqlite_store(path);
     put_sample(*store);

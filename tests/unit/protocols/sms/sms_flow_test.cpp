@@ -18,7 +18,7 @@ using trestle::gateway::HeldMessage;
 using trestle::gateway::HttpRequest;
 using trestle::gateway::open_sqlite_store;
 using trestle::gateway::Store;
-using trestle::protocols_test::FailingStore;
+using trestle::gateway_test::FailingStore;
 using trestle::protocols_test::FakeAdapterContext;
 using trestle::sms::SmsAdapter;
 using trestle::test::run_until;

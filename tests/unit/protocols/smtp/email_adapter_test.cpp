@@ -1,5 +1,6 @@
 #include "email_adapter.hpp"
 #include "fake_adapter_context.hpp"
+#include "flaky_store.hpp"
 #include "plain_text_network.hpp"
 #include "store.hpp"
 
@@ -13,8 +14,8 @@ using trestle::gateway::FieldValues;
 using trestle::gateway::open_sqlite_store;
 using trestle::gateway::Registration;
 using trestle::gateway::Store;
+using trestle::gateway_test::FailingStore;
 using trestle::protocols_test::check_plain_text_network;
-using trestle::protocols_test::FailingStore;
 using trestle::protocols_test::FakeAdapterContext;
 using trestle::smtp::EmailAdapter;
 using trestle::xmpp::Condition;

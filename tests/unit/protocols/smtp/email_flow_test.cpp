@@ -17,8 +17,8 @@
 using trestle::gateway::EmailSettings;
 using trestle::gateway::open_sqlite_store;
 using trestle::gateway::Store;
+using trestle::gateway_test::FailingStore;
 using trestle::gateway_test::FlakyStore;
-using trestle::protocols_test::FailingStore;
 using trestle::protocols_test::FakeAdapterContext;
 using trestle::smtp::EmailIdentities;
 using trestle::smtp::EmailInbound;

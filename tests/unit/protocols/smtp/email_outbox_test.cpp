@@ -1,6 +1,7 @@
 #include "email_adapter.hpp"
 #include "email_outbox.hpp"
 #include "fake_adapter_context.hpp"
+#include "flaky_store.hpp"
 #include "loopback.hpp"
 #include "run_until.hpp"
 #include "smtp_relay.hpp"
@@ -22,7 +23,7 @@ using trestle::gateway::EmailSettings;
 using trestle::gateway::open_sqlite_store;
 using trestle::gateway::OutboxItem;
 using trestle::gateway::Store;
-using trestle::protocols_test::FailingStore;
+using trestle::gateway_test::FailingStore;
 using trestle::protocols_test::FakeAdapterContext;
 using trestle::smtp::EmailAdapter;
 using trestle::smtp::EmailOutbox;
