@@ -98,7 +98,8 @@ struct Component final : AdapterContext {
   Logger& log() override;
   asio::io_context& io() override;
   std::shared_ptr<ReadGate> read_gate() override { return gate; }
-  bool stream_ready() const override { return connection->ready() && !connection->congested(); }
+  /// Up and not congested: a stanza sent now is on its way, not held.
+  bool stream_ready() const { return connection->ready() && !connection->congested(); }
   bool user_allowed(const xmpp::Jid& user) const override;
   std::vector<xmpp::Jid> admins() const override;
   void add_http_route(const std::string& path, HttpHandler handler) override;

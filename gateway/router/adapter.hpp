@@ -98,11 +98,6 @@ public:
   /// waiting to be sent: the adapter's readers wait on it before taking more
   /// input from their network. Null where there is no such stream (tests).
   virtual std::shared_ptr<ReadGate> read_gate() { return nullptr; }
-  /// True while this component's stream to the XMPP server is up and not
-  /// congested, so that a stanza sent now is on its way rather than held:
-  /// an adapter that must not accept legacy input it cannot pass on (an SMTP
-  /// 250) asks first.
-  virtual bool stream_ready() const { return true; }
   /// Whether access control lets `user` (a bare JID) use the gateway now
   /// (a registration requirement included).
   virtual bool user_allowed(const xmpp::Jid& user) const = 0;

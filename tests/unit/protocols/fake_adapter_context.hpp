@@ -82,8 +82,6 @@ public:
   gateway::Logger& log() override { return logger_; }
   /// An event loop of its own, run by the tests that need one.
   boost::asio::io_context& io() override { return io_; }
-  /// `ready`, set by the test.
-  bool stream_ready() const override { return ready; }
   /// True unless the user's bare JID is in `refused_users`.
   bool user_allowed(const xmpp::Jid& user) const override {
     return std::find(refused_users.begin(), refused_users.end(), user.bare_string()) ==
@@ -169,7 +167,8 @@ public:
   std::vector<xmpp::Element> unsent;
   /// When false, send() refuses like a full send queue.
   bool accept_sends = true;
-  /// What stream_ready() answers.
+  /// Whether send_confirmed() finds the stream up (else what it keeps waits
+  /// in `unsent`).
   bool ready = true;
   /// Bare JIDs that user_allowed() refuses.
   std::vector<std::string> refused_users;
