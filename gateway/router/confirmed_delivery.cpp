@@ -65,8 +65,9 @@ struct ConfirmedDelivery::Impl : std::enable_shared_from_this<Impl> {
   bool backlog = true;
   bool pumping = false;
   bool confirm_armed = false;
-  /// The stream refused a stanza: the pump waits for a poke or retry_delay.
-  bool refused = false;
+  /// A store read failed, or the stream refused a stanza though it said it
+  /// was ready: the pump waits for a poke or retry_delay.
+  bool paused = false;
   bool full_reported = false;
   /// The highest id sent on the current stream.
   std::int64_t sent_upto = 0;
@@ -83,6 +84,7 @@ struct ConfirmedDelivery::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> run();
   asio::awaitable<void> pump();
   asio::awaitable<void> forget(std::vector<std::int64_t> ids);
+  /// `id` went out on the current stream: it waits for the next confirmation.
   void sent(std::int64_t id);
   void confirm();
   void arm_confirm();
@@ -100,20 +102,20 @@ asio::awaitable<void> ConfirmedDelivery::Impl::run() {
                        " stanzas from an earlier run wait for the XMPP server; sending them again");
   }
   while (!stopped) {
-    if (backlog && stream.ready() && !refused) {
+    if (backlog && stream.ready() && !paused) {
       co_await pump();
       continue;
     }
-    // Until poked (a stream up, congestion over, a new stanza), or a while
-    // after the stream refused a stanza though it said it was ready.
+    // Until poked (a stream up, congestion over, a new stanza), or
+    // retry_delay after a pause.
     boost::system::error_code waited;
-    if (refused) {
+    if (paused) {
       wake.expires_after(options.retry_delay);
     } else {
       wake.expires_at(Clock::time_point::max());
     }
     co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, waited));
-    refused = false;
+    paused = false;
   }
 }
 
@@ -129,11 +131,9 @@ asio::awaitable<void> ConfirmedDelivery::Impl::pump() {
   }
   if (ec) {
     backlog = true;
+    paused = true;
     log.error(area, "cannot read the stanzas waiting for the XMPP server: " + ec.message() +
                         "; trying again");
-    boost::system::error_code waited;
-    wake.expires_after(options.retry_delay);
-    co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, waited));
     co_return;
   }
   if (stream_at_start != stream_number) {
@@ -161,10 +161,9 @@ asio::awaitable<void> ConfirmedDelivery::Impl::pump() {
     }
     if (!stream.send(*stanza)) {
       backlog = true;
-      refused = true;
+      paused = true;
       break;
     }
-    sent_upto = item.id;
     sent(item.id);
   }
   if (items.size() == options.replay_batch) {
@@ -191,6 +190,7 @@ asio::awaitable<void> ConfirmedDelivery::Impl::forget(std::vector<std::int64_t> 
 }
 
 void ConfirmedDelivery::Impl::sent(std::int64_t id) {
+  sent_upto = id;
   unconfirmed.push_back(id);
   if (unconfirmed.size() >= options.confirm_batch) {
     confirm();
@@ -312,7 +312,6 @@ Awaitable<bool> ConfirmedDelivery::send(const xmpp::Element& stanza,
   }
   if (!impl.stopped && !impl.pumping && !impl.backlog && impl.stream.ready() &&
       impl.stream.send(kept)) {
-    impl.sent_upto = id;
     impl.sent(id);
     co_return true;
   }

@@ -30,7 +30,7 @@ import servers  # noqa: E402
 from sms_servers import KannelServers  # noqa: E402
 from smtp_servers import CaptureRelay, PostfixServer, swaks  # noqa: E402
 from trestle_process import Component, TrestleProcess, binary_from_env  # noqa: E402
-from xmpp_client import MucTestClient, body_of, is_message, to_string  # noqa: E402
+from xmpp_client import MucTestClient, body_of, is_message, register_with  # noqa: E402
 
 BINARY = binary_from_env()
 SKIP_REASON = "TRESTLE_BINARY is not set to an executable trestle binary"
@@ -111,14 +111,7 @@ class DurabilityTests(unittest.TestCase):
             sms["kannel"]["sendsms_url"] = cls.kannel.sendsms_url
             cls.trestle.start()
             cls.postfix.start()
-            client = MucTestClient(cls.prosody.jid("alice"), cls.prosody.password("alice"),
-                                   cls.prosody.c2s_port, resource="setup", timeout=STEP)
-            client.connect(CONNECT)
-            try:
-                reply = client.register_set(MAIL, username="alice")
-                assert reply.get("type") == "result", to_string(reply)
-            finally:
-                client.disconnect()
+            register_with(cls.prosody, "alice", MAIL, username="alice")
         except Exception:
             cls.tearDownClass()
             raise
@@ -202,9 +195,9 @@ class DurabilityTests(unittest.TestCase):
     def test_prosody_killed_during_a_burst_loses_nothing(self) -> None:
         # alice is offline: what Prosody took is in its offline storage.
         deadline = time.monotonic() + 60
-        before = self.stanzas_out()
+        before = self.trestle.metric("trestle_stanzas_out_total")
         self.push_burst("reset")
-        while self.stanzas_out() - before < BURST // 2:
+        while self.trestle.metric("trestle_stanzas_out_total") - before < BURST // 2:
             self.assertLess(time.monotonic(), deadline, self.describe())
             time.sleep(0.05)
         self.prosody.restart(graceful=False)
@@ -252,25 +245,6 @@ class DurabilityTests(unittest.TestCase):
         self.assertEqual(first_arrivals, wanted)
         self.report("order across a SIGKILL", got)
 
-    def stanzas_out(self) -> float:
-        """trestle_stanzas_out_total over both components, from /metrics."""
-        import urllib.request
-        url = f"http://127.0.0.1:{self.trestle.http_port}/metrics"
-        with urllib.request.urlopen(url, timeout=2) as answer:
-            text = answer.read().decode()
-        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                   if line.startswith("trestle_stanzas_out_total{"))
-
-
-def undelivered(trestle: TrestleProcess, component: str) -> float:
-    """trestle_undelivered of `component`, from /metrics."""
-    import urllib.request
-    url = f"http://127.0.0.1:{trestle.http_port}/metrics"
-    with urllib.request.urlopen(url, timeout=2) as answer:
-        text = answer.read().decode()
-    prefix = f'trestle_undelivered{{component="{component}"}} '
-    return sum(float(line[len(prefix):]) for line in text.splitlines() if line.startswith(prefix))
-
 
 @unittest.skipUnless(BINARY, SKIP_REASON)
 class EjabberdConfirmationTests(unittest.TestCase):
@@ -290,12 +264,11 @@ class EjabberdConfirmationTests(unittest.TestCase):
                                      "listener": {"port": port}}})])
         self.addCleanup(trestle.cleanup)
         trestle.start()
+        register_with(ejabberd, "alice", MAIL, username="alice")
         alice = MucTestClient(ejabberd.jid("alice"), ejabberd.password("alice"),
                               ejabberd.c2s_port, resource="test", timeout=STEP)
         alice.connect(CONNECT)
         self.addCleanup(alice.disconnect)
-        reply = alice.register_set(MAIL, username="alice")
-        self.assertEqual(reply.get("type"), "result", to_string(reply))
         for n in range(3):
             result = swaks(port, "--to", "alice@" + MAIL, "--from", "bob@example.com",
                            "--body", f"confirmed {n}")
@@ -303,7 +276,7 @@ class EjabberdConfirmationTests(unittest.TestCase):
         for n in range(3):
             alice.wait_groupchat(lambda s, n=n: message_body(s) == f"confirmed {n}")
         deadline = time.monotonic() + STEP
-        while undelivered(trestle, MAIL) != 0:
+        while trestle.metric("trestle_undelivered", MAIL) != 0:
             self.assertLess(time.monotonic(), deadline, trestle.log_tail(20))
             time.sleep(0.1)
 

@@ -27,8 +27,8 @@ import servers  # noqa: E402
 from smtp_servers import CaptureRelay, PostfixServer, SmtpDialogue, swaks  # noqa: E402
 from trestle_process import Component, TrestleProcess, binary_from_env  # noqa: E402
 from xmpp_client import (NS_CLIENT, MucTestClient, body_of, error_condition,  # noqa: E402
-                         message_from, presence_from, q, stanza_type, status_of, subject_of,
-                         to_string)
+                         message_from, presence_from, q, register_with, stanza_type, status_of,
+                         subject_of, to_string)
 
 BINARY = binary_from_env()
 SKIP_REASON = "TRESTLE_BINARY is not set to an executable trestle binary"
@@ -526,14 +526,7 @@ class PostfixTests(EmailTestCase):
         cls.smtp_extra = {"listener": {"port": listener, "lmtp": cls.lmtp}}
         super().setUpClass()
         cls.postfix = PostfixServer(MAIL, listener, lmtp=cls.lmtp).start()
-        client = MucTestClient(cls.prosody.jid("alice"), cls.prosody.password("alice"),
-                               cls.prosody.c2s_port, resource="setup", timeout=STEP)
-        client.connect(CONNECT)
-        try:
-            reply = client.register_set(MAIL, username="alice")
-            assert reply.get("type") == "result", to_string(reply)
-        finally:
-            client.disconnect()
+        register_with(cls.prosody, "alice", MAIL, username="alice")
 
     @classmethod
     def tearDownClass(cls) -> None:

@@ -240,6 +240,20 @@ class TrestleProcess:
         except (urllib.error.URLError, OSError):
             return None
 
+    def metric(self, name: str, component: Optional[str] = None, timeout: float = 2.0) -> float:
+        """The sum of the samples of `name` in GET /metrics, of `component`'s
+        only when given (0 when there are none)."""
+        url = f"http://127.0.0.1:{self.http_port}/metrics"
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            text = response.read().decode()
+        label = f'{{component="{component}"}}' if component else ""
+        total = 0.0
+        for line in text.splitlines():
+            sample, _, value = line.rpartition(" ")
+            if sample == name + label or (not component and sample.startswith(name + "{")):
+                total += float(value)
+        return total
+
     def wait_healthz(self, status: Optional[int] = 200, timeout: float = 30.0) -> float:
         """Polls /healthz until it answers status (any status if None); returns seconds waited."""
         started = time.monotonic()

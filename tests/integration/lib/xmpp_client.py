@@ -1020,6 +1020,21 @@ class MucTestClient(XmppTestClient):
         return self.send_iq(room, "set", query, timeout)
 
 
+def register_with(server, user: str, domain: str, **fields: str) -> None:
+    """Registers `user` of `server` (an XmppServer) with the component
+    `domain` (XEP-0077) from a short-lived client; raises ClientError unless
+    the answer is a result."""
+    client = MucTestClient(server.jid(user), server.password(user), server.c2s_port,
+                           resource="setup", timeout=10.0)
+    client.connect(20.0)
+    try:
+        reply = client.register_set(domain, **fields)
+        if reply.get("type") != "result":
+            raise ClientError(f"registering {user} with {domain} failed: {to_string(reply)}")
+    finally:
+        client.disconnect()
+
+
 def _text_element(tag: str, text: str, parent: Optional[ET.Element] = None) -> ET.Element:
     """A new element (child of parent when given) holding text."""
     element = ET.Element(tag) if parent is None else ET.SubElement(parent, tag)

@@ -104,10 +104,7 @@ public:
     request.path = path;
     routes.at(path)(request, [&answer](gateway::HttpResponse response) { answer = response; });
     // A handler that awaits the (inline) store answers once the loop runs.
-    for (int round = 0; round < 100 && answer.status == 599; ++round) {
-      io_.restart();
-      io_.poll();
-    }
+    poll_until([&] { return answer.status != 599; });
     return answer;
   }
 
@@ -122,32 +119,20 @@ public:
                             }
                             result = std::move(value);
                           });
-    for (int round = 0; round < 100 && !result; ++round) {
-      io_.restart();
-      io_.poll();
-    }
-    if (!result) {
+    if (!poll_until([&] { return result.has_value(); })) {
       throw std::runtime_error("the coroutine did not finish");
     }
     return std::move(*result);
   }
 
-  /// run() for a coroutine that gives nothing.
-  void run(gateway::Awaitable<void> work) {
-    bool done = false;
-    boost::asio::co_spawn(io_, std::move(work), [&done](const std::exception_ptr& error) {
-      if (error) {
-        std::rethrow_exception(error);
-      }
-      done = true;
-    });
-    for (int round = 0; round < 100 && !done; ++round) {
+  /// Runs the ready work of io() until `done()` holds (the store is inline,
+  /// so nothing waits on time); returns whether it does.
+  template <typename Done> bool poll_until(Done&& done) {
+    for (int round = 0; round < 100 && !done(); ++round) {
       io_.restart();
       io_.poll();
     }
-    if (!done) {
-      throw std::runtime_error("the coroutine did not finish");
-    }
+    return done();
   }
 
   /// Everything logged so far.
