@@ -14,6 +14,7 @@
 #include "services.hpp"
 #include "stanza.hpp"
 #include "trestle_version.hpp"
+#include "user_lanes.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -100,7 +101,7 @@ struct Component final : AdapterContext {
   std::shared_ptr<ReadGate> read_gate() override { return gate; }
   /// Up and not congested: a stanza sent now is on its way, not held.
   bool stream_ready() const { return connection->ready() && !connection->congested(); }
-  bool user_allowed(const xmpp::Jid& user) const override;
+  Awaitable<bool> user_allowed(const xmpp::Jid& user, std::error_code& ec) override;
   std::vector<xmpp::Jid> admins() const override;
   void add_http_route(const std::string& path, HttpHandler handler) override;
 
@@ -118,6 +119,8 @@ struct Component final : AdapterContext {
   /// What the adapter sends with send_confirmed(), until the server has it.
   std::unique_ptr<ConfirmedDelivery> confirmed;
   std::unique_ptr<Adapter> adapter;
+  /// The users' events on their way to the adapter, in each user's order.
+  std::unique_ptr<UserLanes> lanes;
   std::unique_ptr<Router> router;
 };
 
@@ -176,15 +179,16 @@ bool Component::send(xmpp::Element stanza) {
   return queued;
 }
 
-bool Component::user_allowed(const xmpp::Jid& user) const {
+Awaitable<bool> Component::user_allowed(const xmpp::Jid& user, std::error_code& ec) {
   if (!app.access.allowed(user)) {
-    return false;
+    co_return false;
   }
   if (!app.access.registration_required() || app.access.admin(user)) {
-    return true;
+    co_return true;
   }
-  std::error_code ec;
-  return app.store->find_registration(user.bare_string(), domain_jid.domain(), ec).has_value();
+  const std::string bare = user.bare_string();
+  const auto found = co_await app.repositories->registrations().find(bare, domain_jid.domain(), ec);
+  co_return found.has_value();
 }
 
 std::vector<xmpp::Jid> Component::admins() const {
@@ -282,10 +286,17 @@ void App::Impl::build(const AdapterRegistry& adapters) {
                        }},
         log, delivery_options);
     component->adapter = factory->second(component_config, *component);
+    component->lanes = std::make_unique<UserLanes>(
+        io, [raw](const UserEvent& event) { return raw->adapter->handle(event); }, log,
+        component->area);
     component->router = std::make_unique<Router>(
-        ServiceContext{component_config, raw->domain_jid, *raw->adapter, *store, access, log,
-                       *this},
-        activity, [raw](const xmpp::Element& stanza) { return raw->send(stanza); });
+        ServiceContext{component_config, raw->domain_jid, *raw->adapter, *store, *repositories,
+                       access, log, *this},
+        activity, [raw](const xmpp::Element& stanza) { return raw->send(stanza); },
+        [raw](const std::string& user, UserEvent event) {
+          return raw->lanes->post(user, std::move(event));
+        },
+        [this](Awaitable<void> work) { asio::co_spawn(io, std::move(work), asio::detached); });
     component->connection = std::make_unique<xmpp::ComponentConnection>(
         io, connection_options(config.xmpp, component_config),
         [this, raw](xmpp::Element stanza) {

@@ -5,6 +5,7 @@
 #include <utility>
 // clang-format on
 
+#include "data_form.hpp"
 #include "element.hpp"
 #include "http_server.hpp"
 #include "jid.hpp"
@@ -12,6 +13,7 @@
 #include "repositories.hpp"
 #include "stanza.hpp"
 #include "stanza_error.hpp"
+#include "user_events.hpp"
 
 #include <map>
 #include <memory>
@@ -57,6 +59,35 @@ struct DomainCommand {
   bool admin_only = false;
 };
 
+/// One step of an adapter's ad-hoc command (XEP-0050), as the user asked it.
+struct CommandRequest {
+  xmpp::Jid from;
+  std::string node;
+  /// `execute`, `next`, `complete`, `prev` or `cancel`.
+  std::string action = "execute";
+  /// Empty on the first step.
+  std::string session_id{};
+  /// The form the user submitted, if any.
+  std::optional<DataForm> form{};
+};
+
+/// An adapter's answer to one step of an ad-hoc command; the gateway
+/// builds the `<command/>` reply from it.
+struct CommandAnswer {
+  enum class Status { executing, completed, canceled };
+  // Each member has an initialiser, so that designated initialisers may name
+  // any of them (-Wmissing-field-initializers).
+  Status status = Status::completed;
+  /// A note for the user (XEP-0050 `<note/>`), empty for none.
+  std::string note{};
+  /// The note is a warning rather than information.
+  bool note_is_warning = false;
+  /// A form to fill in (executing) or a result to show (completed).
+  std::optional<DataForm> form{};
+  /// An error instead of an answer.
+  std::optional<xmpp::StanzaError> error{};
+};
+
 /// What an adapter may use from the gateway. Lives as long as the adapter;
 /// used on the io_context thread only.
 class AdapterContext {
@@ -99,8 +130,10 @@ public:
   /// input from their network. Null where there is no such stream (tests).
   virtual std::shared_ptr<ReadGate> read_gate() { return nullptr; }
   /// Whether access control lets `user` (a bare JID) use the gateway now
-  /// (a registration requirement included).
-  virtual bool user_allowed(const xmpp::Jid& user) const = 0;
+  /// (a registration requirement included, which asks the store: when it
+  /// cannot say, false with `ec`).
+  [[nodiscard]] virtual Awaitable<bool> user_allowed(const xmpp::Jid& user,
+                                                     std::error_code& ec) = 0;
   /// The gateway's admins (`access.admins`), as bare JIDs.
   virtual std::vector<xmpp::Jid> admins() const { return {}; }
   /// Serves requests whose path is exactly `path` on the gateway's HTTP
@@ -128,6 +161,15 @@ public:
   /// translates each user message to it before on_stanza() sees it.
   virtual NetworkAbilities abilities() const = 0;
 
+  /// Whether the adapter takes typed events through handle() rather than
+  /// stanzas through on_stanza(); the second goes once no adapter needs it.
+  virtual bool takes_events() const { return false; }
+  /// An event from an allowed user to an address on the adapter's domain,
+  /// after the border (messages are translated to what the network
+  /// carries). The adapter answers requests, with an error if nothing else,
+  /// through a Bridge. A user's events come one after another, in order.
+  virtual Awaitable<void> handle(const UserEvent& /*event*/) { co_return; }
+
   /// Starts long-lived work (listeners, timers) on the io_context.
   virtual void start() {}
   /// Stops long-lived work; called once at shutdown.
@@ -136,7 +178,7 @@ public:
   /// A stanza from an allowed user that no shared service handled (messages,
   /// presence, iqs to contact JIDs). The adapter must answer requests, with an
   /// error if nothing else.
-  virtual void on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) = 0;
+  virtual void on_stanza(const xmpp::Element& /*stanza*/, const xmpp::Jid& /*from*/) {}
 
   /// Available (`available` true) or unavailable presence from `from` (a
   /// full JID) to the component domain itself, which the gateway answered
@@ -157,15 +199,19 @@ public:
   virtual std::optional<xmpp::Jid> jid_for_address(std::string_view typed,
                                                    xmpp::StanzaError& error) const = 0;
 
-  /// The registration form's fields.
-  virtual std::vector<RegistrationField> registration_fields() const = 0;
+  /// The registration form's fields (which may ask the store: a pool's free
+  /// numbers).
+  virtual Awaitable<std::vector<RegistrationField>> registration_fields() = 0;
   /// The registration form's instructions.
   virtual std::string registration_instructions() const = 0;
-  /// Checks (and may normalise) submitted values before they are stored.
-  virtual std::optional<xmpp::StanzaError> validate_registration(const xmpp::Jid& user,
-                                                                 FieldValues& values) = 0;
-  /// The user's registration was removed; drop their legacy sessions.
-  virtual void on_unregistered(const xmpp::Jid& /*user*/) {}
+  /// Checks (and may normalise) submitted values before they are stored,
+  /// and takes what they claim (an address, a number); the error to answer
+  /// with when they are refused.
+  virtual Awaitable<std::optional<xmpp::StanzaError>>
+  validate_registration(const xmpp::Jid& user, FieldValues& values) = 0;
+  /// The user's registration was removed; drop their legacy sessions and
+  /// release what they held.
+  virtual Awaitable<void> on_unregistered(const xmpp::Jid& /*user*/) { co_return; }
   /// An admin disconnected the user; drop their legacy sessions.
   virtual void disconnect_user(const xmpp::Jid& /*user*/) {}
 
@@ -174,6 +220,10 @@ public:
   virtual std::vector<DomainCommand> domain_commands() const { return {}; }
   /// Runs one of domain_commands() (an iq set carrying `<command/>` with that
   /// node); returns the answer to send, a result or an error.
+  /// For an adapter that takes_events(), in place of run_domain_command().
+  virtual Awaitable<CommandAnswer> run_command(const CommandRequest& /*request*/) {
+    co_return CommandAnswer{.error = xmpp::make_stanza_error(xmpp::Condition::item_not_found)};
+  }
   virtual xmpp::Element run_domain_command(const xmpp::Element& request,
                                            const xmpp::Jid& /*from*/) {
     return xmpp::make_error_reply(request,

@@ -41,8 +41,26 @@ bool open_before_registration(std::string_view xmlns) {
 
 } // namespace
 
-Router::Router(ServiceContext context, ActivityTracker& activity, Send send)
-    : context_(context), activity_(activity), send_(std::move(send)) {}
+Router::Router(ServiceContext context, ActivityTracker& activity, Send send, Post post, Spawn spawn)
+    : context_(context), activity_(activity), send_(std::move(send)), post_(std::move(post)),
+      spawn_(std::move(spawn)) {}
+
+void Router::hand_over(const Element& stanza, const xmpp::Jid& from) {
+  if (!context_.adapter.takes_events()) {
+    context_.adapter.on_stanza(stanza, from);
+    return;
+  }
+  auto event = read_user_event(stanza);
+  if (!event) {
+    return; // an error or an answer: nothing to do
+  }
+  if (!post_(from.bare_string(), std::move(*event))) {
+    context_.log.warning("router", "too many stanzas from " + from.bare_string() +
+                                       " wait for the adapter: refused one");
+    refuse(stanza, Condition::resource_constraint,
+           "too many of your messages are waiting to be handled; try again later");
+  }
+}
 
 void Router::refuse(const Element& stanza, Condition condition, std::string text) {
   if (answerable(stanza)) {
@@ -121,7 +139,7 @@ void Router::route(const Element& stanza) {
     route_message(stanza, *from);
     return;
   }
-  context_.adapter.on_stanza(stanza, *from);
+  hand_over(stanza, *from);
 }
 
 bool Router::refused_encrypted(const Element& stanza, const xmpp::Jid& from) {
@@ -143,7 +161,7 @@ void Router::route_message(const Element& stanza, const xmpp::Jid& from) {
   }
   const auto abilities = context_.adapter.abilities();
   if (stanza.attr_or("type") == "headline") {
-    context_.adapter.on_stanza(stanza, from); // not a conversation: nothing to translate
+    hand_over(stanza, from); // not a conversation: nothing to translate
     return;
   }
   const auto user = from.bare_string();
@@ -160,7 +178,7 @@ void Router::route_message(const Element& stanza, const xmpp::Jid& from) {
   }
   switch (crossing.verdict) {
   case Crossing::Verdict::pass:
-    context_.adapter.on_stanza(crossing.message, from);
+    hand_over(crossing.message, from);
     break;
   case Crossing::Verdict::refuse:
     refuse(stanza, crossing.condition, std::move(crossing.error_text));
@@ -210,14 +228,23 @@ void Router::route_iq_to_domain(const Element& stanza, const xmpp::Jid& from) {
   } else if (xmlns == xmpp::ns::ping && get) {
     send_(answer_ping(stanza));
   } else if (xmlns == xmpp::ns::register_ && payload->name() == "query") {
-    send_(answer_register(context_, stanza, from));
+    spawn_(register_and_answer(stanza, from));
   } else if (xmlns == xmpp::ns::gateway && payload->name() == "query") {
     send_(answer_gateway(context_, stanza));
   } else if (xmlns == xmpp::ns::commands && !get && payload->name() == "command") {
-    send_(commands_.execute(context_, stanza, from, admin));
+    if (CommandService::for_typed_adapter(context_.adapter, stanza)) {
+      spawn_(CommandService::run_adapter_command(context_.adapter, stanza, from, admin, send_));
+    } else {
+      send_(commands_.execute(context_, stanza, from, admin));
+    }
   } else {
     refuse(stanza, Condition::service_unavailable, {});
   }
+}
+
+Awaitable<void> Router::register_and_answer(Element request, xmpp::Jid from) {
+  const auto reply = co_await answer_register(context_, request, from);
+  send_(reply);
 }
 
 void Router::route_presence_to_domain(const Element& stanza, const xmpp::Jid& from) {

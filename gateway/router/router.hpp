@@ -5,6 +5,7 @@
 #include "element.hpp"
 #include "recent_messages.hpp"
 #include "services.hpp"
+#include "user_events.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -21,8 +22,15 @@ class Router {
 public:
   /// Sends a stanza out through the component stream.
   using Send = std::function<bool(const xmpp::Element&)>;
+  /// Queues a typed event from `user` (a bare JID) for the adapter, in that
+  /// user's order (UserLanes); false when too many of theirs wait already.
+  using Post = std::function<bool(const std::string& user, UserEvent event)>;
+  /// Runs work that waits (registration, an adapter's command) on the loop.
+  using Spawn = std::function<void(Awaitable<void>)>;
 
-  Router(ServiceContext context, ActivityTracker& activity, Send send);
+  /// `post` is needed for an adapter that takes_events().
+  Router(ServiceContext context, ActivityTracker& activity, Send send, Post post = {},
+         Spawn spawn = {});
 
   /// Handles one inbound stanza.
   void route(const xmpp::Element& stanza);
@@ -37,9 +45,14 @@ public:
 private:
   void route_iq_to_domain(const xmpp::Element& stanza, const xmpp::Jid& from);
   void route_presence_to_domain(const xmpp::Element& stanza, const xmpp::Jid& from);
+  /// XEP-0077, which waits for the store and the adapter.
+  Awaitable<void> register_and_answer(xmpp::Element request, xmpp::Jid from);
   /// Refuses `stanza` unless `user` is registered; true when it was refused.
   bool refused_unregistered(const xmpp::Element& stanza, const xmpp::Jid& user, std::string text);
   void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);
+  /// Hands a stanza that no shared service took to the adapter: as a typed
+  /// event when it takes them, else as it is.
+  void hand_over(const xmpp::Element& stanza, const xmpp::Jid& from);
   /// Refuses an end-to-end encrypted message (it cannot be bridged) and
   /// counts it; true when it was refused.
   bool refused_encrypted(const xmpp::Element& stanza, const xmpp::Jid& from);
@@ -50,6 +63,8 @@ private:
   ServiceContext context_;
   ActivityTracker& activity_;
   Send send_;
+  Post post_;
+  Spawn spawn_;
   CommandService commands_;
   std::uint64_t encrypted_refused_ = 0;
   RecentMessages recent_;

@@ -1,6 +1,7 @@
 #include "command_service.hpp"
 
 #include "adapter.hpp"
+#include "adapter_replies.hpp"
 #include "data_form.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
@@ -97,6 +98,66 @@ Element run_users(const ServiceContext& context, const Element& request, std::st
 }
 
 } // namespace
+
+bool CommandService::for_typed_adapter(const Adapter& adapter, const Element& request) {
+  if (!adapter.takes_events()) {
+    return false;
+  }
+  const auto node = request.first_element()->attr_or("node");
+  const auto own = adapter.domain_commands();
+  return std::any_of(own.begin(), own.end(),
+                     [&](const DomainCommand& command) { return command.node == node; });
+}
+
+Element CommandService::reply_of(const Element& request, const CommandAnswer& answer) {
+  if (answer.error) {
+    return xmpp::make_error_reply(request, *answer.error);
+  }
+  const auto& asked = *request.first_element();
+  auto session = asked.attr_or("sessionid");
+  if (session.empty()) {
+    session = random_hex(8);
+  }
+  static constexpr std::array<std::string_view, 3> statuses{"executing", "completed", "canceled"};
+  auto reply = xmpp::make_iq_result(request);
+  auto& command = command_reply(reply, asked.attr_or("node"), session,
+                                statuses.at(static_cast<std::size_t>(answer.status)));
+  if (answer.status == CommandAnswer::Status::executing) {
+    auto& actions = command.append("actions");
+    actions.set_attr("execute", "complete");
+    actions.append("complete");
+  }
+  if (!answer.note.empty()) {
+    command.append("note")
+        .set_attr("type", answer.note_is_warning ? "warn" : "info")
+        .append_text(answer.note);
+  }
+  if (answer.form) {
+    command.append(answer.form->to_element());
+  }
+  return reply;
+}
+
+Awaitable<void> CommandService::run_adapter_command(Adapter& adapter, Element request,
+                                                    xmpp::Jid from, bool admin,
+                                                    std::function<bool(const Element&)> send) {
+  const auto& asked = *request.first_element();
+  CommandRequest step{from, asked.attr_or("node"), asked.attr_or("action", "execute"),
+                      asked.attr_or("sessionid"), find_form(asked)};
+  const auto own = adapter.domain_commands();
+  const auto command = std::find_if(
+      own.begin(), own.end(), [&](const DomainCommand& known) { return known.node == step.node; });
+  if (command == own.end() || (command->admin_only && !admin)) {
+    send(error_reply(request, Condition::forbidden, "this command is for gateway admins"));
+    co_return;
+  }
+  if (step.action == "cancel") {
+    send(reply_of(request, CommandAnswer{.status = CommandAnswer::Status::canceled}));
+    co_return;
+  }
+  const auto answer = co_await adapter.run_command(step);
+  send(reply_of(request, answer));
+}
 
 std::vector<CommandService::Command> CommandService::commands(const Adapter& adapter, bool admin) {
   std::vector<Command> visible;

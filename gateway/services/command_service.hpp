@@ -1,10 +1,17 @@
 #pragma once
 
+// Boost 1.74's Asio coroutine headers need <utility> first under GCC 12.
+// clang-format off
+#include <utility>
+// clang-format on
+
 #include "element.hpp"
 #include "jid.hpp"
+#include "repositories.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -13,6 +20,7 @@
 namespace trestle::gateway {
 
 class Adapter;
+struct CommandAnswer;
 struct ServiceContext;
 
 /// XEP-0050 ad-hoc commands on a component domain: the admin commands
@@ -34,6 +42,18 @@ public:
   static bool has_command(const Adapter& adapter, std::string_view node, bool admin);
   /// The human name of command `node` ("" if unknown).
   static std::string command_name(const Adapter& adapter, std::string_view node);
+
+  /// Whether `request` (an iq set carrying `<command/>`) is for one of the
+  /// adapter's own commands and the adapter takes_events(): then
+  /// run_adapter_command() answers it, else execute().
+  static bool for_typed_adapter(const Adapter& adapter, const xmpp::Element& request);
+  /// Runs an adapter's own command step (see for_typed_adapter()) and
+  /// sends the reply built from its answer through `send`.
+  static Awaitable<void> run_adapter_command(Adapter& adapter, xmpp::Element request,
+                                             xmpp::Jid from, bool admin,
+                                             std::function<bool(const xmpp::Element&)> send);
+  /// The `<command/>` reply to `request` for an adapter's answer.
+  static xmpp::Element reply_of(const xmpp::Element& request, const CommandAnswer& answer);
 
   /// Answers an iq set carrying `<command/>`.
   xmpp::Element execute(const ServiceContext& context, const xmpp::Element& request,

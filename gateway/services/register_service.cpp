@@ -1,6 +1,7 @@
 #include "data_form.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
+#include "repositories.hpp"
 #include "services.hpp"
 #include "stanza.hpp"
 #include "store.hpp"
@@ -26,9 +27,10 @@ Element error_reply(const Element& request, Condition condition, std::string tex
   return xmpp::make_error_reply(request, xmpp::make_stanza_error(condition, std::move(text)));
 }
 
-Element registration_form(const ServiceContext& context, const Registration* current) {
+Element registration_form(const ServiceContext& context,
+                          const std::vector<RegistrationField>& fields,
+                          const Registration* current) {
   auto reply_query = Element("query", std::string(xmpp::ns::register_));
-  const auto fields = context.adapter.registration_fields();
   const auto instructions = context.adapter.registration_instructions();
   reply_query.append("instructions").append_text(instructions);
   if (current) {
@@ -88,45 +90,49 @@ FieldValues submitted_values(const Element& query, const std::vector<Registratio
   return values;
 }
 
-Element remove_registration(const ServiceContext& context, const Element& request,
-                            const xmpp::Jid& user) {
+Awaitable<Element> remove_registration(const ServiceContext& context, const Element& request,
+                                       const xmpp::Jid& user) {
   std::error_code ec;
-  const bool existed =
-      context.store.remove_registration(user.bare_string(), context.domain.to_string(), ec);
+  const std::string bare = user.bare_string();
+  const std::string component = context.domain.to_string();
+  const bool existed = co_await context.repositories.registrations().remove(bare, component, ec);
   if (ec) {
     context.log.error("register", "store error removing a registration: " + ec.message());
-    return error_reply(request, Condition::internal_server_error, "the gateway's store failed");
+    co_return error_reply(request, Condition::internal_server_error, "the gateway's store failed");
   }
   if (!existed) {
-    return error_reply(request, Condition::registration_required, "you are not registered");
+    co_return error_reply(request, Condition::registration_required, "you are not registered");
   }
-  context.adapter.on_unregistered(user);
-  context.log.info("register", user.bare_string() + " unregistered");
-  return xmpp::make_iq_result(request);
+  co_await context.adapter.on_unregistered(user);
+  context.log.info("register", bare + " unregistered");
+  co_return xmpp::make_iq_result(request);
 }
 
 } // namespace
 
-Element answer_register(const ServiceContext& context, const Element& request,
-                        const xmpp::Jid& from) {
+Awaitable<Element> answer_register(const ServiceContext& context, const Element& request,
+                                   const xmpp::Jid& from) {
   const auto* query = request.first_element();
   const auto user = from.bare();
+  const std::string bare = user.bare_string();
+  const std::string component = context.domain.to_string();
+  auto& registrations = context.repositories.registrations();
   std::error_code ec;
-  auto current =
-      context.store.find_registration(user.bare_string(), context.domain.to_string(), ec);
+  const auto current = co_await registrations.find(bare, component, ec);
   if (ec) {
     context.log.error("register", "store error reading a registration: " + ec.message());
-    return error_reply(request, Condition::internal_server_error, "the gateway's store failed");
+    co_return error_reply(request, Condition::internal_server_error, "the gateway's store failed");
   }
   if (request.attr_or("type") == "get") {
+    const auto fields = co_await context.adapter.registration_fields();
     auto reply = xmpp::make_iq_result(request);
-    reply.append(registration_form(context, current ? &*current : nullptr));
-    return reply;
+    reply.append(registration_form(context, fields, current ? &*current : nullptr));
+    co_return reply;
   }
   if (query->find("remove")) {
-    return remove_registration(context, request, user);
+    co_return co_await remove_registration(context, request, user);
   }
-  const auto fields = context.adapter.registration_fields();
+  const auto fields = co_await context.adapter.registration_fields();
   auto values = submitted_values(*query, fields);
   for (const auto& field : fields) {
     auto value = values.find(field.var);
@@ -139,30 +145,30 @@ Element answer_register(const ServiceContext& context, const Element& request,
       }
     }
     if (field.required && (value == values.end() || value->second.empty())) {
-      return error_reply(request, Condition::not_acceptable,
-                         "the field '" + field.var + "' is required");
+      co_return error_reply(request, Condition::not_acceptable,
+                            "the field '" + field.var + "' is required");
     }
   }
-  if (auto refused = context.adapter.validate_registration(user, values)) {
-    return xmpp::make_error_reply(request, *refused);
+  if (auto refused = co_await context.adapter.validate_registration(user, values)) {
+    co_return xmpp::make_error_reply(request, *refused);
   }
   Registration registration;
-  registration.user = user.bare_string();
-  registration.component = context.domain.to_string();
+  registration.user = bare;
+  registration.component = component;
   registration.fields = std::move(values);
   registration.updated_at = unix_time_now();
-  context.store.put_registration(registration, ec);
+  co_await registrations.put(registration, ec);
   if (ec) {
     context.log.error("register", "store error saving a registration: " + ec.message());
     if (!current) {
       // Undo what validation took for the user (an SMS pool number), so
       // that it is not held for a registration that does not exist.
-      context.adapter.on_unregistered(user);
+      co_await context.adapter.on_unregistered(user);
     }
-    return error_reply(request, Condition::internal_server_error, "the gateway's store failed");
+    co_return error_reply(request, Condition::internal_server_error, "the gateway's store failed");
   }
-  context.log.info("register", user.bare_string() + (current ? " re-registered" : " registered"));
-  return xmpp::make_iq_result(request);
+  context.log.info("register", bare + (current ? " re-registered" : " registered"));
+  co_return xmpp::make_iq_result(request);
 }
 
 } // namespace trestle::gateway

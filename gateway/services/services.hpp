@@ -37,6 +37,7 @@ struct ServiceContext {
   const xmpp::Jid& domain;
   Adapter& adapter;
   Store& store;
+  Repositories& repositories;
   AccessControl& access;
   Logger& log;
   GatewayStatus& status;
@@ -58,8 +59,8 @@ xmpp::Element answer_version(const xmpp::Element& request);
 /// XEP-0199 ping.
 xmpp::Element answer_ping(const xmpp::Element& request);
 /// XEP-0077 in-band registration (get, set, remove).
-xmpp::Element answer_register(const ServiceContext& context, const xmpp::Element& request,
-                              const xmpp::Jid& from);
+[[nodiscard]] Awaitable<xmpp::Element>
+answer_register(const ServiceContext& context, const xmpp::Element& request, const xmpp::Jid& from);
 /// XEP-0100 gateway prompt: legacy address → JID.
 xmpp::Element answer_gateway(const ServiceContext& context, const xmpp::Element& request);
 

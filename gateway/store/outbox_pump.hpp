@@ -1,5 +1,6 @@
 #pragma once
 
+#include "repositories.hpp"
 #include "store.hpp"
 
 #include <cstddef>
@@ -120,7 +121,7 @@ public:
   enum class Added { queued, full, failed };
   /// Stores `item` (id, times and attempts are set here) and starts sending
   /// it. `full`: the queue limits are reached; `failed`: the store failed.
-  Added add(OutboxItem item);
+  [[nodiscard]] Awaitable<Added> add(const OutboxItem& item);
   /// Starts sending what is due, what a previous run left included.
   void start();
   /// Stops sending; messages in flight become due again at once.

@@ -153,8 +153,9 @@ void IrcAdapter::stop() {
   }
 }
 
-void IrcAdapter::on_unregistered(const xmpp::Jid& user) {
+gateway::Awaitable<void> IrcAdapter::on_unregistered(const xmpp::Jid& user) {
   close_all(user, "Unregistered");
+  co_return;
 }
 
 void IrcAdapter::disconnect_user(const xmpp::Jid& user) {
@@ -431,8 +432,8 @@ std::optional<xmpp::Jid> IrcAdapter::jid_for_address(std::string_view typed,
   return jid;
 }
 
-std::vector<gateway::RegistrationField> IrcAdapter::registration_fields() const {
-  return {
+gateway::Awaitable<std::vector<gateway::RegistrationField>> IrcAdapter::registration_fields() {
+  co_return std::vector<gateway::RegistrationField>{
       {"nick", "Nickname", true, false, "The nickname used on IRC.", {}},
       {"username",
        "Username",
@@ -459,14 +460,14 @@ std::string IrcAdapter::registration_instructions() const {
                 "IRC server with SASL.";
 }
 
-std::optional<xmpp::StanzaError> IrcAdapter::validate_registration(const xmpp::Jid& /*user*/,
-                                                                   gateway::FieldValues& values) {
+gateway::Awaitable<std::optional<xmpp::StanzaError>>
+IrcAdapter::validate_registration(const xmpp::Jid& /*user*/, gateway::FieldValues& values) {
   const auto nick_field = values.find("nick");
   const std::string nick = nick_field == values.end()
                                ? std::string()
                                : std::string(protocols::trim_blanks(nick_field->second));
   if (nick.empty()) {
-    return not_acceptable("a nickname is required");
+    co_return not_acceptable("a nickname is required");
   }
   values["nick"] = nick;
   if (const auto field = values.find("username"); field != values.end()) {
@@ -474,10 +475,10 @@ std::optional<xmpp::StanzaError> IrcAdapter::validate_registration(const xmpp::J
   }
   for (const auto& [var, value] : values) {
     if (auto problem = check_setting(var, value, rules_.channel_prefixes, 0)) {
-      return not_acceptable(std::move(*problem));
+      co_return not_acceptable(std::move(*problem));
     }
   }
-  return std::nullopt;
+  co_return std::nullopt;
 }
 
 } // namespace trestle::irc

@@ -43,7 +43,7 @@ public:
   /// QUITs every IRC connection.
   void stop() override;
   /// The user's registration was removed: their connections QUIT.
-  void on_unregistered(const xmpp::Jid& user) override;
+  gateway::Awaitable<void> on_unregistered(const xmpp::Jid& user) override;
   /// An admin disconnected the user: their connections QUIT.
   void disconnect_user(const xmpp::Jid& user) override;
 
@@ -56,12 +56,12 @@ public:
                                            xmpp::StanzaError& error) const override;
 
   /// `nick` (required), `username`, `realname` and the SASL `password`.
-  std::vector<gateway::RegistrationField> registration_fields() const override;
+  gateway::Awaitable<std::vector<gateway::RegistrationField>> registration_fields() override;
   /// Explains the fields.
   std::string registration_instructions() const override;
   /// Checks the nickname with the address rules and keeps CR, LF and NUL out of every field.
-  std::optional<xmpp::StanzaError> validate_registration(const xmpp::Jid& user,
-                                                         gateway::FieldValues& values) override;
+  gateway::Awaitable<std::optional<xmpp::StanzaError>>
+  validate_registration(const xmpp::Jid& user, gateway::FieldValues& values) override;
 
   /// In fixed-server mode the domain is the server JID, so `configure` is
   /// offered there; otherwise each server JID offers its own.

@@ -2,7 +2,6 @@
 
 #include "adapter_replies.hpp"
 #include "log.hpp"
-#include "namespaces.hpp"
 #include "outbox_pump.hpp"
 #include "phone_number.hpp"
 #include "sms_inbound.hpp"
@@ -10,9 +9,9 @@
 #include "sms_provider.hpp"
 #include "sms_segments.hpp"
 #include "sms_usage.hpp"
-#include "stanza.hpp"
 #include "store.hpp"
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -49,7 +48,7 @@ std::string segments_text(std::size_t segments) {
 } // namespace
 
 SmsAdapter::SmsAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context)
-    : context_(context), settings_(config.sms) {
+    : context_(context), bridge_(context), settings_(config.sms) {
   const std::string& default_country = settings_.default_country;
   std::string reason;
   if (!default_country.empty() && !is_valid_country_code(default_country, &reason)) {
@@ -98,7 +97,7 @@ SmsAdapter::SmsAdapter(const gateway::ComponentConfig& config, gateway::AdapterC
         });
       },
       [this](const gateway::OutboxItem& item, const gateway::OutboxResult& result) {
-        on_sent(item, result);
+        boost::asio::co_spawn(context_.io(), on_sent(item, result), boost::asio::detached);
       });
   for (const auto& suffix : provider_->webhook_paths()) {
     context_.add_http_route(path + suffix,
@@ -134,91 +133,80 @@ void SmsAdapter::stop() {
   }
 }
 
-void SmsAdapter::refuse(const xmpp::Element& stanza, Condition condition, std::string text) {
-  gateway::refuse(stanza, context_, condition, std::move(text));
-}
-
-void SmsAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) {
+gateway::Awaitable<void> SmsAdapter::handle(const gateway::UserEvent& event) {
   if (!provider_) {
-    gateway::answer_not_available(stanza, context_, not_available_text);
-    return;
+    bridge_.not_available(event, not_available_text);
+    co_return;
   }
-  const auto to = xmpp::StanzaView(stanza).to();
+  const auto& to = gateway::recipient_of(event);
   std::string reason;
-  const auto number = PhoneNumber::parse(to->local(), settings_.default_country, &reason);
+  const auto number = PhoneNumber::parse(to.local(), settings_.default_country, &reason);
   if (!number) {
-    refuse(stanza, Condition::jid_malformed, "not a phone number: " + reason);
-    return;
+    bridge_.refuse(event, Condition::jid_malformed, "not a phone number: " + reason);
+    co_return;
   }
   // Answers (presence, receipts, errors) come from the JID as the user
   // wrote it, national numbers included, so that the client matches them to
   // its chat; texts from the phone come from the E.164 form.
-  const auto contact = to->bare();
-  switch (xmpp::kind_of(stanza)) {
-  case xmpp::StanzaKind::message:
-    on_message(stanza, from, {number->e164(), contact.local()});
-    break;
-  case xmpp::StanzaKind::presence:
-    gateway::answer_contact_presence(stanza, context_, from, contact,
-                                     "Phone: messages go out as SMS");
-    break;
-  default:
-    if (xmpp::StanzaView(stanza).is_iq_request()) {
-      refuse(stanza, Condition::service_unavailable, "phones answer no requests");
-    }
-    break;
+  const auto contact = to.bare();
+  if (const auto* message = std::get_if<gateway::UserMessage>(&event)) {
+    const Recipient recipient{number->e164(), contact.local()};
+    co_await on_message(*message, recipient);
+  } else if (const auto* presence = std::get_if<gateway::UserPresence>(&event)) {
+    bridge_.answer_always_there(*presence, contact, "Phone: messages go out as SMS");
+  } else {
+    bridge_.refuse(event, Condition::service_unavailable, "phones answer no requests");
   }
 }
 
-void SmsAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from,
-                            const Recipient& recipient) {
+gateway::Awaitable<void> SmsAdapter::on_message(const gateway::UserMessage& message,
+                                                const Recipient& recipient) {
   const auto& phone = recipient.e164;
-  const auto type = stanza.attr_or("type");
-  if (type == "error" || type == "headline") {
-    return;
+  if (message.type == gateway::MessageType::headline) {
+    co_return;
   }
-  if (type == "groupchat") {
-    refuse(stanza, Condition::not_acceptable, "a phone is not a room");
-    return;
+  if (message.type == gateway::MessageType::groupchat) {
+    bridge_.refuse(message, Condition::not_acceptable, "a phone is not a room");
+    co_return;
   }
-  const auto* body = stanza.find("body");
-  const std::string text = body != nullptr ? body->text() : std::string();
+  const std::string& text = message.body;
   if (text.empty()) {
-    return; // chat states, receipts, markers: nothing to text
+    co_return; // chat states, receipts, markers: nothing to text
   }
-  const auto user = from.bare();
+  const auto user = message.from.bare();
   bool store_failed = false;
-  const auto own = numbers_->number_of(user, store_failed);
+  const auto own = co_await numbers_->number_of(user, store_failed);
   if (!own) {
     if (store_failed) {
-      refuse(stanza, Condition::internal_server_error, "your number could not be looked up");
+      bridge_.refuse(message, Condition::internal_server_error,
+                     "your number could not be looked up");
     } else if (!settings_.pool.empty()) {
-      refuse(stanza, Condition::registration_required,
-             "you have no number to send from yet; register with " + context_.domain().domain() +
-                 " and choose one");
+      bridge_.refuse(message, Condition::registration_required,
+                     "you have no number to send from yet; register with " +
+                         context_.domain().domain() + " and choose one");
     } else {
-      refuse(stanza, Condition::not_authorized,
-             "you have no number to send from; ask the operator of " + context_.domain().domain() +
-                 " for one");
+      bridge_.refuse(message, Condition::not_authorized,
+                     "you have no number to send from; ask the operator of " +
+                         context_.domain().domain() + " for one");
     }
-    return;
+    co_return;
   }
   const auto count = count_segments(text);
   if (count.segments > settings_.max_segments) {
-    refuse(stanza, Condition::not_acceptable,
-           "this message would be sent as " + segments_text(count.segments) + "; the limit is " +
-               std::to_string(settings_.max_segments) +
-               ", so nothing was sent. Shorten it: one SMS holds 160 plain characters, or 70 "
-               "when it has emoji or letters outside the GSM alphabet");
-    return;
+    bridge_.refuse(message, Condition::not_acceptable,
+                   "this message would be sent as " + segments_text(count.segments) +
+                       "; the limit is " + std::to_string(settings_.max_segments) +
+                       ", so nothing was sent. Shorten it: one SMS holds 160 plain characters, "
+                       "or 70 when it has emoji or letters outside the GSM alphabet");
+    co_return;
   }
-  if (auto limit = over_limit(user)) {
-    refuse(stanza, limit->condition, std::move(limit->text));
-    return;
+  if (auto limit = co_await over_limit(user)) {
+    bridge_.refuse(message, limit->condition, std::move(limit->text));
+    co_return;
   }
 
   const std::string& component = context_.domain().domain();
-  const bool receipt = stanza.find("request", xmpp::ns::receipts) != nullptr;
+  auto& correlations = context_.repositories().correlations();
   const std::string token = gateway::random_hex(16);
   const auto now = gateway::unix_time_now();
   // Written before the message is queued: a delivery report may come back
@@ -227,21 +215,21 @@ void SmsAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from,
   sent.component = component;
   sent.kind = std::string(sent_sms_kind);
   sent.legacy_id = token;
-  sent.xmpp_id = stanza.attr_or("id");
+  sent.xmpp_id = message.id;
   // The full JID: errors must reach the resource that sent the message.
-  sent.user = from.to_string();
+  sent.user = message.from.to_string();
   sent.peer = recipient.contact_local;
-  sent.note = receipt ? "receipt" : "";
+  sent.note = message.receipt_requested ? "receipt" : "";
   sent.created_at = now;
   std::error_code ec;
-  context_.store().put_correlation(sent, ec);
+  co_await correlations.put(sent, ec);
   if (ec) {
-    refuse(stanza, Condition::internal_server_error, "the message could not be queued");
-    return;
+    bridge_.refuse(message, Condition::internal_server_error, "the message could not be queued");
+    co_return;
   }
   gateway::OutboxItem item;
   item.user = user.bare_string();
-  item.sender = from.to_string();
+  item.sender = message.from.to_string();
   item.xmpp_id = sent.xmpp_id;
   item.peer = phone;
   item.payload = text;
@@ -250,52 +238,59 @@ void SmsAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from,
                              {"token", token},
                              {"coding", count.encoding == SmsEncoding::ucs2 ? "ucs2" : "gsm7"},
                              {"contact", recipient.contact_local}});
-  const auto added = outbox_->add(std::move(item));
+  const auto added = co_await outbox_->add(item);
   if (added != gateway::OutboxPump::Added::queued) {
-    context_.store().remove_correlation(component, sent.kind, token, ec);
+    co_await correlations.remove(component, sent.kind, token, ec);
     if (added == gateway::OutboxPump::Added::full) {
-      refuse(stanza, Condition::resource_constraint,
-             "too many messages are waiting to be sent; try again later");
+      bridge_.refuse(message, Condition::resource_constraint,
+                     "too many messages are waiting to be sent; try again later");
     } else {
-      refuse(stanza, Condition::internal_server_error, "the message could not be queued");
+      bridge_.refuse(message, Condition::internal_server_error, "the message could not be queued");
     }
-    return;
+    co_return;
   }
-  context_.store().record_usage(component, user.bare_string(), now, ec);
+  co_await context_.repositories().usage().record(component, item.user, now, ec);
   if (ec) {
     // Queued already: the text goes, but the limits will not see it.
     context_.log().error("component " + component,
-                         "cannot record usage of " + user.bare_string() + ": " + ec.message());
+                         "cannot record usage of " + item.user + ": " + ec.message());
   }
 }
 
-std::optional<xmpp::StanzaError> SmsAdapter::over_limit(const xmpp::Jid& user) {
+gateway::Awaitable<std::optional<xmpp::StanzaError>> SmsAdapter::over_limit(const xmpp::Jid& user) {
   const std::string& component = context_.domain().domain();
   const auto now = gateway::unix_time_now();
-  const auto check = [&](std::size_t cap, std::int64_t window,
-                         std::string_view span) -> std::optional<xmpp::StanzaError> {
+  const std::string who = user.bare_string();
+  struct Cap {
+    std::size_t cap;
+    std::int64_t window;
+    std::string_view span;
+  };
+  const std::array<Cap, 2> caps{
+      {{settings_.max_per_hour, 3600, "hour"}, {settings_.max_per_day, 86400, "day"}}};
+  for (const auto& [cap, window, span] : caps) {
     if (cap == 0) {
-      return std::nullopt;
+      continue;
     }
     std::error_code ec;
-    const auto used = context_.store().count_usage(component, user.bare_string(), now - window, ec);
+    const std::int64_t since = now - window;
+    const auto used = co_await context_.repositories().usage().count(component, who, since, ec);
     if (ec) {
       // Texts cost money: an uncounted one does not go.
       context_.log().error("component " + component, "cannot count usage: " + ec.message());
-      return xmpp::make_stanza_error(Condition::internal_server_error,
-                                     "your messages could not be counted against the limits, so "
-                                     "nothing was sent; try again later");
+      co_return xmpp::make_stanza_error(
+          Condition::internal_server_error,
+          "your messages could not be counted against the limits, so nothing was sent; try "
+          "again later");
     }
-    if (used < cap) {
-      return std::nullopt;
+    if (used >= cap) {
+      co_return xmpp::make_stanza_error(
+          Condition::policy_violation,
+          "you have sent " + std::to_string(used) + " messages in the last " + std::string(span) +
+              "; the limit is " + std::to_string(cap) + ", so nothing was sent");
     }
-    return xmpp::make_stanza_error(
-        Condition::policy_violation,
-        "you have sent " + std::to_string(used) + " messages in the last " + std::string(span) +
-            "; the limit is " + std::to_string(cap) + ", so nothing was sent");
-  };
-  auto hour = check(settings_.max_per_hour, 3600, "hour");
-  return hour ? hour : check(settings_.max_per_day, 86400, "day");
+  }
+  co_return std::nullopt;
 }
 
 bool SmsAdapter::send_queued(const gateway::OutboxItem& item,
@@ -310,7 +305,8 @@ bool SmsAdapter::send_queued(const gateway::OutboxItem& item,
   return provider_->send(sms, std::move(on_answer));
 }
 
-void SmsAdapter::on_sent(const gateway::OutboxItem& item, const gateway::OutboxResult& result) {
+gateway::Awaitable<void> SmsAdapter::on_sent(gateway::OutboxItem item,
+                                             gateway::OutboxResult result) {
   const std::string& component = context_.domain().domain();
   auto notes = gateway::decode_notes(item.meta);
   const auto token = notes["token"];
@@ -319,20 +315,21 @@ void SmsAdapter::on_sent(const gateway::OutboxItem& item, const gateway::OutboxR
                         "message " + std::to_string(item.id) + " from " + item.user +
                             " accepted by the provider" +
                             (result.reference.empty() ? "" : " as " + result.reference));
-    return;
+    co_return;
   }
   std::error_code ec;
+  const std::string kind(sent_sms_kind);
   const bool waiting =
-      context_.store().remove_correlation(component, std::string(sent_sms_kind), token, ec);
+      co_await context_.repositories().correlations().remove(component, kind, token, ec);
   if (!waiting && !ec) {
-    return; // a delivery report told the sender already (Kannel's type 16 may come first)
+    co_return; // a delivery report told the sender already (Kannel's type 16 may come first)
   }
   // Queued before the contact was kept in the notes: the E.164 form.
   const auto& written = notes["contact"];
   const auto contact = xmpp::Jid::from_parts(written.empty() ? item.peer : written, component, {});
   const auto sender = xmpp::Jid::parse(item.sender);
   if (!contact || !sender) {
-    return;
+    co_return;
   }
   xmpp::StanzaError error;
   if (result.kind == gateway::OutboxResult::Kind::refused) {
@@ -351,7 +348,7 @@ void SmsAdapter::on_sent(const gateway::OutboxItem& item, const gateway::OutboxR
                            "message " + std::to_string(item.id) + " given up after " +
                                std::to_string(item.attempts) + " attempts: " + result.text);
   }
-  context_.send(gateway::message_error(*contact, *sender, item.xmpp_id, error));
+  bridge_.send(gateway::MessageFailure{*contact, *sender, item.xmpp_id, error});
 }
 
 void SmsAdapter::serve_webhook(std::string_view path, const gateway::HttpRequest& request,
@@ -413,9 +410,9 @@ std::optional<xmpp::Jid> SmsAdapter::jid_for_address(std::string_view typed,
   return jid;
 }
 
-std::vector<gateway::RegistrationField> SmsAdapter::registration_fields() const {
+gateway::Awaitable<std::vector<gateway::RegistrationField>> SmsAdapter::registration_fields() {
   if (settings_.pool.empty()) {
-    return {};
+    co_return std::vector<gateway::RegistrationField>{};
   }
   // Not required by the form: a user whose number the operator assigned
   // registers with the field empty (validate_registration() asks the others).
@@ -428,8 +425,9 @@ std::vector<gateway::RegistrationField> SmsAdapter::registration_fields() const 
                                     "you one.",
                                     {}};
   // The numbers nobody holds; validate_registration() checks again.
-  number.options = numbers_->choices_for(std::nullopt);
-  return {number};
+  const std::optional<xmpp::Jid> anyone;
+  number.options = co_await numbers_->choices_for(anyone);
+  co_return std::vector<gateway::RegistrationField>{number};
 }
 
 std::string SmsAdapter::registration_instructions() const {
@@ -441,52 +439,53 @@ std::string SmsAdapter::registration_instructions() const {
          "you here.";
 }
 
-std::optional<xmpp::StanzaError> SmsAdapter::validate_registration(const xmpp::Jid& user,
-                                                                   gateway::FieldValues& values) {
+gateway::Awaitable<std::optional<xmpp::StanzaError>>
+SmsAdapter::validate_registration(const xmpp::Jid& user, gateway::FieldValues& values) {
   if (settings_.pool.empty()) {
-    return std::nullopt;
+    co_return std::nullopt;
   }
   auto& chosen = values["number"];
   if (const auto* assigned = numbers_->assigned(user)) {
     const auto number = PhoneNumber::parse(chosen, settings_.default_country);
     if (!chosen.empty() && (!number || number->e164() != *assigned)) {
-      return xmpp::make_stanza_error(Condition::not_allowed,
-                                     "your number is " + *assigned +
-                                         ", assigned by the operator; it cannot be changed");
+      co_return xmpp::make_stanza_error(Condition::not_allowed,
+                                        "your number is " + *assigned +
+                                            ", assigned by the operator; it cannot be changed");
     }
     chosen = *assigned;
-    return std::nullopt;
+    co_return std::nullopt;
   }
   if (chosen.empty()) {
-    return xmpp::make_stanza_error(Condition::not_acceptable,
-                                   "choose the number your messages are sent from");
+    co_return xmpp::make_stanza_error(Condition::not_acceptable,
+                                      "choose the number your messages are sent from");
   }
   std::string reason;
   const auto number = PhoneNumber::parse(chosen, settings_.default_country, &reason);
   if (!number) {
-    return xmpp::make_stanza_error(Condition::not_acceptable, "not a phone number: " + reason);
+    co_return xmpp::make_stanza_error(Condition::not_acceptable, "not a phone number: " + reason);
   }
   std::string error;
-  if (!numbers_->choose(user, number->e164(), error)) {
-    return xmpp::make_stanza_error(
+  const std::string e164 = number->e164();
+  if (!co_await numbers_->choose(user, e164, error)) {
+    co_return xmpp::make_stanza_error(
         error.find("taken") != std::string::npos ? Condition::conflict : Condition::not_acceptable,
         error);
   }
-  chosen = number->e164();
-  return std::nullopt;
+  chosen = e164;
+  co_return std::nullopt;
 }
 
-void SmsAdapter::on_unregistered(const xmpp::Jid& user) {
-  numbers_->release(user);
+gateway::Awaitable<void> SmsAdapter::on_unregistered(const xmpp::Jid& user) {
+  co_await numbers_->release(user);
 }
 
 std::vector<gateway::DomainCommand> SmsAdapter::domain_commands() const {
   return {{std::string(usage_node), "SMS usage per user", true}};
 }
 
-xmpp::Element SmsAdapter::run_domain_command(const xmpp::Element& request,
-                                             const xmpp::Jid& /*from*/) {
-  return usage_report(request, context_, settings_);
+gateway::Awaitable<gateway::CommandAnswer>
+SmsAdapter::run_command(const gateway::CommandRequest& /*request*/) {
+  co_return co_await usage_report(context_, settings_);
 }
 
 } // namespace trestle::sms

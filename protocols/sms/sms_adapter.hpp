@@ -1,6 +1,7 @@
 #pragma once
 
 #include "adapter.hpp"
+#include "bridge.hpp"
 #include "config.hpp"
 
 #include <functional>
@@ -50,9 +51,10 @@ public:
   /// Stops the outbox and the provider's calls.
   void stop() override;
 
+  bool takes_events() const override { return true; }
   /// Messages become SMS; presence is answered as for a contact that is
-  /// always there; iqs are refused.
-  void on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) override;
+  /// always there; requests are refused.
+  gateway::Awaitable<void> handle(const gateway::UserEvent& event) override;
 
   /// What to type: a phone number.
   std::string gateway_description() const override;
@@ -63,19 +65,20 @@ public:
                                            xmpp::StanzaError& error) const override;
 
   /// `number`, a choice of the pool's free numbers, when there is a pool.
-  std::vector<gateway::RegistrationField> registration_fields() const override;
+  gateway::Awaitable<std::vector<gateway::RegistrationField>> registration_fields() override;
   /// Says where the user's number comes from.
   std::string registration_instructions() const override;
   /// Takes the chosen pool number for the user.
-  std::optional<xmpp::StanzaError> validate_registration(const xmpp::Jid& user,
-                                                         gateway::FieldValues& values) override;
+  gateway::Awaitable<std::optional<xmpp::StanzaError>>
+  validate_registration(const xmpp::Jid& user, gateway::FieldValues& values) override;
   /// Releases the user's pool number.
-  void on_unregistered(const xmpp::Jid& user) override;
+  gateway::Awaitable<void> on_unregistered(const xmpp::Jid& user) override;
 
   /// `sms-usage` for admins: messages per user in the last hour and day,
   /// and the messages to numbers nobody owns.
   std::vector<gateway::DomainCommand> domain_commands() const override;
-  xmpp::Element run_domain_command(const xmpp::Element& request, const xmpp::Jid& from) override;
+  gateway::Awaitable<gateway::CommandAnswer>
+  run_command(const gateway::CommandRequest& request) override;
 
   /// The public URL of this component's webhooks (for logs and tests).
   const std::string& webhook_url() const { return public_url_; }
@@ -87,17 +90,19 @@ private:
     std::string e164;
     std::string contact_local;
   };
-  void on_message(const xmpp::Element& stanza, const xmpp::Jid& from, const Recipient& recipient);
+  gateway::Awaitable<void> on_message(const gateway::UserMessage& message,
+                                      const Recipient& recipient);
   /// Why `user` may not send one more message now (a limit reached, or the
   /// usage that cannot be counted), or nullopt.
-  std::optional<xmpp::StanzaError> over_limit(const xmpp::Jid& user);
+  gateway::Awaitable<std::optional<xmpp::StanzaError>> over_limit(const xmpp::Jid& user);
   bool send_queued(const gateway::OutboxItem& item, std::function<void(ProviderAnswer)> on_answer);
-  void on_sent(const gateway::OutboxItem& item, const gateway::OutboxResult& result);
+  /// Tells the sender what became of a message the outbox is done with.
+  gateway::Awaitable<void> on_sent(gateway::OutboxItem item, gateway::OutboxResult result);
   void serve_webhook(std::string_view path, const gateway::HttpRequest& request,
                      std::function<void(gateway::HttpResponse)> reply);
-  void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);
 
   gateway::AdapterContext& context_;
+  gateway::Bridge bridge_;
   const gateway::SmsSettings& settings_;
   std::string public_url_;
   std::unique_ptr<SmsNumbers> numbers_;

@@ -1,25 +1,22 @@
 #include "sms_inbound.hpp"
 
 #include "adapter.hpp"
-#include "adapter_replies.hpp"
 #include "log.hpp"
-#include "namespaces.hpp"
 #include "outbox_pump.hpp"
 #include "phone_number.hpp"
 #include "sms_numbers.hpp"
 #include "sms_provider.hpp"
-#include "stanza.hpp"
 #include "store.hpp"
 #include "xep0106.hpp"
 
 #include <system_error>
 #include <utility>
+#include <variant>
 
 namespace trestle::sms {
 
 namespace {
 
-constexpr std::string_view oob_namespace = "jabber:x:oob";
 /// Texts stored by earlier versions, handed over at start at most.
 constexpr std::size_t waiting_batch = 10000;
 
@@ -44,12 +41,11 @@ gateway::HeldMessage held_message(const InboundSms& sms, const std::string& comp
   return held;
 }
 
-/// A chat message from a phone to `user`, with an id that clients can
-/// react and reply to.
-xmpp::Element phone_message(const xmpp::Jid& phone, const xmpp::Jid& user, std::string_view body) {
-  auto message = xmpp::make_message(phone, user, "chat", body);
-  message.set_attr("id", gateway::random_hex(8));
-  return message;
+/// A chat message from a phone to `user` (a random id, which clients can
+/// react and reply to).
+gateway::ContactMessage phone_message(const xmpp::Jid& phone, const xmpp::Jid& user,
+                                      std::string body) {
+  return {.from = phone, .to = user, .body = std::move(body)};
 }
 
 /// The JID of a phone; a sender that is not a number (an alphanumeric
@@ -70,14 +66,16 @@ gateway::HttpResponse unavailable(std::string why) {
 
 /// What a delivery report tells the sender: a receipt when one was asked
 /// for, an error when the text was not delivered, or nothing.
-std::optional<xmpp::Element> report_stanza(const StatusReport& report,
-                                           const gateway::Correlation& sent,
-                                           const xmpp::Jid& contact, const xmpp::Jid& sender) {
+using ReportAnswer = std::variant<std::monostate, gateway::Receipt, gateway::ContactMessage,
+                                  gateway::MessageFailure>;
+
+ReportAnswer report_answer(const StatusReport& report, const gateway::Correlation& sent,
+                           const xmpp::Jid& contact, const xmpp::Jid& sender) {
   if (report.state == DeliveryState::delivered) {
     if (sent.note == "receipt" && !sent.xmpp_id.empty()) {
-      return gateway::message_receipt(contact, sender, sent.xmpp_id);
+      return gateway::Receipt{contact, sender, sent.xmpp_id};
     }
-    return std::nullopt;
+    return std::monostate{};
   }
   std::string why;
   if (!report.code.empty()) {
@@ -88,21 +86,18 @@ std::optional<xmpp::Element> report_stanza(const StatusReport& report,
   }
   if (sent.xmpp_id.empty()) {
     // No id to put the error on: the sender reads it in the chat.
-    auto stanza = xmpp::make_message(contact, sender, "chat",
-                                     "[gateway] a text you sent was not delivered" + why);
-    stanza.set_attr("id", gateway::random_hex(8));
-    return stanza;
+    return phone_message(contact, sender, "[gateway] a text you sent was not delivered" + why);
   }
-  return gateway::message_error(contact, sender, sent.xmpp_id,
-                                xmpp::make_stanza_error(xmpp::Condition::recipient_unavailable,
-                                                        "the message was not delivered" + why));
+  return gateway::MessageFailure{contact, sender, sent.xmpp_id,
+                                 xmpp::make_stanza_error(xmpp::Condition::recipient_unavailable,
+                                                         "the message was not delivered" + why)};
 }
 
 } // namespace
 
 SmsInbound::SmsInbound(const gateway::SmsSettings& settings, gateway::AdapterContext& context,
                        SmsNumbers& numbers)
-    : settings_(settings), context_(context), numbers_(numbers) {}
+    : settings_(settings), context_(context), bridge_(context), numbers_(numbers) {}
 
 gateway::Awaitable<gateway::HttpResponse> SmsInbound::handle(WebhookRead read) {
   if (read.inbound) {
@@ -118,9 +113,9 @@ gateway::Awaitable<void> SmsInbound::hand_over_waiting() {
   // Earlier versions kept a text for a user here while the XMPP server was
   // down; they now go the way of every text (send_confirmed()).
   const std::string& component = context_.domain().domain();
-  auto& store = context_.store();
+  auto& held_messages = context_.repositories().held();
   std::error_code ec;
-  const auto waiting = store.held_messages(component, true, waiting_batch, ec);
+  const auto waiting = co_await held_messages.list(component, true, waiting_batch, ec);
   if (ec) {
     context_.log().error("component " + component,
                          "cannot read the texts stored for users: " + ec.message());
@@ -131,14 +126,15 @@ gateway::Awaitable<void> SmsInbound::hand_over_waiting() {
     const auto user = xmpp::Jid::parse(held.user);
     if (contact && user) {
       auto message = phone_message(*contact, *user, held.body);
-      xmpp::add_delay(message, component, xmpp::xep0082_datetime(held.received_at));
-      if (!co_await context_.send_confirmed(message, ec)) {
+      message.received_at = held.received_at;
+      const std::vector<gateway::Correlation> nothing;
+      if (!co_await bridge_.keep(message, nothing, ec)) {
         context_.log().error("component " + component,
                              "cannot hand over a stored text: " + ec.message());
         co_return;
       }
     }
-    store.remove_held(held.id, ec);
+    co_await held_messages.remove(held.id, ec);
   }
   if (!waiting.empty()) {
     context_.log().info("component " + component, std::to_string(waiting.size()) +
@@ -150,11 +146,11 @@ gateway::Awaitable<void> SmsInbound::hand_over_waiting() {
 gateway::Awaitable<gateway::HttpResponse>
 SmsInbound::deliver(const InboundSms& sms, const gateway::HttpResponse& success) {
   const std::string& component = context_.domain().domain();
-  auto& store = context_.store();
   std::error_code ec;
   if (!sms.provider_id.empty()) {
-    const auto seen = store.find_correlation_by_legacy(component, std::string(received_sms_kind),
-                                                       sms.provider_id, ec);
+    const std::string kind(received_sms_kind);
+    const auto seen = co_await context_.repositories().correlations().find_by_legacy(
+        component, kind, sms.provider_id, ec);
     if (ec) {
       co_return unavailable("the store failed");
     }
@@ -169,23 +165,30 @@ SmsInbound::deliver(const InboundSms& sms, const gateway::HttpResponse& success)
   const auto receiver = PhoneNumber::parse(sms.to, settings_.default_country);
   const std::string to = receiver ? receiver->e164() : sms.to;
   bool store_failed = false;
-  const auto user = receiver ? numbers_.owner_of(to, store_failed) : std::nullopt;
-  if (store_failed) {
+  std::optional<xmpp::Jid> user;
+  if (receiver) {
+    user = co_await numbers_.owner_of(to, store_failed);
+  }
+  bool allowed = false;
+  if (user) {
+    allowed = co_await context_.user_allowed(*user, ec);
+  }
+  if (store_failed || ec) {
     co_return unavailable("the store failed");
   }
-  if (!contact || !user || !context_.user_allowed(*user)) {
+  if (!contact || !allowed) {
     const std::string sender = contact ? contact->to_string() : sms.from;
     co_return co_await hold(sms, sender, to, success);
   }
   auto message = phone_message(*contact, *user, body_with_media(sms));
   for (const auto& media : sms.media) {
     // XEP-0066: clients that know it show the picture, the others the link.
-    message.append("x", std::string(oob_namespace)).append("url").append_text(media.url);
+    message.attachments.push_back(media.url);
   }
   // Kept with the provider's id in one transaction: a repeat of the webhook
   // is known exactly when the text is kept.
   const auto remember = received(sms, user->bare_string());
-  if (!co_await context_.send_confirmed(message, remember, ec)) {
+  if (!co_await bridge_.keep(message, remember, ec)) {
     co_return not_kept(ec);
   }
   co_return success;
@@ -239,13 +242,11 @@ gateway::Awaitable<gateway::HttpResponse> SmsInbound::hold(const InboundSms& sms
                                                        std::to_string(id) + ")");
   const auto domain = context_.domain();
   for (const auto& admin : context_.admins()) {
-    auto notice = xmpp::make_message(
-        domain, admin, "chat",
+    bridge_.send(phone_message(
+        domain, admin,
         "A text message to " + to + ", a number that belongs to no allowed user, is held (" +
             std::to_string(id) + "). From " + contact + ":\n" + held.body +
-            "\nThe ad-hoc command \"SMS usage per user\" lists the held messages.");
-    notice.set_attr("id", gateway::random_hex(8));
-    context_.send(std::move(notice));
+            "\nThe ad-hoc command \"SMS usage per user\" lists the held messages."));
   }
   co_return success;
 }
@@ -256,10 +257,10 @@ gateway::Awaitable<gateway::HttpResponse> SmsInbound::report(const StatusReport&
     co_return success;
   }
   const std::string& component = context_.domain().domain();
-  auto& store = context_.store();
+  const std::string kind(sent_sms_kind);
+  auto& correlations = context_.repositories().correlations();
   std::error_code ec;
-  const auto sent =
-      store.find_correlation_by_legacy(component, std::string(sent_sms_kind), report.token, ec);
+  const auto sent = co_await correlations.find_by_legacy(component, kind, report.token, ec);
   if (ec) {
     co_return unavailable("the store failed");
   }
@@ -270,14 +271,21 @@ gateway::Awaitable<gateway::HttpResponse> SmsInbound::report(const StatusReport&
   const auto contact = xmpp::Jid::from_parts(sent->peer, component, {});
   const auto sender = xmpp::Jid::parse(sent->user);
   if (contact && sender) {
-    if (const auto stanza = report_stanza(report, *sent, *contact, *sender)) {
-      if (!co_await context_.send_confirmed(*stanza, ec)) {
-        co_return not_kept(ec);
-      }
+    const auto answer = report_answer(report, *sent, *contact, *sender);
+    const std::vector<gateway::Correlation> nothing;
+    bool kept = true;
+    if (const auto* receipt = std::get_if<gateway::Receipt>(&answer)) {
+      kept = co_await bridge_.keep(*receipt, nothing, ec);
+    } else if (const auto* message = std::get_if<gateway::ContactMessage>(&answer)) {
+      kept = co_await bridge_.keep(*message, nothing, ec);
+    } else if (const auto* failure = std::get_if<gateway::MessageFailure>(&answer)) {
+      kept = co_await bridge_.keep(*failure, nothing, ec);
+    }
+    if (!kept) {
+      co_return not_kept(ec);
     }
   }
-  const std::string kind(sent_sms_kind);
-  co_await context_.repositories().correlations().remove(component, kind, report.token, ec);
+  co_await correlations.remove(component, kind, report.token, ec);
   co_return success;
 }
 

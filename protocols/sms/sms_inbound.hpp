@@ -1,5 +1,6 @@
 #pragma once
 
+#include "bridge.hpp"
 #include "config.hpp"
 #include "http_server.hpp"
 #include "jid.hpp"
@@ -67,6 +68,7 @@ private:
 
   const gateway::SmsSettings& settings_;
   gateway::AdapterContext& context_;
+  gateway::Bridge bridge_;
   SmsNumbers& numbers_;
 };
 

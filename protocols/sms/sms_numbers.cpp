@@ -40,38 +40,41 @@ void SmsNumbers::load_static() {
   }
 }
 
-std::optional<std::string> SmsNumbers::number_of(const xmpp::Jid& user, bool& store_failed) {
+gateway::Awaitable<std::optional<std::string>> SmsNumbers::number_of(const xmpp::Jid& user,
+                                                                     bool& store_failed) {
   std::error_code ec;
-  const auto mapping =
-      context_.store().find_address_by_jid(context_.domain().domain(), user.bare_string(), ec);
+  const auto mapping = co_await context_.repositories().addresses().find_by_jid(
+      context_.domain().domain(), user.bare_string(), ec);
   store_failed = static_cast<bool>(ec);
   if (!mapping) {
-    return std::nullopt;
+    co_return std::nullopt;
   }
-  return mapping->legacy_key;
+  co_return mapping->legacy_key;
 }
 
-std::optional<xmpp::Jid> SmsNumbers::owner_of(const std::string& number, bool& store_failed) {
+gateway::Awaitable<std::optional<xmpp::Jid>> SmsNumbers::owner_of(const std::string& number,
+                                                                  bool& store_failed) {
   std::error_code ec;
-  const auto mapping =
-      context_.store().find_address_by_legacy(context_.domain().domain(), number, ec);
+  const auto mapping = co_await context_.repositories().addresses().find_by_legacy(
+      context_.domain().domain(), number, ec);
   store_failed = static_cast<bool>(ec);
   if (!mapping) {
-    return std::nullopt;
+    co_return std::nullopt;
   }
-  return xmpp::Jid::parse(mapping->jid);
+  co_return xmpp::Jid::parse(mapping->jid);
 }
 
-std::vector<std::string> SmsNumbers::choices_for(const std::optional<xmpp::Jid>& user) {
+gateway::Awaitable<std::vector<std::string>>
+SmsNumbers::choices_for(const std::optional<xmpp::Jid>& user) {
   std::vector<std::string> free;
   for (const auto& number : settings_.pool) {
     bool failed = false;
-    const auto owner = owner_of(number, failed);
+    const auto owner = co_await owner_of(number, failed);
     if (!failed && (!owner || (user && owner->bare_string() == user->bare_string()))) {
       free.push_back(number);
     }
   }
-  return free;
+  co_return free;
 }
 
 const std::string* SmsNumbers::assigned(const xmpp::Jid& user) const {
@@ -79,34 +82,38 @@ const std::string* SmsNumbers::assigned(const xmpp::Jid& user) const {
   return found == settings_.numbers.end() ? nullptr : &found->second;
 }
 
-bool SmsNumbers::choose(const xmpp::Jid& user, const std::string& number, std::string& error) {
+gateway::Awaitable<bool> SmsNumbers::choose(const xmpp::Jid& user, const std::string& number,
+                                            std::string& error) {
   if (std::find(settings_.pool.begin(), settings_.pool.end(), number) == settings_.pool.end()) {
     error = "the number " + number + " is not one this gateway offers";
-    return false;
+    co_return false;
   }
   const std::string& component = context_.domain().domain();
+  const std::string bare = user.bare_string();
   std::error_code ec;
-  switch (context_.store().claim_address(component, number, user.bare_string(), ec)) {
+  const auto claim =
+      co_await context_.repositories().addresses().claim(component, number, bare, ec);
+  switch (claim) {
   case gateway::Claim::claimed:
     break;
   case gateway::Claim::taken:
     error = "the number " + number + " is taken";
-    return false;
+    co_return false;
   case gateway::Claim::failed:
     error = "the number could not be saved";
-    return false;
+    co_return false;
   }
-  context_.log().info("component " + component,
-                      "number " + number + " chosen by " + user.bare_string());
-  return true;
+  context_.log().info("component " + component, "number " + number + " chosen by " + bare);
+  co_return true;
 }
 
-void SmsNumbers::release(const xmpp::Jid& user) {
+gateway::Awaitable<void> SmsNumbers::release(const xmpp::Jid& user) {
   if (assigned(user) != nullptr) {
-    return;
+    co_return;
   }
   std::error_code ec;
-  context_.store().remove_address_by_jid(context_.domain().domain(), user.bare_string(), ec);
+  const std::string bare = user.bare_string();
+  co_await context_.repositories().addresses().remove_by_jid(context_.domain().domain(), bare, ec);
 }
 
 } // namespace trestle::sms

@@ -2,6 +2,7 @@
 
 #include "config.hpp"
 #include "jid.hpp"
+#include "repositories.hpp"
 
 #include <optional>
 #include <string>
@@ -28,20 +29,24 @@ public:
   void load_static();
   /// The number of `user`, or nullopt (no number, or the store failed:
   /// `store_failed` says which).
-  std::optional<std::string> number_of(const xmpp::Jid& user, bool& store_failed);
+  [[nodiscard]] gateway::Awaitable<std::optional<std::string>> number_of(const xmpp::Jid& user,
+                                                                         bool& store_failed);
   /// The user who owns `number`, or nullopt.
-  std::optional<xmpp::Jid> owner_of(const std::string& number, bool& store_failed);
+  [[nodiscard]] gateway::Awaitable<std::optional<xmpp::Jid>> owner_of(const std::string& number,
+                                                                      bool& store_failed);
   /// Pool numbers nobody holds, and the one `user` holds when given, in
   /// pool order.
-  std::vector<std::string> choices_for(const std::optional<xmpp::Jid>& user);
+  [[nodiscard]] gateway::Awaitable<std::vector<std::string>>
+  choices_for(const std::optional<xmpp::Jid>& user);
   /// The number the operator set for `user` (`sms.numbers`), or null.
   const std::string* assigned(const xmpp::Jid& user) const;
   /// Gives `user` the pool number `number` (releasing their previous one);
   /// the reason in `error` when it is not in the pool, taken, or the store
   /// failed.
-  bool choose(const xmpp::Jid& user, const std::string& number, std::string& error);
+  [[nodiscard]] gateway::Awaitable<bool> choose(const xmpp::Jid& user, const std::string& number,
+                                                std::string& error);
   /// Releases `user`'s pool number (their registration was removed).
-  void release(const xmpp::Jid& user);
+  [[nodiscard]] gateway::Awaitable<void> release(const xmpp::Jid& user);
 
 private:
   const gateway::SmsSettings& settings_;

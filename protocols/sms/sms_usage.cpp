@@ -1,10 +1,6 @@
 #include "sms_usage.hpp"
 
-#include "adapter.hpp"
-#include "adapter_replies.hpp"
 #include "data_form.hpp"
-#include "namespaces.hpp"
-#include "stanza.hpp"
 #include "store.hpp"
 
 #include <system_error>
@@ -22,32 +18,31 @@ std::string limit_text(std::size_t cap) {
 
 } // namespace
 
-xmpp::Element usage_report(const xmpp::Element& request, gateway::AdapterContext& context,
-                           const gateway::SmsSettings& settings) {
+gateway::Awaitable<gateway::CommandAnswer> usage_report(gateway::AdapterContext& context,
+                                                        const gateway::SmsSettings& settings) {
   const std::string& component = context.domain().domain();
-  auto& store = context.store();
+  auto& repositories = context.repositories();
   std::error_code ec;
-  const auto usage = store.usage_summary(component, gateway::unix_time_now(), ec);
-  const auto held_count = ec ? 0 : store.count_held(component, ec);
-  const auto held = ec ? std::vector<gateway::HeldMessage>{}
-                       : store.held_messages(component, false, held_listed, ec);
-  if (ec) {
-    return xmpp::make_error_reply(
-        request, xmpp::make_stanza_error(xmpp::Condition::internal_server_error,
-                                         "the usage could not be read: " + ec.message()));
+  const auto now = gateway::unix_time_now();
+  const auto usage = co_await repositories.usage().summary(component, now, ec);
+  std::size_t held_count = 0;
+  std::vector<gateway::HeldMessage> held;
+  if (!ec) {
+    held_count = co_await repositories.held().count(component, ec);
   }
-  auto reply = xmpp::make_iq_result(request);
-  const auto* asked = request.first_element();
-  auto& command = reply.append("command", std::string(xmpp::ns::commands));
-  command.set_attr("node", asked != nullptr ? asked->attr_or("node") : "");
-  command.set_attr("sessionid", gateway::random_hex(8));
-  command.set_attr("status", "completed");
-  command.append("note")
-      .set_attr("type", "info")
-      .append_text(std::to_string(usage.size()) + " users sent messages in the last day; limits: " +
-                   limit_text(settings.max_per_hour) + " per hour, " +
-                   limit_text(settings.max_per_day) + " per day. " + std::to_string(held_count) +
-                   " held messages.");
+  if (!ec) {
+    held = co_await repositories.held().list(component, false, held_listed, ec);
+  }
+  if (ec) {
+    co_return gateway::CommandAnswer{
+        .error = xmpp::make_stanza_error(xmpp::Condition::internal_server_error,
+                                         "the usage could not be read: " + ec.message())};
+  }
+  gateway::CommandAnswer answer;
+  answer.note = std::to_string(usage.size()) + " users sent messages in the last day; limits: " +
+                limit_text(settings.max_per_hour) + " per hour, " +
+                limit_text(settings.max_per_day) + " per day. " + std::to_string(held_count) +
+                " held messages.";
   gateway::DataForm form;
   form.type = "result";
   form.title = "SMS usage";
@@ -68,8 +63,8 @@ xmpp::Element usage_report(const xmpp::Element& request, gateway::AdapterContext
     field.values.push_back(message.body);
     form.fields.push_back(std::move(field));
   }
-  command.append(form.to_element());
-  return reply;
+  answer.form = std::move(form);
+  co_return answer;
 }
 
 } // namespace trestle::sms

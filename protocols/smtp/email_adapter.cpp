@@ -10,13 +10,12 @@
 #include "email_threads.hpp"
 #include "log.hpp"
 #include "mime_compose.hpp"
-#include "namespaces.hpp"
 #include "smtp_listener.hpp"
 #include "smtp_relay.hpp"
-#include "stanza.hpp"
 #include "store.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <exception>
@@ -71,7 +70,7 @@ SmtpListenerOptions listener_options(const gateway::EmailListenerSettings& liste
 } // namespace
 
 EmailAdapter::EmailAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context)
-    : context_(context), settings_(config.email) {
+    : context_(context), bridge_(context), settings_(config.email) {
   const std::string& domain = context.domain().domain();
   const std::string mail_domain = settings_.mail_domain.empty() ? domain : settings_.mail_domain;
   identities_ = std::make_unique<EmailIdentities>(settings_, mail_domain, context);
@@ -90,13 +89,18 @@ EmailAdapter::EmailAdapter(const gateway::ComponentConfig& config, gateway::Adap
   outbox_ = std::make_unique<EmailOutbox>(
       context, settings_, *relay_,
       [this](const gateway::OutboxItem& item, const OutboxResult& result) {
-        on_mail_done(item, result);
+        boost::asio::co_spawn(context_.io(), on_mail_done(item, result), boost::asio::detached);
       });
   if (settings_.listener.enabled) {
     SmtpListenerHandlers handlers;
     handlers.check_recipient = [this](const std::string& address,
                                       std::function<void(SmtpVerdict)> answer) {
-      answer(inbound_->check_recipient(address));
+      boost::asio::co_spawn(
+          context_.io(), inbound_->check_recipient(address),
+          [answer = std::move(answer)](const std::exception_ptr& error, SmtpVerdict verdict) {
+            answer(error ? SmtpVerdict{451, "4.3.0", "Temporary local problem"}
+                         : std::move(verdict));
+          });
     };
     handlers.deliver = [this](InboundMessage message,
                               std::function<void(std::vector<SmtpVerdict>)> answer) {
@@ -131,87 +135,76 @@ void EmailAdapter::stop() {
   relay_->stop();
 }
 
-void EmailAdapter::refuse(const xmpp::Element& stanza, Condition condition, std::string text) {
-  gateway::refuse(stanza, context_, condition, std::move(text));
-}
-
-void EmailAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) {
-  const auto to = xmpp::StanzaView(stanza).to();
+gateway::Awaitable<void> EmailAdapter::handle(const gateway::UserEvent& event) {
+  const auto& to = gateway::recipient_of(event);
   std::string reason;
-  const auto address = parse_localpart(to->local(), &reason);
+  const auto address = parse_localpart(to.local(), &reason);
   if (!address) {
-    refuse(stanza, Condition::jid_malformed, reason);
-    return;
+    bridge_.refuse(event, Condition::jid_malformed, reason);
+    co_return;
   }
   // `bob%example.com` is accepted; answers come from the escaped form.
   const auto contact = contact_jid(*address, context_.domain().domain());
   if (!contact) {
-    refuse(stanza, Condition::jid_malformed, "this email address cannot be written as a JID");
-    return;
+    bridge_.refuse(event, Condition::jid_malformed,
+                   "this email address cannot be written as a JID");
+    co_return;
   }
-  switch (xmpp::kind_of(stanza)) {
-  case xmpp::StanzaKind::message:
-    on_message(stanza, from, *address);
-    break;
-  case xmpp::StanzaKind::presence:
-    gateway::answer_contact_presence(stanza, context_, from, *contact,
-                                     "Email contact: messages go out as email");
-    break;
-  default:
-    if (xmpp::StanzaView(stanza).is_iq_request()) {
-      refuse(stanza, Condition::service_unavailable, "email contacts answer no requests");
-    }
-    break;
+  if (const auto* message = std::get_if<gateway::UserMessage>(&event)) {
+    co_await on_message(*message, *address);
+  } else if (const auto* presence = std::get_if<gateway::UserPresence>(&event)) {
+    bridge_.answer_always_there(*presence, *contact, "Email contact: messages go out as email");
+  } else {
+    bridge_.refuse(event, Condition::service_unavailable, "email contacts answer no requests");
   }
 }
 
-std::string EmailAdapter::display_name(const xmpp::Jid& user) {
+gateway::Awaitable<std::string> EmailAdapter::display_name(const xmpp::Jid& user) {
   std::error_code ec;
+  const std::string bare = user.bare_string();
   const auto registration =
-      context_.store().find_registration(user.bare_string(), context_.domain().domain(), ec);
+      co_await context_.repositories().registrations().find(bare, context_.domain().domain(), ec);
   if (registration) {
     if (const auto name = registration->fields.find("name");
         name != registration->fields.end() && !name->second.empty()) {
-      return name->second;
+      co_return name->second;
     }
   }
-  return user.local();
+  co_return user.local();
 }
 
-void EmailAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from,
-                              const EmailAddress& peer) {
-  const auto type = stanza.attr_or("type");
-  if (type == "error" || type == "headline") {
-    return;
+gateway::Awaitable<void> EmailAdapter::on_message(const gateway::UserMessage& message,
+                                                  const EmailAddress& peer) {
+  if (message.type == gateway::MessageType::headline) {
+    co_return;
   }
-  if (type == "groupchat") {
-    refuse(stanza, Condition::not_acceptable, "an email contact is not a room");
-    return;
+  if (message.type == gateway::MessageType::groupchat) {
+    bridge_.refuse(message, Condition::not_acceptable, "an email contact is not a room");
+    co_return;
   }
-  const std::string body = stanza.child_text("body");
-  if (body.empty()) {
-    return; // chat states, receipts and markers are not mail
+  if (message.body.empty()) {
+    co_return; // chat states, receipts and markers are not mail
   }
-  const auto user = from.bare();
+  const auto user = message.from.bare();
   IdentityProblem problem;
-  const auto local = identities_->local_part_of(user, problem);
+  const auto local = co_await identities_->local_part_of(user, problem);
   if (!local) {
     const auto condition =
         problem.kind == IdentityProblem::Kind::store_failed ? Condition::internal_server_error
         : problem.kind == IdentityProblem::Kind::conflict   ? Condition::conflict
                                                             : Condition::registration_required;
-    refuse(stanza, condition, problem.text);
-    return;
+    bridge_.refuse(message, condition, problem.text);
+    co_return;
   }
-  const std::string name = display_name(user);
-  std::string subject = stanza.child_text("subject");
+  const std::string name = co_await display_name(user);
+  std::string subject = message.subject.value_or(std::string());
   if (subject.empty()) {
     subject = settings_.default_subject;
     protocols::replace_all(subject, "{name}", name);
   }
   const std::string peer_key = peer.comparison_key();
-  const auto position =
-      threads_->outgoing(user.bare_string(), peer_key, stanza.child_text("thread"));
+  const std::string bare = user.bare_string();
+  const auto position = co_await threads_->outgoing(bare, peer_key, message.thread);
   const auto now = gateway::unix_time_now();
 
   OutgoingMail mail;
@@ -219,7 +212,7 @@ void EmailAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from
   mail.from_address = *local + '@' + identities_->mail_domain();
   mail.to_address = peer.to_string();
   mail.subject = std::move(subject);
-  mail.body = body;
+  mail.body = message.body;
   mail.message_id = make_message_id(identities_->mail_domain());
   mail.references = position.references;
   mail.date = now;
@@ -228,38 +221,38 @@ void EmailAdapter::on_message(const xmpp::Element& stanza, const xmpp::Jid& from
   notes.from = mail.from_address;
   notes.message_id = mail.message_id;
   notes.thread = position.thread;
-  notes.receipt = stanza.find("request", xmpp::ns::receipts) != nullptr;
+  notes.receipt = message.receipt_requested;
 
   gateway::OutboxItem item;
-  item.user = user.bare_string();
-  item.sender = from.to_string();
-  item.xmpp_id = stanza.attr_or("id");
+  item.user = bare;
+  item.sender = message.from.to_string();
+  item.xmpp_id = message.id;
   item.peer = mail.to_address;
   item.payload = compose_mail(mail);
   item.meta = notes.encode();
-  switch (outbox_->add(std::move(item))) {
+  switch (co_await outbox_->add(item)) {
   case EmailOutbox::Added::queued:
-    threads_->record(user.bare_string(), peer_key, position.thread, mail.message_id, now);
+    co_await threads_->record(bare, peer_key, position.thread, mail.message_id, now);
     break;
   case EmailOutbox::Added::full:
-    refuse(stanza, Condition::resource_constraint,
-           "too many mails are waiting to be sent; try again later");
+    bridge_.refuse(message, Condition::resource_constraint,
+                   "too many mails are waiting to be sent; try again later");
     break;
   case EmailOutbox::Added::failed:
-    refuse(stanza, Condition::internal_server_error,
-           "the mail could not be queued; try again later");
+    bridge_.refuse(message, Condition::internal_server_error,
+                   "the mail could not be queued; try again later");
     break;
   }
 }
 
-void EmailAdapter::on_mail_done(const gateway::OutboxItem& item, const OutboxResult& result) {
+gateway::Awaitable<void> EmailAdapter::on_mail_done(gateway::OutboxItem item, OutboxResult result) {
   const std::string& domain = context_.domain().domain();
   const auto notes = MailNotes::decode(item.meta);
   const auto peer = parse_email_address(item.peer);
   const auto contact = peer ? contact_jid(*peer, domain) : std::nullopt;
   const auto sender = xmpp::Jid::parse(item.sender);
   if (!contact || !sender) {
-    return;
+    co_return;
   }
   switch (result.kind) {
   case OutboxResult::Kind::sent: {
@@ -276,28 +269,28 @@ void EmailAdapter::on_mail_done(const gateway::OutboxItem& item, const OutboxRes
     sent.peer = item.peer;
     sent.created_at = gateway::unix_time_now();
     std::error_code ec;
-    context_.store().put_correlation(sent, ec);
+    co_await context_.repositories().correlations().put(sent, ec);
     if (notes.receipt && !item.xmpp_id.empty()) {
-      context_.send(message_receipt(*contact, *sender, item.xmpp_id));
+      bridge_.send(gateway::Receipt{*contact, *sender, item.xmpp_id});
     }
     break;
   }
   case OutboxResult::Kind::refused:
     context_.log().info("component " + domain, "mail " + std::to_string(item.id) +
                                                    " refused by the relay: " + result.text);
-    context_.send(
-        message_error(*contact, *sender, item.xmpp_id, relay_refusal(result.code, result.text)));
+    bridge_.send(gateway::MessageFailure{*contact, *sender, item.xmpp_id,
+                                         relay_refusal(result.code, result.text)});
     break;
   case OutboxResult::Kind::expired: {
     const auto hours = (settings_.retry_max_age_seconds + 3599) / 3600;
     context_.log().warning("component " + domain,
                            "mail " + std::to_string(item.id) + " given up after " +
                                std::to_string(item.attempts) + " attempts: " + result.text);
-    context_.send(message_error(*contact, *sender, item.xmpp_id,
-                                xmpp::make_stanza_error(Condition::remote_server_timeout,
-                                                        "the mail could not be delivered within " +
-                                                            std::to_string(hours) +
-                                                            " h; last problem: " + result.text)));
+    bridge_.send(gateway::MessageFailure{
+        *contact, *sender, item.xmpp_id,
+        xmpp::make_stanza_error(Condition::remote_server_timeout,
+                                "the mail could not be delivered within " + std::to_string(hours) +
+                                    " h; last problem: " + result.text)});
     break;
   }
   }
@@ -333,9 +326,9 @@ std::optional<xmpp::Jid> EmailAdapter::jid_for_address(std::string_view typed,
   return jid;
 }
 
-std::vector<gateway::RegistrationField> EmailAdapter::registration_fields() const {
+gateway::Awaitable<std::vector<gateway::RegistrationField>> EmailAdapter::registration_fields() {
   const std::string& domain = identities_->mail_domain();
-  return {
+  co_return std::vector<gateway::RegistrationField>{
       {"username",
        "Your address",
        false,
@@ -358,51 +351,53 @@ std::string EmailAdapter::registration_instructions() const {
          " reaches you and the mail you write is sent from it.";
 }
 
-std::optional<xmpp::StanzaError> EmailAdapter::validate_registration(const xmpp::Jid& user,
-                                                                     gateway::FieldValues& values) {
+gateway::Awaitable<std::optional<xmpp::StanzaError>>
+EmailAdapter::validate_registration(const xmpp::Jid& user, gateway::FieldValues& values) {
   if (const auto name = values.find("name"); name != values.end()) {
     name->second = std::string(protocols::trim_blanks(name->second));
     if (name->second.size() > max_display_name_bytes ||
         name->second.find_first_of("\r\n\t") != std::string::npos) {
-      return xmpp::make_stanza_error(Condition::not_acceptable,
-                                     "the name must be one line of at most 64 bytes");
+      co_return xmpp::make_stanza_error(Condition::not_acceptable,
+                                        "the name must be one line of at most 64 bytes");
     }
   }
   const auto field = values.find("username");
   if (field == values.end()) {
-    return std::nullopt;
+    co_return std::nullopt;
   }
   field->second = std::string(protocols::trim_blanks(field->second));
   if (field->second.empty()) {
-    return std::nullopt;
+    co_return std::nullopt;
   }
   std::string reason;
   if (!is_valid_local_part(field->second, &reason)) {
-    return xmpp::make_stanza_error(Condition::not_acceptable, reason);
+    co_return xmpp::make_stanza_error(Condition::not_acceptable, reason);
   }
   // Stored lowercase: local parts on the gateway's domain match regardless of case.
   field->second = canonical_local_part(field->second);
   if (EmailIdentities::is_reserved(field->second)) {
-    return xmpp::make_stanza_error(Condition::not_acceptable,
-                                   "the address " + field->second + '@' +
-                                       identities_->mail_domain() +
-                                       " is kept for the mail domain's own use");
+    co_return xmpp::make_stanza_error(Condition::not_acceptable,
+                                      "the address " + field->second + '@' +
+                                          identities_->mail_domain() +
+                                          " is kept for the mail domain's own use");
   }
   IdentityProblem problem;
-  if (!identities_->assign(user.bare(), field->second, problem)) {
+  const auto bare = user.bare();
+  if (!co_await identities_->assign(bare, field->second, problem)) {
     if (problem.kind == IdentityProblem::Kind::conflict) {
-      return xmpp::make_stanza_error(Condition::conflict, problem.text);
+      co_return xmpp::make_stanza_error(Condition::conflict, problem.text);
     }
     context_.log().error("component " + context_.domain().domain(),
                          "registration check failed: " + problem.text);
-    return xmpp::make_stanza_error(Condition::internal_server_error,
-                                   "the address could not be saved; try again later");
+    co_return xmpp::make_stanza_error(Condition::internal_server_error,
+                                      "the address could not be saved; try again later");
   }
-  return std::nullopt;
+  co_return std::nullopt;
 }
 
-void EmailAdapter::on_unregistered(const xmpp::Jid& user) {
-  identities_->release(user.bare());
+gateway::Awaitable<void> EmailAdapter::on_unregistered(const xmpp::Jid& user) {
+  const auto bare = user.bare();
+  co_await identities_->release(bare);
 }
 
 } // namespace trestle::smtp

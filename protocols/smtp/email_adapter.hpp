@@ -1,6 +1,7 @@
 #pragma once
 
 #include "adapter.hpp"
+#include "bridge.hpp"
 #include "config.hpp"
 
 #include <memory>
@@ -48,8 +49,9 @@ public:
   /// Stops the listener and the outbox; queued mail stays in the store.
   void stop() override;
 
-  /// Messages become mail; presence to contacts is answered; iqs refused.
-  void on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) override;
+  bool takes_events() const override { return true; }
+  /// Messages become mail; presence to contacts is answered; requests refused.
+  gateway::Awaitable<void> handle(const gateway::UserEvent& event) override;
 
   /// What to type: an email address.
   std::string gateway_description() const override;
@@ -61,24 +63,26 @@ public:
 
   /// `username` (the local part of the user's own address) and `name` (the
   /// display name in From).
-  std::vector<gateway::RegistrationField> registration_fields() const override;
+  gateway::Awaitable<std::vector<gateway::RegistrationField>> registration_fields() override;
   /// Explains the fields.
   std::string registration_instructions() const override;
   /// Checks the local part, lowercases it and assigns it (`conflict` when
   /// another user holds it); checks the name.
-  std::optional<xmpp::StanzaError> validate_registration(const xmpp::Jid& user,
-                                                         gateway::FieldValues& values) override;
+  gateway::Awaitable<std::optional<xmpp::StanzaError>>
+  validate_registration(const xmpp::Jid& user, gateway::FieldValues& values) override;
   /// Releases the user's address.
-  void on_unregistered(const xmpp::Jid& user) override;
+  gateway::Awaitable<void> on_unregistered(const xmpp::Jid& user) override;
 
 private:
-  void on_message(const xmpp::Element& stanza, const xmpp::Jid& from, const EmailAddress& peer);
-  void on_mail_done(const gateway::OutboxItem& item, const gateway::OutboxResult& result);
+  gateway::Awaitable<void> on_message(const gateway::UserMessage& message,
+                                      const EmailAddress& peer);
+  /// Tells the sender what became of a mail the outbox is done with.
+  gateway::Awaitable<void> on_mail_done(gateway::OutboxItem item, gateway::OutboxResult result);
   /// The display name in From: the registered one, else the JID's localpart.
-  std::string display_name(const xmpp::Jid& user);
-  void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);
+  gateway::Awaitable<std::string> display_name(const xmpp::Jid& user);
 
   gateway::AdapterContext& context_;
+  gateway::Bridge bridge_;
   gateway::EmailSettings settings_;
   std::unique_ptr<EmailIdentities> identities_;
   std::unique_ptr<EmailThreads> threads_;

@@ -39,87 +39,94 @@ std::string EmailIdentities::template_local_part(const xmpp::Jid& user) const {
   return local;
 }
 
-std::optional<std::string> EmailIdentities::local_part_of(const xmpp::Jid& user,
-                                                          IdentityProblem& problem) {
+gateway::Awaitable<std::optional<std::string>>
+EmailIdentities::local_part_of(const xmpp::Jid& user, IdentityProblem& problem) {
   const std::string& component = context_.domain().domain();
+  const std::string bare = user.bare_string();
+  auto& repositories = context_.repositories();
   std::error_code ec;
-  if (const auto mapping =
-          context_.store().find_address_by_jid(component, user.bare_string(), ec)) {
-    return mapping->legacy_key;
+  const auto mapping = co_await repositories.addresses().find_by_jid(component, bare, ec);
+  if (mapping) {
+    co_return mapping->legacy_key;
   }
   if (ec) {
     problem = {IdentityProblem::Kind::store_failed, "your address could not be looked up"};
-    return std::nullopt;
+    co_return std::nullopt;
   }
-  const auto registration = context_.store().find_registration(user.bare_string(), component, ec);
+  const auto registration = co_await repositories.registrations().find(bare, component, ec);
   if (ec) {
     problem = {IdentityProblem::Kind::store_failed, "your registration could not be looked up"};
-    return std::nullopt;
+    co_return std::nullopt;
   }
   if (registration) {
     // A local part chosen at registration that the table does not hold
     // (yet): take it when it is still free.
     const auto chosen = registration->fields.find("username");
     if (chosen != registration->fields.end() && !chosen->second.empty() &&
-        assign(user, chosen->second, problem)) {
-      return chosen->second;
+        co_await assign(user, chosen->second, problem)) {
+      co_return chosen->second;
     }
   } else if (settings_.require_registration) {
     problem = {IdentityProblem::Kind::registration_required,
                "register with " + component + " to get an email address first"};
-    return std::nullopt;
+    co_return std::nullopt;
   }
   const std::string local = template_local_part(user);
   if (local.empty()) {
     problem = {IdentityProblem::Kind::registration_required,
                "no email address can be made from your JID; register with " + component +
                    " and choose one"};
-    return std::nullopt;
+    co_return std::nullopt;
   }
-  if (!assign(user, local, problem)) {
+  if (!co_await assign(user, local, problem)) {
     if (problem.kind == IdentityProblem::Kind::conflict) {
       problem.text = "the address " + local + '@' + mail_domain_ +
                      " belongs to someone else; register with " + component + " and choose another";
     }
-    return std::nullopt;
+    co_return std::nullopt;
   }
   context_.log().info("component " + component,
-                      "assigned " + local + '@' + mail_domain_ + " to " + user.bare_string());
-  return local;
+                      "assigned " + local + '@' + mail_domain_ + " to " + bare);
+  co_return local;
 }
 
-std::optional<xmpp::Jid> EmailIdentities::user_of(std::string_view local, bool& store_failed) {
+gateway::Awaitable<std::optional<xmpp::Jid>> EmailIdentities::user_of(std::string_view local,
+                                                                      bool& store_failed) {
   std::error_code ec;
-  const auto mapping = context_.store().find_address_by_legacy(context_.domain().domain(),
-                                                               canonical_local_part(local), ec);
+  const std::string key = canonical_local_part(local);
+  const auto mapping = co_await context_.repositories().addresses().find_by_legacy(
+      context_.domain().domain(), key, ec);
   store_failed = static_cast<bool>(ec);
   if (!mapping) {
-    return std::nullopt;
+    co_return std::nullopt;
   }
-  return xmpp::Jid::parse(mapping->jid);
+  co_return xmpp::Jid::parse(mapping->jid);
 }
 
-bool EmailIdentities::assign(const xmpp::Jid& user, const std::string& local,
-                             IdentityProblem& problem) {
+gateway::Awaitable<bool> EmailIdentities::assign(const xmpp::Jid& user, const std::string& local,
+                                                 IdentityProblem& problem) {
   std::error_code ec;
-  switch (
-      context_.store().claim_address(context_.domain().domain(), local, user.bare_string(), ec)) {
+  const std::string bare = user.bare_string();
+  const auto claim = co_await context_.repositories().addresses().claim(context_.domain().domain(),
+                                                                        local, bare, ec);
+  switch (claim) {
   case gateway::Claim::claimed:
-    return true;
+    co_return true;
   case gateway::Claim::taken:
     problem = {IdentityProblem::Kind::conflict,
                "the address " + local + '@' + mail_domain_ + " is already taken"};
-    return false;
+    co_return false;
   case gateway::Claim::failed:
     break;
   }
   problem = {IdentityProblem::Kind::store_failed, "the address could not be saved"};
-  return false;
+  co_return false;
 }
 
-void EmailIdentities::release(const xmpp::Jid& user) {
+gateway::Awaitable<void> EmailIdentities::release(const xmpp::Jid& user) {
   std::error_code ec;
-  context_.store().remove_address_by_jid(context_.domain().domain(), user.bare_string(), ec);
+  const std::string bare = user.bare_string();
+  co_await context_.repositories().addresses().remove_by_jid(context_.domain().domain(), bare, ec);
 }
 
 } // namespace trestle::smtp

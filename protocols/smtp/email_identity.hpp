@@ -2,6 +2,7 @@
 
 #include "config.hpp"
 #include "jid.hpp"
+#include "repositories.hpp"
 
 #include <optional>
 #include <string>
@@ -43,16 +44,19 @@ public:
 
   /// The local part of `user`'s address, assigning one from the template
   /// when they have none yet (unless registration is required).
-  std::optional<std::string> local_part_of(const xmpp::Jid& user, IdentityProblem& problem);
+  [[nodiscard]] gateway::Awaitable<std::optional<std::string>>
+  local_part_of(const xmpp::Jid& user, IdentityProblem& problem);
   /// The user that `local` (any case) belongs to; nullopt when nobody, and
   /// `store_failed` set when the store could not say.
-  std::optional<xmpp::Jid> user_of(std::string_view local, bool& store_failed);
+  [[nodiscard]] gateway::Awaitable<std::optional<xmpp::Jid>> user_of(std::string_view local,
+                                                                     bool& store_failed);
   /// Gives `user` the local part `local` (already checked and lowercase),
   /// releasing their previous one. Fails with `conflict` when another user
   /// holds it.
-  bool assign(const xmpp::Jid& user, const std::string& local, IdentityProblem& problem);
+  [[nodiscard]] gateway::Awaitable<bool> assign(const xmpp::Jid& user, const std::string& local,
+                                                IdentityProblem& problem);
   /// Releases `user`'s address (their registration was removed).
-  void release(const xmpp::Jid& user);
+  [[nodiscard]] gateway::Awaitable<void> release(const xmpp::Jid& user);
   /// The local part the template gives `user`, lowercase; empty when the
   /// template is empty or gives no valid local part.
   std::string template_local_part(const xmpp::Jid& user) const;

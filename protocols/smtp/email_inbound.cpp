@@ -7,7 +7,6 @@
 #include "email_threads.hpp"
 #include "log.hpp"
 #include "mime_text.hpp"
-#include "stanza.hpp"
 #include "store.hpp"
 
 #include <system_error>
@@ -38,30 +37,40 @@ std::string body_of(const ParsedMail& mail, bool continues_thread) {
 
 EmailInbound::EmailInbound(gateway::AdapterContext& context, EmailIdentities& identities,
                            EmailThreads& threads)
-    : context_(context), identities_(identities), threads_(threads) {}
+    : context_(context), bridge_(context), identities_(identities), threads_(threads) {}
 
-std::optional<xmpp::Jid> EmailInbound::resolve(const std::string& address, SmtpVerdict& refusal) {
+gateway::Awaitable<std::optional<xmpp::Jid>> EmailInbound::resolve(const std::string& address,
+                                                                   SmtpVerdict& refusal) {
   const auto parsed = parse_email_address(address);
   if (!parsed || parsed->domain != identities_.mail_domain()) {
     refusal = unknown_recipient;
-    return std::nullopt;
+    co_return std::nullopt;
   }
   bool store_failed = false;
-  auto user = identities_.user_of(parsed->local, store_failed);
-  if (store_failed) {
+  auto user = co_await identities_.user_of(parsed->local, store_failed);
+  std::error_code ec;
+  bool allowed = false;
+  if (user && !store_failed) {
+    allowed = co_await context_.user_allowed(*user, ec);
+  }
+  if (store_failed || ec) {
     refusal = store_down;
-    return std::nullopt;
+    co_return std::nullopt;
   }
-  if (!user || !context_.user_allowed(*user)) {
+  if (!allowed) {
     refusal = unknown_recipient;
-    return std::nullopt;
+    co_return std::nullopt;
   }
-  return user;
+  co_return user;
 }
 
-SmtpVerdict EmailInbound::check_recipient(const std::string& address) {
+gateway::Awaitable<SmtpVerdict> EmailInbound::check_recipient(std::string address) {
   SmtpVerdict refusal;
-  return resolve(address, refusal) ? SmtpVerdict{250, "2.1.5", "OK"} : refusal;
+  const auto user = co_await resolve(address, refusal);
+  if (!user) {
+    co_return refusal;
+  }
+  co_return SmtpVerdict{250, "2.1.5", "OK"};
 }
 
 gateway::Awaitable<std::vector<SmtpVerdict>> EmailInbound::deliver(InboundMessage message) {
@@ -78,14 +87,16 @@ gateway::Awaitable<SmtpVerdict> EmailInbound::deliver_to(const std::string& reci
                                                          const InboundMessage& message,
                                                          const ParsedMail& mail) {
   SmtpVerdict refusal;
-  const auto user = resolve(recipient, refusal);
+  const auto user = co_await resolve(recipient, refusal);
   if (!user) {
     co_return refusal;
   }
   std::error_code ec;
+  const std::vector<gateway::Correlation> nothing;
   if (mail.is_delivery_report) {
-    if (const auto bounce = bounce_of(user->bare_string(), mail)) {
-      if (!co_await context_.send_confirmed(*bounce, ec)) {
+    const std::string bare = user->bare_string();
+    if (const auto bounce = co_await bounce_of(bare, mail)) {
+      if (!co_await bridge_.keep(*bounce, nothing, ec)) {
         co_return not_kept(ec);
       }
       co_return SmtpVerdict{250, "2.0.0", "Bounce noted"};
@@ -100,19 +111,19 @@ gateway::Awaitable<SmtpVerdict> EmailInbound::deliver_to(const std::string& reci
   const xmpp::Jid from = contact ? *contact : context_.domain();
 
   bool known = false;
+  const std::string bare = user->bare_string();
   const std::string thread =
-      threads_.incoming(user->bare_string(), mail.in_reply_to, mail.references, known);
-  auto stanza = xmpp::make_message(from, user->bare(), "chat", body_of(mail, known));
-  stanza.set_attr("id", gateway::random_hex(8));
+      co_await threads_.incoming(bare, mail.in_reply_to, mail.references, known);
+  gateway::ContactMessage chat{.from = from, .to = user->bare(), .body = body_of(mail, known)};
   if (!mail.subject.empty()) {
-    stanza.append("subject").append_text(mail.subject);
+    chat.subject = mail.subject;
   }
-  stanza.append("thread").append_text(thread);
+  chat.thread = thread;
   // The thread is recorded in the same transaction that keeps the message.
   const std::string peer = sender ? sender->comparison_key() : std::string();
-  const auto remember = threads_.rows_to_record(user->bare_string(), peer, thread, mail.message_id,
-                                                gateway::unix_time_now());
-  if (!co_await context_.send_confirmed(stanza, remember, ec)) {
+  const auto now = gateway::unix_time_now();
+  const auto remember = co_await threads_.rows_to_record(bare, peer, thread, mail.message_id, now);
+  if (!co_await bridge_.keep(chat, remember, ec)) {
     co_return not_kept(ec);
   }
   co_return SmtpVerdict{250, "2.0.0", "Delivered"};
@@ -125,23 +136,24 @@ SmtpVerdict EmailInbound::not_kept(const std::error_code& ec) {
   return store_down;
 }
 
-std::optional<xmpp::Element> EmailInbound::bounce_of(const std::string& user,
-                                                     const ParsedMail& mail) {
+gateway::Awaitable<std::optional<gateway::MessageFailure>>
+EmailInbound::bounce_of(const std::string& user, const ParsedMail& mail) {
   const auto& report = mail.report;
   if (report.original_message_id.empty()) {
-    return std::nullopt;
+    co_return std::nullopt;
   }
   std::error_code ec;
-  const auto sent = context_.store().find_correlation_by_legacy(
-      context_.domain().domain(), std::string(sent_mail_kind), report.original_message_id, ec);
+  const std::string kind(sent_mail_kind);
+  const auto sent = co_await context_.repositories().correlations().find_by_legacy(
+      context_.domain().domain(), kind, report.original_message_id, ec);
   const auto to = sent ? xmpp::Jid::parse(sent->user) : std::nullopt;
   if (!to || to->bare_string() != user) {
-    return std::nullopt;
+    co_return std::nullopt;
   }
   const auto peer = parse_email_address(sent->peer);
   const auto contact = peer ? contact_jid(*peer, context_.domain().domain()) : std::nullopt;
   if (!contact) {
-    return std::nullopt;
+    co_return std::nullopt;
   }
   std::string text = "the mail to " + sent->peer + " bounced";
   if (!report.status.empty()) {
@@ -152,7 +164,8 @@ std::optional<xmpp::Element> EmailInbound::bounce_of(const std::string& user,
   }
   const auto condition = report.status.starts_with("5.1.") ? xmpp::Condition::item_not_found
                                                            : xmpp::Condition::recipient_unavailable;
-  return message_error(*contact, *to, sent->xmpp_id, xmpp::make_stanza_error(condition, text));
+  co_return gateway::MessageFailure{*contact, *to, sent->xmpp_id,
+                                    xmpp::make_stanza_error(condition, text)};
 }
 
 } // namespace trestle::smtp

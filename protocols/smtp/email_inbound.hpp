@@ -1,6 +1,6 @@
 #pragma once
 
-#include "element.hpp"
+#include "bridge.hpp"
 #include "jid.hpp"
 #include "repositories.hpp"
 #include "smtp_server_session.hpp"
@@ -33,22 +33,28 @@ public:
                EmailThreads& threads);
 
   /// RCPT TO: 250 for the address of an allowed user, 550 5.1.1 otherwise.
-  SmtpVerdict check_recipient(const std::string& address);
+  /// (`address` by value: the call is spawned, and outlives the caller's.)
+  [[nodiscard]] gateway::Awaitable<SmtpVerdict> check_recipient(std::string address);
   /// A complete message: one verdict per recipient, in order.
   [[nodiscard]] gateway::Awaitable<std::vector<SmtpVerdict>> deliver(InboundMessage message);
 
 private:
   /// The allowed user `address` belongs to, or nullopt with the refusal.
-  std::optional<xmpp::Jid> resolve(const std::string& address, SmtpVerdict& refusal);
+  [[nodiscard]] gateway::Awaitable<std::optional<xmpp::Jid>> resolve(const std::string& address,
+                                                                     SmtpVerdict& refusal);
   [[nodiscard]] gateway::Awaitable<SmtpVerdict>
   deliver_to(const std::string& recipient, const InboundMessage& message, const ParsedMail& mail);
   /// A bounce of a mail we sent: an error on that XMPP message for `user`,
   /// or nullopt when it matches none.
-  std::optional<xmpp::Element> bounce_of(const std::string& user, const ParsedMail& mail);
+  /// What a delivery report tells `user` about a mail they sent, if it is
+  /// about one.
+  [[nodiscard]] gateway::Awaitable<std::optional<gateway::MessageFailure>>
+  bounce_of(const std::string& user, const ParsedMail& mail);
   /// Logs why a mail could not be kept and gives the 451.
   SmtpVerdict not_kept(const std::error_code& ec);
 
   gateway::AdapterContext& context_;
+  gateway::Bridge bridge_;
   EmailIdentities& identities_;
   EmailThreads& threads_;
 };

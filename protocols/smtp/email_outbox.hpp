@@ -48,7 +48,9 @@ public:
 
   /// Stores `item` (id, times and attempts are set here) and starts sending
   /// it. `full`: the queue limits are reached; `failed`: the store failed.
-  Added add(gateway::OutboxItem item) { return pump_.add(std::move(item)); }
+  [[nodiscard]] gateway::Awaitable<Added> add(const gateway::OutboxItem& item) {
+    return pump_.add(item);
+  }
   /// Starts sending what is due, what a previous run left included.
   void start() { pump_.start(); }
   /// Stops sending; mails in flight become due again at once.

@@ -2,7 +2,6 @@
 
 #include "email_address.hpp"
 #include "email_threads.hpp"
-#include "stanza.hpp"
 
 namespace trestle::smtp {
 

@@ -1,7 +1,5 @@
 #pragma once
 
-#include "adapter_replies.hpp"
-#include "element.hpp"
 #include "jid.hpp"
 #include "stanza_error.hpp"
 
@@ -15,9 +13,6 @@ struct EmailAddress;
 
 /// The contact JID of `address` on `domain` (`bob\40example.com@domain`).
 std::optional<xmpp::Jid> contact_jid(const EmailAddress& address, const std::string& domain);
-
-using gateway::message_error;
-using gateway::message_receipt;
 
 /// The stanza error for a relay's refusal, chosen by its enhanced status
 /// code (RFC 3463): a bad address is `item-not-found`, a policy refusal

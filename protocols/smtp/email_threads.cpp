@@ -12,10 +12,10 @@ namespace trestle::smtp {
 
 namespace {
 
-constexpr std::string_view message_kind = "email-msg";
-constexpr std::string_view root_kind = "email-root";
-constexpr std::string_view tip_kind = "email-tip";
-constexpr std::string_view last_kind = "email-last";
+const std::string message_kind = "email-msg";
+const std::string root_kind = "email-root";
+const std::string tip_kind = "email-tip";
+const std::string last_kind = "email-last";
 
 /// How many of a mail's References are looked up, newest first, besides
 /// In-Reply-To and the first one (the thread's root, which mail programs keep
@@ -42,33 +42,36 @@ std::string make_thread_id() {
 
 EmailThreads::EmailThreads(gateway::AdapterContext& context) : context_(context) {}
 
-ThreadPosition EmailThreads::outgoing(const std::string& user, const std::string& peer,
-                                      std::string_view thread) {
-  auto& store = context_.store();
+gateway::Awaitable<ThreadPosition> EmailThreads::outgoing(const std::string& user,
+                                                          const std::string& peer,
+                                                          const std::string& thread) {
+  auto& correlations = context_.repositories().correlations();
   const std::string& component = context_.domain().domain();
   ThreadPosition position;
   std::error_code ec;
-  position.thread = std::string(thread);
+  position.thread = thread;
   if (position.thread.empty()) {
-    const auto last = store.find_correlation_by_legacy(component, std::string(last_kind),
-                                                       pair_key(user, peer), ec);
+    const std::string pair = pair_key(user, peer);
+    const auto last = co_await correlations.find_by_legacy(component, last_kind, pair, ec);
     position.thread = last ? last->xmpp_id : make_thread_id();
   }
   const std::string key = thread_key(user, peer, position.thread);
-  const auto root = store.find_correlation_by_legacy(component, std::string(root_kind), key, ec);
-  const auto tip = store.find_correlation_by_legacy(component, std::string(tip_kind), key, ec);
+  const auto root = co_await correlations.find_by_legacy(component, root_kind, key, ec);
+  const auto tip = co_await correlations.find_by_legacy(component, tip_kind, key, ec);
   if (root) {
     position.references.push_back(root->xmpp_id);
   }
   if (tip && (!root || tip->xmpp_id != root->xmpp_id)) {
     position.references.push_back(tip->xmpp_id);
   }
-  return position;
+  co_return position;
 }
 
-std::string EmailThreads::incoming(const std::string& user, const std::string& in_reply_to,
-                                   const std::vector<std::string>& references, bool& known) {
-  auto& store = context_.store();
+gateway::Awaitable<std::string> EmailThreads::incoming(const std::string& user,
+                                                       const std::string& in_reply_to,
+                                                       const std::vector<std::string>& references,
+                                                       bool& known) {
+  auto& correlations = context_.repositories().correlations();
   const std::string& component = context_.domain().domain();
   std::vector<std::string> candidates;
   if (!in_reply_to.empty()) {
@@ -82,8 +85,7 @@ std::string EmailThreads::incoming(const std::string& user, const std::string& i
   }
   for (const auto& id : candidates) {
     std::error_code ec;
-    const auto found =
-        store.find_correlation_by_legacy(component, std::string(message_kind), id, ec);
+    const auto found = co_await correlations.find_by_legacy(component, message_kind, id, ec);
     if (!found || found->user != user) {
       continue;
     }
@@ -92,23 +94,22 @@ std::string EmailThreads::incoming(const std::string& user, const std::string& i
     const auto cut = found->xmpp_id.rfind('\n');
     if (cut != std::string::npos) {
       known = true;
-      return found->xmpp_id.substr(cut + 1);
+      co_return found->xmpp_id.substr(cut + 1);
     }
   }
   known = false;
-  return make_thread_id();
+  co_return make_thread_id();
 }
 
-std::vector<gateway::Correlation> EmailThreads::rows_to_record(const std::string& user,
-                                                               const std::string& peer,
-                                                               const std::string& thread,
-                                                               const std::string& message_id,
-                                                               std::int64_t now) {
-  auto& store = context_.store();
+gateway::Awaitable<std::vector<gateway::Correlation>>
+EmailThreads::rows_to_record(const std::string& user, const std::string& peer,
+                             const std::string& thread, const std::string& message_id,
+                             std::int64_t now) {
+  auto& correlations = context_.repositories().correlations();
   const std::string& component = context_.domain().domain();
   std::vector<gateway::Correlation> rows;
   if (message_id.empty()) {
-    return rows;
+    co_return rows;
   }
   const std::string key = thread_key(user, peer, thread);
   std::error_code ec;
@@ -123,27 +124,28 @@ std::vector<gateway::Correlation> EmailThreads::rows_to_record(const std::string
     row.created_at = now;
     rows.push_back(std::move(row));
   };
-  if (!store.find_correlation_by_legacy(component, std::string(root_kind), key, ec) && !ec) {
+  const auto root = co_await correlations.find_by_legacy(component, root_kind, key, ec);
+  if (!root && !ec) {
     put(root_kind, key, message_id);
   }
   // A Message-ID is chosen by whoever sends the mail: one that is already
   // another user's is not taken over.
-  const auto owner =
-      store.find_correlation_by_legacy(component, std::string(message_kind), message_id, ec);
+  const auto owner = co_await correlations.find_by_legacy(component, message_kind, message_id, ec);
   if (!owner || owner->user == user) {
     put(message_kind, message_id, key);
   }
   put(tip_kind, key, message_id);
   put(last_kind, pair_key(user, peer), thread);
-  return rows;
+  co_return rows;
 }
 
-void EmailThreads::record(const std::string& user, const std::string& peer,
-                          const std::string& thread, const std::string& message_id,
-                          std::int64_t now) {
+gateway::Awaitable<void> EmailThreads::record(const std::string& user, const std::string& peer,
+                                              const std::string& thread,
+                                              const std::string& message_id, std::int64_t now) {
   std::error_code ec;
+  const auto rows = co_await rows_to_record(user, peer, thread, message_id, now);
   // One transaction: one commit instead of four.
-  context_.store().put_correlations(rows_to_record(user, peer, thread, message_id, now), ec);
+  co_await context_.repositories().correlations().put_all(rows, ec);
 }
 
 } // namespace trestle::smtp

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "repositories.hpp"
 #include "store.hpp"
 
 #include <cstdint>
@@ -37,24 +38,27 @@ public:
 
   /// The thread and references for a message from `user` (bare JID) to
   /// `peer` (an email address); `thread` is the XMPP `<thread>`, or empty.
-  ThreadPosition outgoing(const std::string& user, const std::string& peer,
-                          std::string_view thread);
+  [[nodiscard]] gateway::Awaitable<ThreadPosition>
+  outgoing(const std::string& user, const std::string& peer, const std::string& thread);
   /// The XMPP thread of a received mail: the one its In-Reply-To or
   /// References belong to for this user, else a new one. `known` tells
   /// which. Of the References, the newest 20 (newest first) and the first
   /// are looked up, so that a list of any length costs a bounded number of
   /// store lookups.
-  std::string incoming(const std::string& user, const std::string& in_reply_to,
-                       const std::vector<std::string>& references, bool& known);
+  [[nodiscard]] gateway::Awaitable<std::string> incoming(const std::string& user,
+                                                         const std::string& in_reply_to,
+                                                         const std::vector<std::string>& references,
+                                                         bool& known);
   /// Records `message_id` (sent or received) as the newest mail of `thread`,
   /// at once: what the user sends next must see it.
-  void record(const std::string& user, const std::string& peer, const std::string& thread,
-              const std::string& message_id, std::int64_t now);
+  [[nodiscard]] gateway::Awaitable<void> record(const std::string& user, const std::string& peer,
+                                                const std::string& thread,
+                                                const std::string& message_id, std::int64_t now);
   /// The correlations that record a mail (one lookup or two first), for
   /// keeping with its message.
-  std::vector<gateway::Correlation> rows_to_record(const std::string& user, const std::string& peer,
-                                                   const std::string& thread,
-                                                   const std::string& message_id, std::int64_t now);
+  [[nodiscard]] gateway::Awaitable<std::vector<gateway::Correlation>>
+  rows_to_record(const std::string& user, const std::string& peer, const std::string& thread,
+                 const std::string& message_id, std::int64_t now);
 
 private:
   gateway::AdapterContext& context_;

@@ -417,3 +417,64 @@ BOOST_AUTO_TEST_CASE(a_reaction_quotes_what_the_gateway_sent_and_a_retraction_is
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(router_typed, RouterFixture)
+
+BOOST_AUTO_TEST_CASE(a_typed_adapter_gets_the_message_as_an_event_after_the_border) {
+  adapter.typed = true;
+  const auto replies =
+      route("<message id='m1' from='" + alice +
+            "' to='bob@test.example.org' type='chat'><body>hi</body>"
+            "<html xmlns='http://jabber.org/protocol/xhtml-im'><body "
+            "xmlns='http://www.w3.org/1999/xhtml'><b>hi</b></body></html></message>");
+  BOOST_TEST(adapter.received.empty());
+  BOOST_REQUIRE(adapter.events.size() == 1u);
+  const auto& message = std::get<trestle::gateway::UserMessage>(adapter.events[0]);
+  BOOST_TEST(message.body == "hi");
+  BOOST_TEST(message.from.to_string() == alice);
+  BOOST_TEST(message.to.to_string() == "bob@test.example.org");
+}
+
+BOOST_AUTO_TEST_CASE(a_users_events_wait_in_a_bounded_lane_and_the_rest_are_refused) {
+  adapter.typed = true;
+  // Routed before the loop runs: the lane holds four, the fifth is refused.
+  for (int i = 0; i < 5; ++i) {
+    router.route(stanza(presence(alice, "bob@test.example.org")));
+  }
+  router.route(stanza(presence("carol@example.org/x", "bob@test.example.org")));
+  io.restart();
+  io.run();
+  BOOST_REQUIRE(sent.size() == 1u);
+  BOOST_TEST(condition_of(sent[0]) == "resource-constraint");
+  BOOST_TEST(sent[0].attr_or("to") == alice);
+  BOOST_TEST(adapter.events.size() == 5u); // alice's four and carol's one
+  // Once the lane has drained, the user is served again.
+  route(presence(alice, "bob@test.example.org"));
+  BOOST_TEST(adapter.events.size() == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(a_typed_adapters_command_is_answered_from_its_typed_answer) {
+  adapter.typed = true;
+  adapter.commands.push_back({"report", "A report", true});
+  const auto command = [](const std::string& from) {
+    return "<iq type='set' id='c1' from='" + from +
+           "' to='test.example.org'><command xmlns='http://jabber.org/protocol/commands' "
+           "node='report' action='execute'/></iq>";
+  };
+  const auto refused = route(command(alice));
+  BOOST_REQUIRE(refused.size() == 1u);
+  BOOST_TEST(condition_of(refused[0]) == "forbidden");
+  const auto answered = route(command("admin@example.org/pc"));
+  BOOST_REQUIRE(answered.size() == 1u);
+  BOOST_TEST(answered[0].attr_or("type") == "result");
+  const auto* reply = answered[0].find("command", ns::commands);
+  BOOST_REQUIRE(reply != nullptr);
+  BOOST_TEST(reply->attr_or("status") == "completed");
+  BOOST_TEST(reply->attr_or("node") == "report");
+  BOOST_TEST(!reply->attr_or("sessionid").empty());
+  BOOST_TEST(reply->child_text("note") == "ran report");
+  BOOST_TEST(adapter.commands_run == std::vector<std::string>{"admin@example.org/pc"},
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

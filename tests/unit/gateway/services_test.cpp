@@ -250,7 +250,7 @@ BOOST_AUTO_TEST_CASE(ping_is_an_empty_result) {
 
 BOOST_AUTO_TEST_CASE(register_get_for_a_new_user_shows_an_empty_form) {
   const auto request = iq_to_domain("get", "<query xmlns='jabber:iq:register'/>");
-  const auto reply = answer_register(context(), request, jid(alice));
+  const auto reply = run(answer_register(context(), request, jid(alice)));
   check_result_to(reply, request);
   const auto* query = reply.find("query", ns::register_);
   BOOST_TEST_REQUIRE(query != nullptr);
@@ -290,7 +290,7 @@ BOOST_AUTO_TEST_CASE(register_get_for_a_registered_user_shows_values_but_never_s
   register_user("alice@example.org",
                 {{"username", "alice"}, {"password", "s3cret"}, {"server", "srv.example"}});
   const auto request = iq_to_domain("get", "<query xmlns='jabber:iq:register'/>");
-  const auto reply = answer_register(context(), request, jid(alice));
+  const auto reply = run(answer_register(context(), request, jid(alice)));
   check_result_to(reply, request);
   const auto* query = reply.find("query", ns::register_);
   BOOST_TEST_REQUIRE(query != nullptr);
@@ -308,7 +308,7 @@ BOOST_AUTO_TEST_CASE(register_get_for_a_registered_user_shows_values_but_never_s
 
 BOOST_AUTO_TEST_CASE(register_set_with_legacy_fields_stores_the_validated_values) {
   const auto request = iq_to_domain("set", legacy_register_set);
-  const auto reply = answer_register(context(), request, jid(alice));
+  const auto reply = run(answer_register(context(), request, jid(alice)));
   check_result_to(reply, request);
   BOOST_TEST(reply.nodes().empty());
   BOOST_TEST(adapter.validated_for == std::vector<std::string>{"alice@example.org"},
@@ -334,7 +334,7 @@ BOOST_AUTO_TEST_CASE(register_set_with_a_form_uses_the_form) {
                           "<field var='server'><value>srv.example</value></field>"
                           "<field var='unknown'><value>dropped</value></field>"
                           "</x></query>");
-  const auto reply = answer_register(context(), request, jid(alice));
+  const auto reply = run(answer_register(context(), request, jid(alice)));
   check_result_to(reply, request);
   const auto stored = registration_of("alice@example.org");
   BOOST_TEST_REQUIRE(stored.has_value());
@@ -348,7 +348,7 @@ BOOST_AUTO_TEST_CASE(re_registering_with_an_empty_secret_keeps_the_stored_one) {
   register_user("alice@example.org", {{"username", "alice"}, {"password", "old"}});
   const auto legacy = iq_to_domain("set", "<query xmlns='jabber:iq:register'>"
                                           "<username>alice2</username><password/></query>");
-  BOOST_TEST(condition_of(answer_register(context(), legacy, jid(alice))).empty());
+  BOOST_TEST(condition_of(run(answer_register(context(), legacy, jid(alice)))).empty());
   auto stored = registration_of("alice@example.org");
   BOOST_TEST_REQUIRE(stored.has_value());
   BOOST_TEST(stored->fields.at("username") == "alice2");
@@ -358,7 +358,7 @@ BOOST_AUTO_TEST_CASE(re_registering_with_an_empty_secret_keeps_the_stored_one) {
                                         "<x xmlns='jabber:x:data' type='submit'>"
                                         "<field var='username'><value>alice3</value></field>"
                                         "</x></query>");
-  BOOST_TEST(condition_of(answer_register(context(), form, jid(alice))).empty());
+  BOOST_TEST(condition_of(run(answer_register(context(), form, jid(alice)))).empty());
   stored = registration_of("alice@example.org");
   BOOST_TEST(stored->fields.at("username") == "alice3");
   BOOST_TEST(stored->fields.at("password") == "old");
@@ -368,7 +368,7 @@ BOOST_AUTO_TEST_CASE(re_registering_with_an_empty_secret_keeps_the_stored_one) {
 BOOST_AUTO_TEST_CASE(re_registering_with_a_new_secret_replaces_it) {
   register_user("alice@example.org", {{"username", "alice"}, {"password", "old"}});
   const auto request = iq_to_domain("set", legacy_register_set);
-  BOOST_TEST(condition_of(answer_register(context(), request, jid(alice))).empty());
+  BOOST_TEST(condition_of(run(answer_register(context(), request, jid(alice)))).empty());
   BOOST_TEST(registration_of("alice@example.org")->fields.at("password") == "s3cret");
 }
 
@@ -383,7 +383,7 @@ BOOST_AUTO_TEST_CASE(a_missing_required_field_is_not_acceptable) {
   };
   for (const auto& payload : payloads) {
     BOOST_TEST_CONTEXT(payload) {
-      const auto reply = answer_register(context(), iq_to_domain("set", payload), jid(alice));
+      const auto reply = run(answer_register(context(), iq_to_domain("set", payload), jid(alice)));
       BOOST_TEST(condition_of(reply) == "not-acceptable");
       BOOST_TEST(error_text_of(reply).find("required") != std::string::npos);
     }
@@ -396,7 +396,7 @@ BOOST_AUTO_TEST_CASE(a_refusal_from_the_adapter_is_passed_on) {
   const auto request = iq_to_domain("set", "<query xmlns='jabber:iq:register'>"
                                            "<username>taken</username><password>pw</password>"
                                            "</query>");
-  const auto reply = answer_register(context(), request, jid(alice));
+  const auto reply = run(answer_register(context(), request, jid(alice)));
   BOOST_TEST(condition_of(reply) == "conflict");
   BOOST_TEST(error_text_of(reply) == "that user name is taken");
   BOOST_TEST(!registration_of("alice@example.org").has_value());
@@ -406,7 +406,7 @@ BOOST_AUTO_TEST_CASE(remove_deletes_the_registration_and_tells_the_adapter) {
   register_user("alice@example.org", {{"username", "alice"}, {"password", "pw"}});
   register_user("bob@example.org", {{"username", "bob"}, {"password", "pw"}});
   const auto request = iq_to_domain("set", "<query xmlns='jabber:iq:register'><remove/></query>");
-  const auto reply = answer_register(context(), request, jid(alice));
+  const auto reply = run(answer_register(context(), request, jid(alice)));
   check_result_to(reply, request);
   BOOST_TEST(!registration_of("alice@example.org").has_value());
   BOOST_TEST(registration_of("bob@example.org").has_value());
@@ -417,7 +417,7 @@ BOOST_AUTO_TEST_CASE(remove_deletes_the_registration_and_tells_the_adapter) {
 
 BOOST_AUTO_TEST_CASE(remove_when_not_registered_is_registration_required) {
   const auto request = iq_to_domain("set", "<query xmlns='jabber:iq:register'><remove/></query>");
-  const auto reply = answer_register(context(), request, jid(alice));
+  const auto reply = run(answer_register(context(), request, jid(alice)));
   BOOST_TEST(condition_of(reply) == "registration-required");
   BOOST_TEST(adapter.unregistered.empty());
 }
@@ -428,7 +428,7 @@ BOOST_AUTO_TEST_CASE(a_failed_store_read_is_an_internal_server_error) {
                               "<query xmlns='jabber:iq:register'><remove/></query>"}) {
     for (const auto* type : {"get", "set"}) {
       BOOST_TEST_CONTEXT(type << " " << payload) {
-        const auto reply = answer_register(context(), iq_to_domain(type, payload), jid(alice));
+        const auto reply = run(answer_register(context(), iq_to_domain(type, payload), jid(alice)));
         BOOST_TEST(condition_of(reply) == "internal-server-error");
       }
     }
@@ -442,12 +442,12 @@ BOOST_AUTO_TEST_CASE(a_failed_store_write_is_an_internal_server_error) {
   register_user("alice@example.org", {{"username", "alice"}, {"password", "old"}});
   store.fail_writes = true;
   const auto update =
-      answer_register(context(), iq_to_domain("set", legacy_register_set), jid(alice));
+      run(answer_register(context(), iq_to_domain("set", legacy_register_set), jid(alice)));
   BOOST_TEST(condition_of(update) == "internal-server-error");
   BOOST_TEST(log.text().find("store error saving a registration") != std::string::npos);
-  const auto remove = answer_register(
+  const auto remove = run(answer_register(
       context(), iq_to_domain("set", "<query xmlns='jabber:iq:register'><remove/></query>"),
-      jid(alice));
+      jid(alice)));
   BOOST_TEST(condition_of(remove) == "internal-server-error");
   BOOST_TEST(log.text().find("store error removing a registration") != std::string::npos);
   BOOST_TEST(adapter.unregistered.empty());
@@ -458,7 +458,7 @@ BOOST_AUTO_TEST_CASE(a_failed_store_write_is_an_internal_server_error) {
 BOOST_AUTO_TEST_CASE(a_first_registration_that_cannot_be_saved_is_undone_at_the_adapter) {
   store.fail_writes = true;
   const auto reply =
-      answer_register(context(), iq_to_domain("set", legacy_register_set), jid(alice));
+      run(answer_register(context(), iq_to_domain("set", legacy_register_set), jid(alice)));
   BOOST_TEST(condition_of(reply) == "internal-server-error");
   BOOST_TEST(adapter.validated_for.size() == 1U);
   BOOST_TEST(adapter.unregistered == std::vector<std::string>{"alice@example.org"},

@@ -14,14 +14,19 @@
 #include "stanza_error.hpp"
 #include "store.hpp"
 #include "store_error.hpp"
+#include "user_lanes.hpp"
 #include "xml_stream_parser.hpp"
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <cctype>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -51,6 +56,15 @@ public:
     received.push_back(stanza);
     received_from.push_back(from.to_string());
   }
+
+  /// Whether it takes typed events (recorded in `events`) instead of stanzas.
+  bool typed = false;
+  bool takes_events() const override { return typed; }
+  gateway::Awaitable<void> handle(const gateway::UserEvent& event) override {
+    events.push_back(event);
+    co_return;
+  }
+  std::vector<gateway::UserEvent> events;
 
   /// Takes messages to the domain itself (as IRC's fixed-server mode does)
   /// when `takes_domain_messages` is set, recording them in `received`.
@@ -82,8 +96,8 @@ public:
     return jid;
   }
 
-  std::vector<gateway::RegistrationField> registration_fields() const override {
-    return {
+  gateway::Awaitable<std::vector<gateway::RegistrationField>> registration_fields() override {
+    co_return std::vector<gateway::RegistrationField>{
         {"username", "User name", true, false, "", {}},
         {"password", "Password", true, true, "", {}},
         {"server", "Server", false, false, "The test server to use", {}},
@@ -93,25 +107,34 @@ public:
 
   /// Refuses the user name `taken` with conflict and lower-cases the others,
   /// so tests can see that what is stored is what validation returned.
-  std::optional<xmpp::StanzaError> validate_registration(const xmpp::Jid& user,
-                                                         gateway::FieldValues& values) override {
+  gateway::Awaitable<std::optional<xmpp::StanzaError>>
+  validate_registration(const xmpp::Jid& user, gateway::FieldValues& values) override {
     validated_for.push_back(user.to_string());
     const auto username = values.find("username");
     if (username == values.end()) {
-      return std::nullopt;
+      co_return std::nullopt;
     }
     if (username->second == "taken") {
-      return xmpp::make_stanza_error(xmpp::Condition::conflict, "that user name is taken");
+      co_return xmpp::make_stanza_error(xmpp::Condition::conflict, "that user name is taken");
     }
     std::transform(username->second.begin(), username->second.end(), username->second.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return std::nullopt;
+    co_return std::nullopt;
   }
-  void on_unregistered(const xmpp::Jid& user) override { unregistered.push_back(user.to_string()); }
+  gateway::Awaitable<void> on_unregistered(const xmpp::Jid& user) override {
+    unregistered.push_back(user.to_string());
+    co_return;
+  }
   void disconnect_user(const xmpp::Jid& user) override { disconnected.push_back(user.to_string()); }
 
   /// The commands in `commands` (none unless a test sets some).
   std::vector<gateway::DomainCommand> domain_commands() const override { return commands; }
+  /// For a typed adapter: records the step and completes with a note.
+  gateway::Awaitable<gateway::CommandAnswer>
+  run_command(const gateway::CommandRequest& request) override {
+    commands_run.push_back(request.from.to_string());
+    co_return gateway::CommandAnswer{.note = "ran " + request.node};
+  }
   /// Records the request and answers with an empty completed command.
   xmpp::Element run_domain_command(const xmpp::Element& request, const xmpp::Jid& from) override {
     commands_run.push_back(from.to_string());
@@ -251,7 +274,25 @@ struct ServiceFixture {
 
   /// A context over this fixture's members (valid as long as the fixture).
   gateway::ServiceContext context() {
-    return {component, domain, adapter, store, access, log.logger(), status};
+    return {component, domain, adapter, store, *repositories, access, log.logger(), status};
+  }
+
+  /// Runs `work` on io to its end (the repositories are inline, so the loop
+  /// has only ready work) and gives its result.
+  template <typename T> T run(gateway::Awaitable<T> work) {
+    std::optional<T> result;
+    boost::asio::co_spawn(io, std::move(work), [&result](const std::exception_ptr& error, T value) {
+      if (error) {
+        std::rethrow_exception(error);
+      }
+      result = std::move(value);
+    });
+    io.restart();
+    io.run();
+    if (!result) {
+      throw std::runtime_error("the coroutine did not finish");
+    }
+    return std::move(*result);
   }
 
   /// Stores a registration for `user` (bare) directly, bypassing the service.
@@ -278,6 +319,9 @@ struct ServiceFixture {
   xmpp::Jid domain;
   TestAdapter adapter;
   FlakyStore store;
+  std::unique_ptr<gateway::Repositories> repositories =
+      gateway::inline_repositories(store, nullptr);
+  boost::asio::io_context io;
   gateway::AccessControl access;
   LogFile log;
   TestStatus status;
@@ -286,19 +330,35 @@ struct ServiceFixture {
 /// A ServiceFixture with a Router over it that records what it sends.
 struct RouterFixture : ServiceFixture {
   RouterFixture()
-      : router(context(), activity, [this](const xmpp::Element& out) {
-          sent.push_back(out);
-          return true;
-        }) {}
+      : lanes(
+            io, [this](const gateway::UserEvent& event) { return adapter.handle(event); },
+            log.logger(), "test", 4),
+        router(
+            context(), activity,
+            [this](const xmpp::Element& out) {
+              sent.push_back(out);
+              return true;
+            },
+            [this](const std::string& user, gateway::UserEvent event) {
+              return lanes.post(user, std::move(event));
+            },
+            [this](gateway::Awaitable<void> work) {
+              boost::asio::co_spawn(io, std::move(work), boost::asio::detached);
+            }) {}
 
-  /// Routes `xml` (parsed with stanza()) and returns what the router sent for it.
+  /// Routes `xml` (parsed with stanza()), runs what it started to its end,
+  /// and returns what the router sent for it.
   std::vector<xmpp::Element> route(std::string_view xml) {
     const auto before = sent.size();
     router.route(stanza(xml));
+    io.restart();
+    io.run();
     return {sent.begin() + static_cast<std::ptrdiff_t>(before), sent.end()};
   }
 
   gateway::ActivityTracker activity;
+  /// Four events per user at most, so that a test can fill a lane.
+  gateway::UserLanes lanes;
   /// Every stanza the router sent, in order.
   std::vector<xmpp::Element> sent;
   gateway::Router router;

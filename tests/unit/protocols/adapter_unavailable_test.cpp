@@ -54,7 +54,7 @@ Element stanza(std::string name, const Case& c, std::string type = {}) {
 std::vector<Element> replies(const Case& c, const Element& element) {
   FakeAdapterContext context(c.domain);
   const auto adapter = c.make(context);
-  adapter->on_stanza(element, Jid::parse(user).value());
+  context.deliver(*adapter, element);
   return context.sent;
 }
 
@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(full_send_queue_is_logged) {
     const auto adapter = c.make(context);
     auto message = stanza("message", c, "chat");
     message.append("body").append_text("hello");
-    adapter->on_stanza(message, Jid::parse(user).value());
+    context.deliver(*adapter, message);
     BOOST_TEST(context.sent.empty());
     BOOST_TEST(context.log_text().find("send queue full") != std::string::npos, c.domain);
   }

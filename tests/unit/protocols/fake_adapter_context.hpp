@@ -82,10 +82,15 @@ public:
   gateway::Logger& log() override { return logger_; }
   /// An event loop of its own, run by the tests that need one.
   boost::asio::io_context& io() override { return io_; }
-  /// True unless the user's bare JID is in `refused_users`.
-  bool user_allowed(const xmpp::Jid& user) const override {
-    return std::find(refused_users.begin(), refused_users.end(), user.bare_string()) ==
-           refused_users.end();
+  /// True unless the user's bare JID is in `refused_users`; fails with
+  /// `user_check_error` when that is set.
+  gateway::Awaitable<bool> user_allowed(const xmpp::Jid& user, std::error_code& ec) override {
+    if (user_check_error) {
+      ec = user_check_error;
+      co_return false;
+    }
+    co_return std::find(refused_users.begin(), refused_users.end(), user.bare_string()) ==
+        refused_users.end();
   }
 
   /// `admin_jids`.
@@ -125,6 +130,34 @@ public:
     return std::move(*result);
   }
 
+  /// Runs `work` on io() to its end.
+  void run(gateway::Awaitable<void> work) {
+    bool finished = false;
+    boost::asio::co_spawn(io_, std::move(work), [&finished](const std::exception_ptr& error) {
+      if (error) {
+        std::rethrow_exception(error);
+      }
+      finished = true;
+    });
+    if (!poll_until([&] { return finished; })) {
+      throw std::runtime_error("the coroutine did not finish");
+    }
+  }
+
+  /// Hands `stanza` (from a user) to `adapter` as the router does: read
+  /// into a typed event and handled to its end when the adapter takes
+  /// events (a stanza that is no event, an error, is not handed over), else
+  /// as it is.
+  void deliver(gateway::Adapter& adapter, const xmpp::Element& stanza) {
+    if (!adapter.takes_events()) {
+      adapter.on_stanza(stanza, xmpp::Jid::parse(stanza.attr_or("from")).value());
+      return;
+    }
+    if (const auto event = gateway::read_user_event(stanza)) {
+      run(adapter.handle(*event));
+    }
+  }
+
   /// Runs the ready work of io() until `done()` holds (the store is inline,
   /// so nothing waits on time); returns whether it does.
   template <typename Done> bool poll_until(Done&& done) {
@@ -157,6 +190,8 @@ public:
   bool ready = true;
   /// Bare JIDs that user_allowed() refuses.
   std::vector<std::string> refused_users;
+  /// When set, user_allowed() fails with it (the store could not say).
+  std::error_code user_check_error;
   /// What admins() answers.
   std::vector<xmpp::Jid> admin_jids;
   /// The adapter's webhooks, by path.

@@ -43,11 +43,6 @@ trestle::xmpp::Element stanza(std::string name, std::string to, std::string type
   return element;
 }
 
-const Jid& alice_phone() {
-  static const Jid jid = Jid::parse("alice@example.org/phone").value();
-  return jid;
-}
-
 /// The condition of the only stanza sent, which must be an error.
 std::string sent_error(const FakeAdapterContext& context) {
   BOOST_REQUIRE_EQUAL(context.sent.size(), 1u);
@@ -64,20 +59,19 @@ BOOST_AUTO_TEST_SUITE(irc_adapter)
 BOOST_AUTO_TEST_CASE(no_server_is_reachable_by_default) {
   FakeAdapterContext context("irc.example.org");
   IrcAdapter adapter(irc_config(), context);
-  adapter.on_stanza(stanza("presence", "#chan%irc.libera.chat@irc.example.org/alice"),
-                    alice_phone());
+  context.deliver(adapter, stanza("presence", "#chan%irc.libera.chat@irc.example.org/alice"));
   BOOST_TEST(sent_error(context) == "not-allowed");
   BOOST_TEST(adapter.connection_count() == 0u);
   context.sent.clear();
   auto pm = stanza("message", "bob%irc.libera.chat@irc.example.org", "chat");
   pm.append("body").append_text("hi");
-  adapter.on_stanza(pm, alice_phone());
+  context.deliver(adapter, pm);
   BOOST_TEST(sent_error(context) == "not-allowed");
 }
 
 BOOST_AUTO_TEST_CASE(what_irc_carries) {
   FakeAdapterContext context("irc.example.org");
-  const IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(irc_config(), context);
   // "/me" lines are CTCP ACTIONs, so reactions are written as actions.
   check_plain_text_network(adapter.abilities(), "IRC", "* ", true);
 }
@@ -88,25 +82,24 @@ BOOST_AUTO_TEST_CASE(requests_that_need_no_connection_are_answered_or_refused) {
   // A groupchat message to a room the user is not in.
   auto groupchat = stanza("message", "#chan%irc.libera.chat@irc.example.org", "groupchat");
   groupchat.append("body").append_text("hello");
-  adapter.on_stanza(groupchat, alice_phone());
+  context.deliver(adapter, groupchat);
   BOOST_TEST(sent_error(context) == "not-acceptable");
   // A join without a nickname, and with one IRC cannot carry.
   context.sent.clear();
-  adapter.on_stanza(stanza("presence", "#chan%irc.libera.chat@irc.example.org"), alice_phone());
+  context.deliver(adapter, stanza("presence", "#chan%irc.libera.chat@irc.example.org"));
   BOOST_TEST(sent_error(context) == "jid-malformed");
   context.sent.clear();
-  adapter.on_stanza(stanza("presence", "#chan%irc.libera.chat@irc.example.org/9lives"),
-                    alice_phone());
+  context.deliver(adapter, stanza("presence", "#chan%irc.libera.chat@irc.example.org/9lives"));
   BOOST_TEST(sent_error(context) == "jid-malformed");
   // Leaving a room never joined says nothing.
   context.sent.clear();
-  adapter.on_stanza(stanza("presence", "#chan%irc.libera.chat@irc.example.org/a", "unavailable"),
-                    alice_phone());
+  context.deliver(adapter,
+                  stanza("presence", "#chan%irc.libera.chat@irc.example.org/a", "unavailable"));
   BOOST_TEST(context.sent.empty());
   // disco#info on a room: a conference of type irc, joinable before joining.
   auto disco = stanza("iq", "#chan%irc.libera.chat@irc.example.org", "get");
   disco.append("query", "http://jabber.org/protocol/disco#info");
-  adapter.on_stanza(disco, alice_phone());
+  context.deliver(adapter, disco);
   BOOST_REQUIRE_EQUAL(context.sent.size(), 1u);
   BOOST_TEST(context.sent[0].attr_or("type") == "result");
   const auto* identity = context.sent[0].first_element()->find("identity");
@@ -116,18 +109,17 @@ BOOST_AUTO_TEST_CASE(requests_that_need_no_connection_are_answered_or_refused) {
   context.sent.clear();
   auto ping = stanza("iq", "#chan%irc.libera.chat@irc.example.org/alice", "get");
   ping.append("ping", "urn:xmpp:ping");
-  adapter.on_stanza(ping, alice_phone());
+  context.deliver(adapter, ping);
   BOOST_TEST(sent_error(context) == "not-acceptable");
   // An address that is not an IRC address.
   context.sent.clear();
-  adapter.on_stanza(stanza("presence", "#a\\20b%irc.libera.chat@irc.example.org/alice"),
-                    alice_phone());
+  context.deliver(adapter, stanza("presence", "#a\\20b%irc.libera.chat@irc.example.org/alice"));
   BOOST_TEST(sent_error(context) == "jid-malformed");
 }
 
 BOOST_AUTO_TEST_CASE(names) {
   FakeAdapterContext context("irc.example.org");
-  const IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(irc_config(), context);
   BOOST_TEST(adapter.name() == "irc");
   BOOST_TEST(adapter.identity_type() == "irc");
   BOOST_TEST(adapter.gateway_prompt() == "IRC channel, nickname or server");
@@ -137,7 +129,7 @@ BOOST_AUTO_TEST_CASE(names) {
 
 BOOST_AUTO_TEST_CASE(jid_for_channel_user_and_server) {
   FakeAdapterContext context("irc.example.org");
-  const IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(irc_config(), context);
   StanzaError error;
   const auto channel = adapter.jid_for_address("#chan%irc.libera.chat", error);
   BOOST_REQUIRE(channel);
@@ -155,7 +147,7 @@ BOOST_AUTO_TEST_CASE(jid_for_channel_user_and_server) {
 
 BOOST_AUTO_TEST_CASE(jid_for_a_bad_address_is_jid_malformed) {
   FakeAdapterContext context("irc.example.org");
-  const IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(irc_config(), context);
   StanzaError error;
   BOOST_TEST(!adapter.jid_for_address("#chan", error));
   BOOST_TEST((error.condition == Condition::jid_malformed));
@@ -164,7 +156,7 @@ BOOST_AUTO_TEST_CASE(jid_for_a_bad_address_is_jid_malformed) {
 
 BOOST_AUTO_TEST_CASE(jid_the_jid_library_refuses_is_jid_malformed) {
   FakeAdapterContext context("irc.example.org");
-  const IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(irc_config(), context);
   StanzaError error;
   // U+00A0 (no-break space) is valid in a channel name but nodeprep prohibits it.
   BOOST_TEST(!adapter.jid_for_address("#a\xc2\xa0z%irc.libera.chat", error));
@@ -174,7 +166,7 @@ BOOST_AUTO_TEST_CASE(jid_the_jid_library_refuses_is_jid_malformed) {
 
 BOOST_AUTO_TEST_CASE(fixed_server_mode) {
   FakeAdapterContext context("irc.example.org");
-  const IrcAdapter adapter(irc_config("IRC.Libera.Chat"), context);
+  IrcAdapter adapter(irc_config("IRC.Libera.Chat"), context);
   BOOST_TEST(adapter.address_rules().fixed_server == "irc.libera.chat");
   BOOST_TEST(adapter.gateway_prompt() == "IRC channel or nickname");
   BOOST_TEST(adapter.gateway_description().find("irc.libera.chat") != std::string::npos);
@@ -203,8 +195,8 @@ BOOST_AUTO_TEST_CASE(invalid_fixed_server_is_a_startup_error) {
 
 BOOST_AUTO_TEST_CASE(registration_fields) {
   FakeAdapterContext context("irc.example.org");
-  const IrcAdapter adapter(irc_config(), context);
-  const auto fields = adapter.registration_fields();
+  IrcAdapter adapter(irc_config(), context);
+  const auto fields = context.run(adapter.registration_fields());
   BOOST_REQUIRE(fields.size() == 4u);
   BOOST_TEST(fields[0].var == "nick");
   BOOST_TEST(fields[0].required);
@@ -225,22 +217,22 @@ BOOST_AUTO_TEST_CASE(valid_registration_is_normalised) {
                      {"username", " alice "},
                      {"realname", "Alice Liddell"},
                      {"password", "p@ss word"}};
-  BOOST_TEST(!adapter.validate_registration(alice(), values).has_value());
+  BOOST_TEST(!context.run(adapter.validate_registration(alice(), values)).has_value());
   BOOST_TEST(values["nick"] == "Alice");
   BOOST_TEST(values["username"] == "alice");
   BOOST_TEST(values["realname"] == "Alice Liddell");
   BOOST_TEST(values["password"] == "p@ss word");
   FieldValues nick_only{{"nick", "bob"}};
-  BOOST_TEST(!adapter.validate_registration(alice(), nick_only).has_value());
+  BOOST_TEST(!context.run(adapter.validate_registration(alice(), nick_only)).has_value());
   FieldValues empty_optional{{"nick", "bob"}, {"username", ""}, {"password", ""}};
-  BOOST_TEST(!adapter.validate_registration(alice(), empty_optional).has_value());
+  BOOST_TEST(!context.run(adapter.validate_registration(alice(), empty_optional)).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(registration_errors) {
   FakeAdapterContext context("irc.example.org");
   IrcAdapter adapter(irc_config(), context);
   const auto check = [&](FieldValues values, std::string_view expected) {
-    const auto error = adapter.validate_registration(alice(), values);
+    const auto error = context.run(adapter.validate_registration(alice(), values));
     BOOST_REQUIRE(error);
     BOOST_TEST((error->condition == Condition::not_acceptable));
     BOOST_TEST(error->text.find(expected) != std::string::npos, error->text);

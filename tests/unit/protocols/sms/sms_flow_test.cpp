@@ -86,7 +86,7 @@ struct Fixture {
     if (receipt) {
       stanza.append("request", std::string(trestle::xmpp::ns::receipts));
     }
-    adapter.on_stanza(stanza, jid(from));
+    context.deliver(adapter, stanza);
   }
   /// The error condition of the last stanza sent (it must be an error).
   Condition last_error(std::string* text = nullptr) {
@@ -329,7 +329,7 @@ BOOST_AUTO_TEST_CASE(answers_come_from_the_national_jid_the_user_wrote) {
 
   auto subscribe = trestle::xmpp::make_presence(jid("alice@example.org"),
                                                 jid("5557654321@sms.example.org"), "subscribe");
-  f.adapter.on_stanza(subscribe, jid("alice@example.org"));
+  f.context.deliver(f.adapter, subscribe);
   BOOST_REQUIRE(f.context.sent.size() >= 2u);
   for (std::size_t i = 1; i < f.context.sent.size(); ++i) {
     BOOST_TEST(f.context.sent[i].attr_or("from").starts_with("5557654321@sms.example.org"));
@@ -423,47 +423,55 @@ BOOST_AUTO_TEST_CASE(bad_numbers_and_rooms_are_refused) {
   BOOST_TEST((f.last_error() == Condition::jid_malformed));
   auto group = trestle::xmpp::make_message(jid("alice@example.org/phone"),
                                            jid("+15557654321@sms.example.org"), "groupchat", "x");
-  f.adapter.on_stanza(group, jid("alice@example.org/phone"));
+  f.context.deliver(f.adapter, group);
   BOOST_TEST((f.last_error() == Condition::not_acceptable));
 }
 
 BOOST_AUTO_TEST_CASE(pool_number_is_chosen_at_registration) {
   Fixture f;
-  const auto fields = f.adapter.registration_fields();
+  const auto fields = f.context.run(f.adapter.registration_fields());
   BOOST_REQUIRE(fields.size() == 1u);
   BOOST_TEST(fields[0].options == (std::vector<std::string>{"+15550002222", "+15550003333"}),
              boost::test_tools::per_element());
   FieldValues bob{{"number", "555 000 2222"}};
-  BOOST_TEST(!f.adapter.validate_registration(jid("bob@example.org"), bob).has_value());
+  BOOST_TEST(
+      !f.context.run(f.adapter.validate_registration(jid("bob@example.org"), bob)).has_value());
   BOOST_TEST(bob["number"] == "+15550002222");
-  BOOST_TEST(f.adapter.registration_fields()[0].options == std::vector<std::string>{"+15550003333"},
+  BOOST_TEST(f.context.run(f.adapter.registration_fields())[0].options ==
+                 std::vector<std::string>{"+15550003333"},
              boost::test_tools::per_element());
   FieldValues carol{{"number", "+15550002222"}};
-  const auto taken = f.adapter.validate_registration(jid("carol@example.org"), carol);
+  const auto taken =
+      f.context.run(f.adapter.validate_registration(jid("carol@example.org"), carol));
   BOOST_REQUIRE(taken);
   BOOST_TEST((taken->condition == Condition::conflict));
   FieldValues outside{{"number", "+15550009999"}};
-  const auto foreign = f.adapter.validate_registration(jid("carol@example.org"), outside);
+  const auto foreign =
+      f.context.run(f.adapter.validate_registration(jid("carol@example.org"), outside));
   BOOST_REQUIRE(foreign);
   BOOST_TEST((foreign->condition == Condition::not_acceptable));
   FieldValues alice{{"number", "+15550003333"}};
-  const auto fixed = f.adapter.validate_registration(jid("alice@example.org"), alice);
+  const auto fixed =
+      f.context.run(f.adapter.validate_registration(jid("alice@example.org"), alice));
   BOOST_REQUIRE(fixed);
   BOOST_TEST((fixed->condition == Condition::not_allowed));
   // A user with an assigned number registers with the field empty, or with
   // that number; others must choose one.
   FieldValues assigned{{"number", ""}};
-  BOOST_TEST(!f.adapter.validate_registration(jid("alice@example.org"), assigned).has_value());
+  BOOST_TEST(!f.context.run(f.adapter.validate_registration(jid("alice@example.org"), assigned))
+                  .has_value());
   BOOST_TEST(assigned["number"] == "+15550001111");
   FieldValues own{{"number", "5550001111"}};
-  BOOST_TEST(!f.adapter.validate_registration(jid("alice@example.org"), own).has_value());
+  BOOST_TEST(
+      !f.context.run(f.adapter.validate_registration(jid("alice@example.org"), own)).has_value());
   FieldValues none;
-  const auto unchosen = f.adapter.validate_registration(jid("dave@example.org"), none);
+  const auto unchosen =
+      f.context.run(f.adapter.validate_registration(jid("dave@example.org"), none));
   BOOST_REQUIRE(unchosen);
   BOOST_TEST((unchosen->condition == Condition::not_acceptable));
   // Unregistering gives the number back.
-  f.adapter.on_unregistered(jid("bob@example.org"));
-  BOOST_TEST(f.adapter.registration_fields()[0].options.size() == 2u);
+  f.context.run(f.adapter.on_unregistered(jid("bob@example.org")));
+  BOOST_TEST(f.context.run(f.adapter.registration_fields())[0].options.size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(usage_command_is_for_admins_and_lists_usage_and_held) {
@@ -473,13 +481,13 @@ BOOST_AUTO_TEST_CASE(usage_command_is_for_admins_and_lists_usage_and_held) {
   BOOST_TEST(commands[0].admin_only);
   f.chat("alice@example.org/phone", "+15557654321@sms.example.org", "x");
   f.mo("token=" + token + "&from=%2B15557654321&to=%2B15559990000&text=held+text");
-  auto request =
-      trestle::xmpp::make_iq("set", jid("admin@example.org/pc"), jid("sms.example.org"), "q1");
-  request.append("command", std::string(trestle::xmpp::ns::commands))
-      .set_attr("node", commands[0].node);
-  const auto reply = f.adapter.run_domain_command(request, jid("admin@example.org/pc"));
-  BOOST_TEST(reply.attr_or("type") == "result");
-  const std::string text = trestle::xmpp::serialize(reply);
+  const trestle::gateway::CommandRequest step{jid("admin@example.org/pc"), commands[0].node};
+  const auto answer = f.context.run(f.adapter.run_command(step));
+  BOOST_TEST(!answer.error.has_value());
+  BOOST_TEST((answer.status == trestle::gateway::CommandAnswer::Status::completed));
+  BOOST_TEST(answer.note.find("1 held messages") != std::string::npos, answer.note);
+  BOOST_REQUIRE(answer.form.has_value());
+  const std::string text = trestle::xmpp::serialize(answer.form->to_element());
   BOOST_TEST(text.find("alice@example.org") != std::string::npos);
   BOOST_TEST(text.find("1 in the last hour") != std::string::npos);
   BOOST_TEST(text.find("held text") != std::string::npos);

@@ -57,7 +57,7 @@ BOOST_AUTO_TEST_SUITE(email_adapter)
 
 BOOST_AUTO_TEST_CASE(names) {
   FakeAdapterContext context("mail.example.org");
-  const EmailAdapter adapter(email_config(), context);
+  EmailAdapter adapter(email_config(), context);
   BOOST_TEST(adapter.name() == "smtp");
   BOOST_TEST(adapter.identity_type() == "smtp");
   BOOST_TEST(adapter.gateway_prompt() == "Email address");
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(names) {
 
 BOOST_AUTO_TEST_CASE(what_email_carries) {
   FakeAdapterContext context("mail.example.org");
-  const EmailAdapter adapter(email_config(), context);
+  EmailAdapter adapter(email_config(), context);
   // A correction is a new mail in the thread that says what it is.
   check_plain_text_network(adapter.abilities(), "email", "Correction of my last message:\n\n",
                            false);
@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(what_email_carries) {
 
 BOOST_AUTO_TEST_CASE(jid_for_address) {
   FakeAdapterContext context("mail.example.org");
-  const EmailAdapter adapter(email_config(), context);
+  EmailAdapter adapter(email_config(), context);
   StanzaError error;
   const auto jid = adapter.jid_for_address("bob@example.com", error);
   BOOST_REQUIRE(jid);
@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(jid_for_address) {
 
 BOOST_AUTO_TEST_CASE(jid_for_a_bad_address_is_jid_malformed) {
   FakeAdapterContext context("mail.example.org");
-  const EmailAdapter adapter(email_config(), context);
+  EmailAdapter adapter(email_config(), context);
   StanzaError error;
   BOOST_TEST(!adapter.jid_for_address("bob", error));
   BOOST_TEST((error.condition == Condition::jid_malformed));
@@ -99,8 +99,8 @@ BOOST_AUTO_TEST_CASE(jid_for_a_bad_address_is_jid_malformed) {
 
 BOOST_AUTO_TEST_CASE(registration_form) {
   FakeAdapterContext context("mail.example.org");
-  const EmailAdapter adapter(email_config(), context);
-  const auto fields = adapter.registration_fields();
+  EmailAdapter adapter(email_config(), context);
+  const auto fields = context.run(adapter.registration_fields());
   BOOST_REQUIRE(fields.size() == 2u);
   BOOST_TEST(fields[1].var == "name");
   BOOST_TEST(fields[0].var == "username");
@@ -116,9 +116,11 @@ BOOST_AUTO_TEST_CASE(username_is_optional) {
   FakeAdapterContext context("mail.example.org", store.get());
   EmailAdapter adapter(email_config(), context);
   FieldValues none;
-  BOOST_TEST(!adapter.validate_registration(user("alice@example.org"), none).has_value());
+  BOOST_TEST(
+      !context.run(adapter.validate_registration(user("alice@example.org"), none)).has_value());
   FieldValues blank{{"username", "  "}};
-  BOOST_TEST(!adapter.validate_registration(user("alice@example.org"), blank).has_value());
+  BOOST_TEST(
+      !context.run(adapter.validate_registration(user("alice@example.org"), blank)).has_value());
   BOOST_TEST(blank["username"].empty());
 }
 
@@ -127,7 +129,8 @@ BOOST_AUTO_TEST_CASE(free_username_is_lowercased) {
   FakeAdapterContext context("mail.example.org", store.get());
   EmailAdapter adapter(email_config(), context);
   FieldValues values{{"username", " Alice.Liddell "}};
-  BOOST_TEST(!adapter.validate_registration(user("alice@example.org"), values).has_value());
+  BOOST_TEST(
+      !context.run(adapter.validate_registration(user("alice@example.org"), values)).has_value());
   BOOST_TEST(values["username"] == "alice.liddell");
 }
 
@@ -136,12 +139,13 @@ BOOST_AUTO_TEST_CASE(invalid_username_is_not_acceptable) {
   FakeAdapterContext context("mail.example.org", store.get());
   EmailAdapter adapter(email_config(), context);
   FieldValues values{{"username", "a b"}};
-  const auto error = adapter.validate_registration(user("alice@example.org"), values);
+  const auto error = context.run(adapter.validate_registration(user("alice@example.org"), values));
   BOOST_REQUIRE(error);
   BOOST_TEST((error->condition == Condition::not_acceptable));
   BOOST_TEST(error->text.find("space") != std::string::npos);
   FieldValues dots{{"username", "a..b"}};
-  BOOST_TEST(adapter.validate_registration(user("alice@example.org"), dots).has_value());
+  BOOST_TEST(
+      context.run(adapter.validate_registration(user("alice@example.org"), dots)).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(username_held_by_another_user_is_a_conflict) {
@@ -149,7 +153,7 @@ BOOST_AUTO_TEST_CASE(username_held_by_another_user_is_a_conflict) {
   FakeAdapterContext context("mail.example.org", store.get());
   EmailAdapter adapter(email_config(), context);
   FieldValues values{{"username", "ALICE"}};
-  const auto error = adapter.validate_registration(user("alice@example.org"), values);
+  const auto error = context.run(adapter.validate_registration(user("alice@example.org"), values));
   BOOST_REQUIRE(error);
   BOOST_TEST((error->condition == Condition::conflict));
   BOOST_TEST(error->text.find("alice@mail.example.org") != std::string::npos);
@@ -160,7 +164,8 @@ BOOST_AUTO_TEST_CASE(own_username_can_be_submitted_again) {
   FakeAdapterContext context("mail.example.org", store.get());
   EmailAdapter adapter(email_config(), context);
   FieldValues values{{"username", "alice"}};
-  BOOST_TEST(!adapter.validate_registration(user("alice@example.org/phone"), values).has_value());
+  BOOST_TEST(!context.run(adapter.validate_registration(user("alice@example.org/phone"), values))
+                  .has_value());
 }
 
 BOOST_AUTO_TEST_CASE(store_failure_is_internal_server_error) {
@@ -168,7 +173,7 @@ BOOST_AUTO_TEST_CASE(store_failure_is_internal_server_error) {
   FakeAdapterContext context("mail.example.org", &store);
   EmailAdapter adapter(email_config(), context);
   FieldValues values{{"username", "alice"}};
-  const auto error = adapter.validate_registration(user("alice@example.org"), values);
+  const auto error = context.run(adapter.validate_registration(user("alice@example.org"), values));
   BOOST_REQUIRE(error);
   BOOST_TEST((error->condition == Condition::internal_server_error));
   BOOST_TEST(context.log_text().find("registration check failed") != std::string::npos);

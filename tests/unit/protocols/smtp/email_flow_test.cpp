@@ -75,13 +75,15 @@ BOOST_AUTO_TEST_SUITE(email_flow)
 BOOST_AUTO_TEST_CASE(template_gives_an_address_on_first_use) {
   Fixture f;
   IdentityProblem problem;
-  BOOST_TEST(f.identities.local_part_of(jid("Alice@example.org/phone"), problem).value_or("") ==
-             "alice");
+  BOOST_TEST(f.context.run(f.identities.local_part_of(jid("Alice@example.org/phone"), problem))
+                 .value_or("") == "alice");
   bool failed = false;
-  BOOST_TEST(f.identities.user_of("ALICE", failed).value().bare_string() == "alice@example.org");
+  BOOST_TEST(f.context.run(f.identities.user_of("ALICE", failed)).value().bare_string() ==
+             "alice@example.org");
   BOOST_TEST(!failed);
   // The same local part from another domain is taken.
-  BOOST_TEST(!f.identities.local_part_of(jid("alice@other.example"), problem).has_value());
+  BOOST_TEST(
+      !f.context.run(f.identities.local_part_of(jid("alice@other.example"), problem)).has_value());
   BOOST_TEST((problem.kind == IdentityProblem::Kind::conflict));
   BOOST_TEST(problem.text.find("register") != std::string::npos);
 }
@@ -104,7 +106,8 @@ BOOST_AUTO_TEST_CASE(required_registration_gives_no_address_before_it) {
   settings.require_registration = true;
   Fixture f(settings);
   IdentityProblem problem;
-  BOOST_TEST(!f.identities.local_part_of(jid("alice@example.org"), problem).has_value());
+  BOOST_TEST(
+      !f.context.run(f.identities.local_part_of(jid("alice@example.org"), problem)).has_value());
   BOOST_TEST((problem.kind == IdentityProblem::Kind::registration_required));
   trestle::gateway::Registration registration;
   registration.user = "alice@example.org";
@@ -112,21 +115,22 @@ BOOST_AUTO_TEST_CASE(required_registration_gives_no_address_before_it) {
   registration.fields["username"] = "liddell";
   std::error_code ec;
   f.store->put_registration(registration, ec);
-  BOOST_TEST(f.identities.local_part_of(jid("alice@example.org"), problem).value_or("") ==
-             "liddell");
+  BOOST_TEST(
+      f.context.run(f.identities.local_part_of(jid("alice@example.org"), problem)).value_or("") ==
+      "liddell");
 }
 
 BOOST_AUTO_TEST_CASE(assign_replaces_the_old_address_and_release_frees_it) {
   Fixture f;
   IdentityProblem problem;
-  BOOST_TEST(f.identities.assign(jid("alice@example.org"), "first", problem));
-  BOOST_TEST(f.identities.assign(jid("alice@example.org"), "second", problem));
+  BOOST_TEST(f.context.run(f.identities.assign(jid("alice@example.org"), "first", problem)));
+  BOOST_TEST(f.context.run(f.identities.assign(jid("alice@example.org"), "second", problem)));
   bool failed = false;
-  BOOST_TEST(!f.identities.user_of("first", failed).has_value());
-  BOOST_TEST(!f.identities.assign(jid("carol@example.org"), "second", problem));
+  BOOST_TEST(!f.context.run(f.identities.user_of("first", failed)).has_value());
+  BOOST_TEST(!f.context.run(f.identities.assign(jid("carol@example.org"), "second", problem)));
   BOOST_TEST((problem.kind == IdentityProblem::Kind::conflict));
-  f.identities.release(jid("alice@example.org"));
-  BOOST_TEST(f.identities.assign(jid("carol@example.org"), "second", problem));
+  f.context.run(f.identities.release(jid("alice@example.org")));
+  BOOST_TEST(f.context.run(f.identities.assign(jid("carol@example.org"), "second", problem)));
 }
 
 BOOST_AUTO_TEST_CASE(store_failure_is_reported_not_hidden) {
@@ -135,48 +139,54 @@ BOOST_AUTO_TEST_CASE(store_failure_is_reported_not_hidden) {
   FakeAdapterContext context("mail.example.org", &store);
   EmailIdentities identities(settings, "mail.example.org", context);
   IdentityProblem problem;
-  BOOST_TEST(!identities.local_part_of(jid("alice@example.org"), problem).has_value());
+  BOOST_TEST(!context.run(identities.local_part_of(jid("alice@example.org"), problem)).has_value());
   BOOST_TEST((problem.kind == IdentityProblem::Kind::store_failed));
   EmailThreads threads(context);
   EmailInbound inbound(context, identities, threads);
-  const auto verdict = inbound.check_recipient("alice@mail.example.org");
+  const auto verdict = context.run(inbound.check_recipient("alice@mail.example.org"));
   BOOST_TEST(verdict.code == 451);
   BOOST_TEST(verdict.enhanced == "4.3.0");
 }
 
 BOOST_AUTO_TEST_CASE(threads_continue_both_ways) {
   Fixture f;
-  const auto first = f.threads.outgoing("alice@example.org", "bob@example.com", "");
+  const auto first = f.context.run(f.threads.outgoing("alice@example.org", "bob@example.com", ""));
   BOOST_TEST(!first.thread.empty());
   BOOST_TEST(first.references.empty());
-  f.threads.record("alice@example.org", "bob@example.com", first.thread, "a1@mail", 100);
+  f.context.run(
+      f.threads.record("alice@example.org", "bob@example.com", first.thread, "a1@mail", 100));
   // Without <thread>, the last thread with that contact goes on.
-  const auto second = f.threads.outgoing("alice@example.org", "bob@example.com", "");
+  const auto second = f.context.run(f.threads.outgoing("alice@example.org", "bob@example.com", ""));
   BOOST_TEST(second.thread == first.thread);
   BOOST_TEST((second.references == std::vector<std::string>{"a1@mail"}));
-  f.threads.record("alice@example.org", "bob@example.com", first.thread, "a2@mail", 101);
-  const auto third = f.threads.outgoing("alice@example.org", "bob@example.com", first.thread);
+  f.context.run(
+      f.threads.record("alice@example.org", "bob@example.com", first.thread, "a2@mail", 101));
+  const auto third =
+      f.context.run(f.threads.outgoing("alice@example.org", "bob@example.com", first.thread));
   BOOST_TEST((third.references == std::vector<std::string>{"a1@mail", "a2@mail"}));
 
   bool known = false;
-  BOOST_TEST(f.threads.incoming("alice@example.org", "a2@mail", {}, known) == first.thread);
-  BOOST_TEST(known);
-  BOOST_TEST(f.threads.incoming("alice@example.org", "", {"x@y", "a1@mail"}, known) ==
+  BOOST_TEST(f.context.run(f.threads.incoming("alice@example.org", "a2@mail", {}, known)) ==
              first.thread);
+  BOOST_TEST(known);
+  BOOST_TEST(f.context.run(f.threads.incoming("alice@example.org", "", {"x@y", "a1@mail"},
+                                              known)) == first.thread);
   // Another user's Message-ID neither matches nor is taken over.
-  const auto other = f.threads.incoming("carol@example.org", "a2@mail", {}, known);
+  const auto other = f.context.run(f.threads.incoming("carol@example.org", "a2@mail", {}, known));
   BOOST_TEST(!known);
   BOOST_TEST(other != first.thread);
-  f.threads.record("carol@example.org", "bob@example.com", other, "a2@mail", 102);
-  BOOST_TEST(f.threads.incoming("alice@example.org", "a2@mail", {}, known) == first.thread);
+  f.context.run(f.threads.record("carol@example.org", "bob@example.com", other, "a2@mail", 102));
+  BOOST_TEST(f.context.run(f.threads.incoming("alice@example.org", "a2@mail", {}, known)) ==
+             first.thread);
 }
 
 BOOST_AUTO_TEST_CASE(a_long_references_list_costs_a_bounded_number_of_lookups) {
   FlakyStore store;
   FakeAdapterContext context("mail.example.org", &store);
   EmailThreads threads(context);
-  const auto first = threads.outgoing("alice@example.org", "bob@example.com", "");
-  threads.record("alice@example.org", "bob@example.com", first.thread, "root@mail", 100);
+  const auto first = context.run(threads.outgoing("alice@example.org", "bob@example.com", ""));
+  context.run(
+      threads.record("alice@example.org", "bob@example.com", first.thread, "root@mail", 100));
   // 100,000 ids: the thread's root first, then ids nobody knows.
   std::vector<std::string> references{"root@mail"};
   for (int i = 0; i < 100000; ++i) {
@@ -184,8 +194,8 @@ BOOST_AUTO_TEST_CASE(a_long_references_list_costs_a_bounded_number_of_lookups) {
   }
   bool known = false;
   store.reads = 0;
-  BOOST_TEST(threads.incoming("alice@example.org", "parent@example.com", references, known) ==
-             first.thread);
+  BOOST_TEST(context.run(threads.incoming("alice@example.org", "parent@example.com", references,
+                                          known)) == first.thread);
   BOOST_TEST(known);
   // In-Reply-To, the newest 20 and the first.
   BOOST_TEST(store.reads == 22U);
@@ -193,14 +203,15 @@ BOOST_AUTO_TEST_CASE(a_long_references_list_costs_a_bounded_number_of_lookups) {
   // A known id among the newest is found; one past them (but the first) is not
   // looked up at all.
   references.push_back("root@mail");
-  BOOST_TEST(threads.incoming("alice@example.org", "", references, known) == first.thread);
+  BOOST_TEST(context.run(threads.incoming("alice@example.org", "", references, known)) ==
+             first.thread);
   BOOST_TEST(known);
   references = {"x@example.com", "root@mail"};
   for (int i = 0; i < 20; ++i) {
     references.push_back("later." + std::to_string(i) + "@example.com");
   }
   store.reads = 0;
-  threads.incoming("alice@example.org", "", references, known);
+  context.run(threads.incoming("alice@example.org", "", references, known));
   BOOST_TEST(!known);
   BOOST_TEST(store.reads == 21U);
 }
@@ -208,8 +219,8 @@ BOOST_AUTO_TEST_CASE(a_long_references_list_costs_a_bounded_number_of_lookups) {
 BOOST_AUTO_TEST_CASE(inbound_mail_becomes_a_chat_message) {
   Fixture f;
   IdentityProblem problem;
-  BOOST_REQUIRE(f.identities.assign(jid("alice@example.org"), "alice", problem));
-  BOOST_TEST(f.inbound.check_recipient("Alice@Mail.Example.org").code == 250);
+  BOOST_REQUIRE(f.context.run(f.identities.assign(jid("alice@example.org"), "alice", problem)));
+  BOOST_TEST(f.context.run(f.inbound.check_recipient("Alice@Mail.Example.org")).code == 250);
   const auto verdicts = f.deliver(f.mail("alice@mail.example.org", simple_mail));
   BOOST_REQUIRE(verdicts.size() == 1u);
   BOOST_TEST(verdicts[0].code == 250);
@@ -226,12 +237,12 @@ BOOST_AUTO_TEST_CASE(inbound_mail_becomes_a_chat_message) {
 BOOST_AUTO_TEST_CASE(inbound_refusals) {
   Fixture f;
   IdentityProblem problem;
-  BOOST_REQUIRE(f.identities.assign(jid("alice@example.org"), "alice", problem));
-  BOOST_TEST(f.inbound.check_recipient("nobody@mail.example.org").code == 550);
-  BOOST_TEST(f.inbound.check_recipient("alice@other.example").code == 550);
-  BOOST_TEST(f.inbound.check_recipient("not an address").code == 550);
+  BOOST_REQUIRE(f.context.run(f.identities.assign(jid("alice@example.org"), "alice", problem)));
+  BOOST_TEST(f.context.run(f.inbound.check_recipient("nobody@mail.example.org")).code == 550);
+  BOOST_TEST(f.context.run(f.inbound.check_recipient("alice@other.example")).code == 550);
+  BOOST_TEST(f.context.run(f.inbound.check_recipient("not an address")).code == 550);
   f.context.refused_users.push_back("alice@example.org");
-  const auto refused = f.inbound.check_recipient("alice@mail.example.org");
+  const auto refused = f.context.run(f.inbound.check_recipient("alice@mail.example.org"));
   BOOST_TEST(refused.code == 550);
   BOOST_TEST(refused.enhanced == "5.1.1");
   f.context.refused_users.clear();
@@ -240,7 +251,7 @@ BOOST_AUTO_TEST_CASE(inbound_refusals) {
 BOOST_AUTO_TEST_CASE(mail_is_250_once_kept_even_while_xmpp_is_down) {
   Fixture f;
   IdentityProblem problem;
-  BOOST_REQUIRE(f.identities.assign(jid("alice@example.org"), "alice", problem));
+  BOOST_REQUIRE(f.context.run(f.identities.assign(jid("alice@example.org"), "alice", problem)));
   f.context.ready = false;
   const auto verdicts = f.deliver(f.mail("alice@mail.example.org", simple_mail));
   BOOST_TEST(verdicts.at(0).code == 250);
@@ -259,7 +270,7 @@ BOOST_AUTO_TEST_CASE(mail_that_cannot_be_kept_is_451) {
   EmailThreads threads(context);
   EmailInbound inbound(context, identities, threads);
   IdentityProblem problem;
-  BOOST_REQUIRE(identities.assign(jid("alice@example.org"), "alice", problem));
+  BOOST_REQUIRE(context.run(identities.assign(jid("alice@example.org"), "alice", problem)));
   store.fail_writes = true;
   InboundMessage message;
   message.mail_from = "bob@example.com";
@@ -275,7 +286,7 @@ BOOST_AUTO_TEST_CASE(mail_that_cannot_be_kept_is_451) {
 BOOST_AUTO_TEST_CASE(mail_without_a_readable_sender_comes_from_the_domain) {
   Fixture f;
   IdentityProblem problem;
-  BOOST_REQUIRE(f.identities.assign(jid("alice@example.org"), "alice", problem));
+  BOOST_REQUIRE(f.context.run(f.identities.assign(jid("alice@example.org"), "alice", problem)));
   auto message = f.mail("alice@mail.example.org", "From: ???\r\n\r\nbody\r\n");
   message.mail_from.clear();
   BOOST_TEST(f.deliver(message).at(0).code == 250);

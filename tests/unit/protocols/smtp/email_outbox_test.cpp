@@ -109,7 +109,8 @@ BOOST_AUTO_TEST_SUITE(email_outbox)
 BOOST_AUTO_TEST_CASE(a_temporary_failure_is_rescheduled_with_the_reason) {
   Fixture f;
   f.outbox.start();
-  BOOST_TEST((f.outbox.add(mail_from("alice@example.org")) == EmailOutbox::Added::queued));
+  BOOST_TEST(
+      (f.context.run(f.outbox.add(mail_from("alice@example.org"))) == EmailOutbox::Added::queued));
   BOOST_TEST(f.outbox.in_flight() == 1u);
   BOOST_TEST(trestle::test::run_until(f.context.io(), [&] { return f.outbox.in_flight() == 0; }));
   BOOST_TEST(f.done.empty());
@@ -125,7 +126,8 @@ BOOST_AUTO_TEST_CASE(past_the_age_limit_the_sender_gets_an_error) {
   settings.retry_max_age_seconds = 0;
   Fixture f(settings);
   f.outbox.start();
-  BOOST_TEST((f.outbox.add(mail_from("alice@example.org")) == EmailOutbox::Added::queued));
+  BOOST_TEST(
+      (f.context.run(f.outbox.add(mail_from("alice@example.org"))) == EmailOutbox::Added::queued));
   BOOST_TEST(trestle::test::run_until(f.context.io(), [&] { return !f.done.empty(); }));
   BOOST_REQUIRE(f.done.size() == 1u);
   BOOST_TEST((f.done[0].second.kind == OutboxResult::Kind::expired));
@@ -139,11 +141,16 @@ BOOST_AUTO_TEST_CASE(queue_limits_refuse_more) {
   settings.max_queued_per_user = 2;
   Fixture f(settings);
   // Not started: the mails stay queued.
-  BOOST_TEST((f.outbox.add(mail_from("alice@example.org")) == EmailOutbox::Added::queued));
-  BOOST_TEST((f.outbox.add(mail_from("alice@example.org")) == EmailOutbox::Added::queued));
-  BOOST_TEST((f.outbox.add(mail_from("alice@example.org")) == EmailOutbox::Added::full));
-  BOOST_TEST((f.outbox.add(mail_from("carol@example.org")) == EmailOutbox::Added::queued));
-  BOOST_TEST((f.outbox.add(mail_from("dave@example.org")) == EmailOutbox::Added::full));
+  BOOST_TEST(
+      (f.context.run(f.outbox.add(mail_from("alice@example.org"))) == EmailOutbox::Added::queued));
+  BOOST_TEST(
+      (f.context.run(f.outbox.add(mail_from("alice@example.org"))) == EmailOutbox::Added::queued));
+  BOOST_TEST(
+      (f.context.run(f.outbox.add(mail_from("alice@example.org"))) == EmailOutbox::Added::full));
+  BOOST_TEST(
+      (f.context.run(f.outbox.add(mail_from("carol@example.org"))) == EmailOutbox::Added::queued));
+  BOOST_TEST(
+      (f.context.run(f.outbox.add(mail_from("dave@example.org"))) == EmailOutbox::Added::full));
   BOOST_TEST(f.all().size() == 3u);
 }
 
@@ -153,7 +160,8 @@ BOOST_AUTO_TEST_CASE(a_failing_store_refuses_to_queue) {
   FakeAdapterContext context("mail.example.org", &store);
   SmtpRelay relay(context.io(), unreachable_relay(context.io()));
   EmailOutbox outbox(context, settings, relay, [](const OutboxItem&, const OutboxResult&) {});
-  BOOST_TEST((outbox.add(mail_from("alice@example.org")) == EmailOutbox::Added::failed));
+  BOOST_TEST(
+      (context.run(outbox.add(mail_from("alice@example.org"))) == EmailOutbox::Added::failed));
 }
 
 BOOST_AUTO_TEST_CASE(what_a_stopped_run_left_is_sent_by_the_next) {
@@ -164,7 +172,8 @@ BOOST_AUTO_TEST_CASE(what_a_stopped_run_left_is_sent_by_the_next) {
     SmtpRelay relay(context.io(), unreachable_relay(context.io()));
     EmailOutbox outbox(context, settings, relay, [](const OutboxItem&, const OutboxResult&) {});
     outbox.start();
-    BOOST_TEST((outbox.add(mail_from("alice@example.org")) == EmailOutbox::Added::queued));
+    BOOST_TEST(
+        (context.run(outbox.add(mail_from("alice@example.org"))) == EmailOutbox::Added::queued));
     BOOST_TEST(outbox.in_flight() == 1u);
     outbox.stop();
     relay.stop();
@@ -192,20 +201,20 @@ BOOST_AUTO_TEST_CASE(adapter_answers_what_cannot_become_mail) {
   const auto from = Jid::parse("alice@example.org/phone").value();
 
   // Chat states and receipts carry no body: nothing is sent, nothing answered.
-  adapter.on_stanza(message_to("bob\\40example.com@mail.example.org", ""), from);
+  context.deliver(adapter, message_to("bob\\40example.com@mail.example.org", ""));
   BOOST_TEST(context.sent.empty());
   std::error_code ec;
   BOOST_TEST(store->count_outbox("mail.example.org", "", ec) == 0u);
 
   auto groupchat = message_to("bob\\40example.com@mail.example.org", "hi");
   groupchat.set_attr("type", "groupchat");
-  adapter.on_stanza(groupchat, from);
+  context.deliver(adapter, groupchat);
   BOOST_REQUIRE(context.sent.size() == 1u);
   BOOST_TEST(
       (trestle::xmpp::stanza_error_from(context.sent[0])->condition == Condition::not_acceptable));
 
   context.sent.clear();
-  adapter.on_stanza(message_to("not..valid@mail.example.org", "hi"), from);
+  context.deliver(adapter, message_to("not..valid@mail.example.org", "hi"));
   BOOST_REQUIRE(context.sent.size() == 1u);
   BOOST_TEST(
       (trestle::xmpp::stanza_error_from(context.sent[0])->condition == Condition::jid_malformed));
@@ -214,7 +223,7 @@ BOOST_AUTO_TEST_CASE(adapter_answers_what_cannot_become_mail) {
   auto iq = trestle::xmpp::make_iq("get", from,
                                    Jid::parse("bob%example.com@mail.example.org").value(), "q1");
   iq.append("query", "jabber:iq:version");
-  adapter.on_stanza(iq, from);
+  context.deliver(adapter, iq);
   BOOST_REQUIRE(context.sent.size() == 1u);
   BOOST_TEST(context.sent[0].attr_or("from") == "bob%example.com@mail.example.org");
   BOOST_TEST((trestle::xmpp::stanza_error_from(context.sent[0])->condition ==
@@ -228,7 +237,7 @@ BOOST_AUTO_TEST_CASE(adapter_queues_mail_and_refuses_when_full) {
   config.email.max_queued_per_user = 1;
   EmailAdapter adapter(config, context);
   const auto from = Jid::parse("alice@example.org/phone").value();
-  adapter.on_stanza(message_to("bob%example.com@mail.example.org", "first"), from);
+  context.deliver(adapter, message_to("bob%example.com@mail.example.org", "first"));
   BOOST_TEST(context.sent.empty());
   std::error_code ec;
   const auto queued = store->due_outbox("mail.example.org", std::int64_t{1} << 40, 10, ec);
@@ -239,7 +248,7 @@ BOOST_AUTO_TEST_CASE(adapter_queues_mail_and_refuses_when_full) {
              queued[0].payload);
   BOOST_TEST(queued[0].payload.find("Subject: Message from alice") != std::string::npos);
 
-  adapter.on_stanza(message_to("bob%example.com@mail.example.org", "second"), from);
+  context.deliver(adapter, message_to("bob%example.com@mail.example.org", "second"));
   BOOST_REQUIRE(context.sent.size() == 1u);
   BOOST_TEST((trestle::xmpp::stanza_error_from(context.sent[0])->condition ==
               Condition::resource_constraint));
@@ -249,8 +258,7 @@ BOOST_AUTO_TEST_CASE(adapter_refuses_mail_when_the_store_fails) {
   FailingStore store;
   FakeAdapterContext context("mail.example.org", &store);
   EmailAdapter adapter(email_config(), context);
-  adapter.on_stanza(message_to("bob\\40example.com@mail.example.org", "hi"),
-                    Jid::parse("alice@example.org/phone").value());
+  context.deliver(adapter, message_to("bob\\40example.com@mail.example.org", "hi"));
   BOOST_REQUIRE(context.sent.size() == 1u);
   BOOST_TEST((trestle::xmpp::stanza_error_from(context.sent[0])->condition ==
               Condition::internal_server_error));
@@ -262,18 +270,18 @@ BOOST_AUTO_TEST_CASE(adapter_answers_presence_to_contacts) {
   EmailAdapter adapter(email_config(), context);
   const auto from = Jid::parse("alice@example.org/phone").value();
   const auto contact = Jid::parse("bob\\40example.com@mail.example.org").value();
-  adapter.on_stanza(trestle::xmpp::make_presence(from, contact, "subscribe"), from);
+  context.deliver(adapter, trestle::xmpp::make_presence(from, contact, "subscribe"));
   BOOST_REQUIRE(context.sent.size() == 2u);
   BOOST_TEST(context.sent[0].attr_or("type") == "subscribed");
   BOOST_TEST(context.sent[0].attr_or("to") == "alice@example.org");
   BOOST_TEST(context.sent[1].attr_or("type").empty());
   BOOST_TEST(context.sent[1].child_text("status").find("Email contact") != std::string::npos);
   context.sent.clear();
-  adapter.on_stanza(trestle::xmpp::make_presence(from, contact, "probe"), from);
+  context.deliver(adapter, trestle::xmpp::make_presence(from, contact, "probe"));
   BOOST_REQUIRE(context.sent.size() == 1u);
   BOOST_TEST(context.sent[0].attr_or("type").empty());
   context.sent.clear();
-  adapter.on_stanza(trestle::xmpp::make_presence(from, contact, "unsubscribe"), from);
+  context.deliver(adapter, trestle::xmpp::make_presence(from, contact, "unsubscribe"));
   BOOST_REQUIRE(context.sent.size() == 1u);
   BOOST_TEST(context.sent[0].attr_or("type") == "unsubscribed");
 }

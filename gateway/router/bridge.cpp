@@ -1,0 +1,231 @@
+#include "bridge.hpp"
+
+#include "adapter_replies.hpp"
+#include "log.hpp"
+#include "namespaces.hpp"
+#include "stanza.hpp"
+
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace trestle::gateway {
+
+namespace {
+
+std::string_view type_name(MessageType type) {
+  switch (type) {
+  case MessageType::normal:
+    return {};
+  case MessageType::chat:
+    return "chat";
+  case MessageType::groupchat:
+    return "groupchat";
+  case MessageType::headline:
+    return "headline";
+  }
+  return {};
+}
+
+std::string_view type_name(UserPresence::Type type) {
+  using Type = UserPresence::Type;
+  switch (type) {
+  case Type::available:
+    return {};
+  case Type::unavailable:
+    return "unavailable";
+  case Type::subscribe:
+    return "subscribe";
+  case Type::subscribed:
+    return "subscribed";
+  case Type::unsubscribe:
+    return "unsubscribe";
+  case Type::unsubscribed:
+    return "unsubscribed";
+  case Type::probe:
+    return "probe";
+  }
+  return {};
+}
+
+/// An error answer from the event's recipient to its sender, with its id.
+xmpp::Element addressed_error(std::string_view name, const xmpp::Jid& from, const xmpp::Jid& to,
+                              const std::string& id) {
+  xmpp::Element reply{std::string(name)};
+  reply.set_attr("from", from.to_string());
+  reply.set_attr("to", to.to_string());
+  reply.set_attr("type", "error");
+  if (!id.empty()) {
+    reply.set_attr("id", id);
+  }
+  return reply;
+}
+
+/// The shell of an error answer to `message`, with its body so that a
+/// client can show what failed (RFC 6120 8.2).
+xmpp::Element error_shell(const UserMessage& message) {
+  auto reply = addressed_error("message", message.to, message.from, message.id);
+  if (!message.body.empty()) {
+    reply.append("body").append_text(message.body);
+  }
+  return reply;
+}
+
+} // namespace
+
+xmpp::Element Bridge::stanza_of(const ContactMessage& message) {
+  auto stanza = xmpp::make_message(message.from, message.to, type_name(message.type), message.body);
+  stanza.set_attr("id", message.id.empty() ? random_hex(8) : message.id);
+  if (message.subject) {
+    stanza.append("subject").append_text(*message.subject);
+  }
+  if (!message.thread.empty()) {
+    stanza.append("thread").append_text(message.thread);
+  }
+  for (const auto& url : message.attachments) {
+    stanza.append("x", "jabber:x:oob").append("url").append_text(url);
+  }
+  if (message.received_at != 0) {
+    xmpp::add_delay(stanza, message.from.domain(), xmpp::xep0082_datetime(message.received_at));
+  }
+  return stanza;
+}
+
+xmpp::Element Bridge::stanza_of(const MessageFailure& failure) {
+  return message_error(failure.from, failure.to, failure.id, failure.error);
+}
+
+xmpp::Element Bridge::stanza_of(const Receipt& receipt) {
+  return message_receipt(receipt.from, receipt.to, receipt.id);
+}
+
+xmpp::Element Bridge::stanza_of(const ContactPresence& presence) {
+  auto stanza = xmpp::make_presence(presence.from, presence.to, type_name(presence.type));
+  if (!presence.show.empty()) {
+    stanza.append("show").append_text(presence.show);
+  }
+  if (!presence.status.empty()) {
+    stanza.append("status").append_text(presence.status);
+  }
+  return stanza;
+}
+
+xmpp::Element Bridge::error_reply(const UserEvent& event, const xmpp::StanzaError& error) {
+  auto reply = std::visit(
+      [](const auto& typed) {
+        using Event = std::decay_t<decltype(typed)>;
+        if constexpr (std::is_same_v<Event, UserMessage>) {
+          return error_shell(typed);
+        } else if constexpr (std::is_same_v<Event, UserPresence>) {
+          return addressed_error("presence", typed.to, typed.from, typed.id);
+        } else {
+          return addressed_error("iq", typed.to, typed.from, typed.id);
+        }
+      },
+      event);
+  reply.append(xmpp::to_element(error));
+  return reply;
+}
+
+bool Bridge::send_stanza(const xmpp::Element& stanza, std::string_view what) {
+  if (context_->send(stanza)) {
+    return true;
+  }
+  context_->log().warning("component " + context_->domain().domain(),
+                          "send queue full: dropped " + std::string(what) + " to " +
+                              stanza.attr_or("to"));
+  return false;
+}
+
+bool Bridge::send(const ContactMessage& message) {
+  return send_stanza(stanza_of(message), "a message");
+}
+
+bool Bridge::send(const MessageFailure& failure) {
+  return send_stanza(stanza_of(failure), "an error");
+}
+
+bool Bridge::send(const Receipt& receipt) {
+  return send_stanza(stanza_of(receipt), "a receipt");
+}
+
+bool Bridge::send(const ContactPresence& presence) {
+  return send_stanza(stanza_of(presence), "a presence");
+}
+
+Awaitable<bool> Bridge::keep_stanza(xmpp::Element stanza, const std::vector<Correlation>& remember,
+                                    std::error_code& ec) {
+  co_return co_await context_->send_confirmed(stanza, remember, ec);
+}
+
+Awaitable<bool> Bridge::keep(const ContactMessage& message,
+                             const std::vector<Correlation>& remember, std::error_code& ec) {
+  return keep_stanza(stanza_of(message), remember, ec);
+}
+
+Awaitable<bool> Bridge::keep(const MessageFailure& failure,
+                             const std::vector<Correlation>& remember, std::error_code& ec) {
+  return keep_stanza(stanza_of(failure), remember, ec);
+}
+
+Awaitable<bool> Bridge::keep(const Receipt& receipt, const std::vector<Correlation>& remember,
+                             std::error_code& ec) {
+  return keep_stanza(stanza_of(receipt), remember, ec);
+}
+
+void Bridge::refuse(const UserMessage& message, xmpp::Condition condition, std::string text) {
+  auto reply = error_shell(message);
+  reply.append(xmpp::to_element(xmpp::make_stanza_error(condition, std::move(text))));
+  send_stanza(reply, "an error reply");
+}
+
+void Bridge::refuse(const UserEvent& event, xmpp::Condition condition, std::string text) {
+  if (const auto* presence = std::get_if<UserPresence>(&event);
+      presence != nullptr && presence->type == UserPresence::Type::unavailable) {
+    return;
+  }
+  send_stanza(error_reply(event, xmpp::make_stanza_error(condition, std::move(text))),
+              "an error reply");
+}
+
+void Bridge::not_available(const UserEvent& event, std::string_view text) {
+  const bool request = std::visit(
+      [](const auto& typed) {
+        using Event = std::decay_t<decltype(typed)>;
+        if constexpr (std::is_same_v<Event, UserMessage>) {
+          return !typed.body.empty();
+        } else if constexpr (std::is_same_v<Event, UserPresence>) {
+          return typed.type == UserPresence::Type::available ||
+                 typed.type == UserPresence::Type::subscribe;
+        } else {
+          return true;
+        }
+      },
+      event);
+  if (request) {
+    refuse(event, xmpp::Condition::service_unavailable, std::string(text));
+  }
+}
+
+void Bridge::answer_always_there(const UserPresence& presence, const xmpp::Jid& contact,
+                                 std::string_view status) {
+  using Type = UserPresence::Type;
+  const auto user = presence.from.bare();
+  const ContactPresence there{contact, user, Type::available, {}, std::string(status)};
+  switch (presence.type) {
+  case Type::subscribe:
+    send(ContactPresence{contact, user, Type::subscribed, {}, {}});
+    send(there);
+    break;
+  case Type::probe:
+    send(there);
+    break;
+  case Type::unsubscribe:
+    send(ContactPresence{contact, user, Type::unsubscribed, {}, {}});
+    break;
+  default:
+    break;
+  }
+}
+
+} // namespace trestle::gateway
