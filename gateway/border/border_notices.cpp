@@ -1,6 +1,6 @@
 #include "border_notices.hpp"
 
-#include "adapter_replies.hpp"
+#include "random_hex.hpp"
 #include "stanza.hpp"
 
 #include <algorithm>

@@ -2,6 +2,7 @@
 
 #include "adapter.hpp"
 #include "element.hpp"
+#include "random_hex.hpp"
 
 #include <cstddef>
 #include <string>
@@ -40,9 +41,5 @@ xmpp::Element message_receipt(const xmpp::Jid& from, const xmpp::Jid& to, std::s
 void answer_contact_presence(const xmpp::Element& stanza, AdapterContext& context,
                              const xmpp::Jid& user, const xmpp::Jid& contact,
                              std::string_view status);
-
-/// `bytes` random bytes from the system's random source, in hex: ids that
-/// must not be guessed (callback tokens, stanza ids).
-std::string random_hex(std::size_t bytes);
 
 } // namespace trestle::gateway

@@ -1,6 +1,6 @@
 #include "confirmed_delivery.hpp"
 
-#include "adapter_replies.hpp"
+#include "random_hex.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
 #include "stanza.hpp"

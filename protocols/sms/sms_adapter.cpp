@@ -1,6 +1,6 @@
 #include "sms_adapter.hpp"
 
-#include "adapter_replies.hpp"
+#include "random_hex.hpp"
 #include "log.hpp"
 #include "outbox_pump.hpp"
 #include "phone_number.hpp"
@@ -111,7 +111,13 @@ SmsAdapter::SmsAdapter(const gateway::ComponentConfig& config, gateway::AdapterC
 SmsAdapter::~SmsAdapter() = default;
 
 void SmsAdapter::start() {
-  numbers_->load_static();
+  // A failure ends the gateway's loop with the error, as a failed start does.
+  boost::asio::co_spawn(context_.io(), numbers_->load_static(),
+                        [](const std::exception_ptr& error) {
+                          if (error) {
+                            std::rethrow_exception(error);
+                          }
+                        });
   if (!provider_) {
     context_.log().warning("component " + context_.domain().domain(),
                            "no SMS provider configured (sms.provider): messages are refused");

@@ -2,7 +2,6 @@
 
 #include "adapter.hpp"
 #include "log.hpp"
-#include "store.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -13,12 +12,12 @@ namespace trestle::sms {
 SmsNumbers::SmsNumbers(const gateway::SmsSettings& settings, gateway::AdapterContext& context)
     : settings_(settings), context_(context) {}
 
-void SmsNumbers::load_static() {
+gateway::Awaitable<void> SmsNumbers::load_static() {
   const std::string& component = context_.domain().domain();
-  auto& store = context_.store();
+  auto& addresses = context_.repositories().addresses();
   for (const auto& [user, number] : settings_.numbers) {
     std::error_code ec;
-    const auto holder = store.find_address_by_legacy(component, number, ec);
+    const auto holder = co_await addresses.find_by_legacy(component, number, ec);
     if (!ec && holder && holder->jid == user) {
       continue;
     }
@@ -28,10 +27,11 @@ void SmsNumbers::load_static() {
                                                            " (sms.numbers)");
     }
     if (!ec) {
-      store.remove_address_by_jid(component, user, ec);
+      co_await addresses.remove_by_jid(component, user, ec);
     }
     if (!ec) {
-      store.put_address({component, number, number, user}, ec);
+      const gateway::AddressMapping mapping{component, number, number, user};
+      co_await addresses.put(mapping, ec);
     }
     if (ec) {
       throw std::runtime_error("component " + component + ": cannot store the number of " + user +

@@ -26,7 +26,7 @@ public:
 
   /// Writes the operator's numbers to the table, taking them from whoever
   /// held them; throws std::runtime_error when the store fails.
-  void load_static();
+  [[nodiscard]] gateway::Awaitable<void> load_static();
   /// The number of `user`, or nullopt (no number, or the store failed:
   /// `store_failed` says which).
   [[nodiscard]] gateway::Awaitable<std::optional<std::string>> number_of(const xmpp::Jid& user,

@@ -1,6 +1,6 @@
 #include "email_adapter.hpp"
 
-#include "adapter_replies.hpp"
+#include "random_hex.hpp"
 #include "address_text.hpp"
 #include "email_address.hpp"
 #include "email_identity.hpp"

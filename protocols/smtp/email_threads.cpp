@@ -1,7 +1,7 @@
 #include "email_threads.hpp"
 
 #include "adapter.hpp"
-#include "adapter_replies.hpp"
+#include "random_hex.hpp"
 #include "store.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 #include "mime_compose.hpp"
 
-#include "adapter_replies.hpp"
+#include "random_hex.hpp"
 #include "address_text.hpp"
 #include "gmime_support.hpp"
 #include "mime_charset.hpp"

@@ -158,6 +158,11 @@ public:
     }
   }
 
+  /// Runs what is ready on io() (what start() spawned, for one).
+  void run_ready() {
+    poll_until([] { return false; });
+  }
+
   /// Runs the ready work of io() until `done()` holds (the store is inline,
   /// so nothing waits on time); returns whether it does.
   template <typename Done> bool poll_until(Done&& done) {

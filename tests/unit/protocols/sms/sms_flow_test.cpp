@@ -210,6 +210,7 @@ BOOST_AUTO_TEST_CASE(a_text_that_cannot_be_kept_is_503_and_not_remembered) {
   trestle::gateway_test::FlakyStore store;
   Fixture f(kannel_config(), &store);
   f.adapter.start();
+  f.context.run_ready(); // the operator's numbers are written
   store.fail_writes = true;
   BOOST_TEST(f.mo(good_mo).status == 503u);
   BOOST_TEST(f.context.sent.empty());
@@ -218,6 +219,20 @@ BOOST_AUTO_TEST_CASE(a_text_that_cannot_be_kept_is_503_and_not_remembered) {
   // Not remembered as delivered: the provider's retry gets through.
   BOOST_TEST(f.mo(good_mo).status == 200u);
   BOOST_TEST(f.context.sent.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(numbers_that_cannot_be_written_at_start_end_the_loop_with_the_reason) {
+  trestle::gateway_test::FlakyStore store;
+  store.fail_writes = true;
+  Fixture f(kannel_config(), &store);
+  f.adapter.start();
+  try {
+    f.context.run_ready();
+    BOOST_FAIL("the start did not fail");
+  } catch (const std::runtime_error& error) {
+    BOOST_TEST(std::string(error.what()).find("cannot store the number of alice@example.org") !=
+               std::string::npos);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(texts_an_earlier_version_stored_for_users_are_handed_over) {
