@@ -1,8 +1,8 @@
 #include "confirmed_delivery.hpp"
 
-#include "random_hex.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
+#include "random_hex.hpp"
 #include "stanza.hpp"
 #include "store_error.hpp"
 #include "xml_stream_parser.hpp"

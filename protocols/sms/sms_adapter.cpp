@@ -1,9 +1,9 @@
 #include "sms_adapter.hpp"
 
-#include "random_hex.hpp"
 #include "log.hpp"
 #include "outbox_pump.hpp"
 #include "phone_number.hpp"
+#include "random_hex.hpp"
 #include "sms_inbound.hpp"
 #include "sms_numbers.hpp"
 #include "sms_provider.hpp"

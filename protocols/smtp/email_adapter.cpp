@@ -1,6 +1,5 @@
 #include "email_adapter.hpp"
 
-#include "random_hex.hpp"
 #include "address_text.hpp"
 #include "email_address.hpp"
 #include "email_identity.hpp"
@@ -10,6 +9,7 @@
 #include "email_threads.hpp"
 #include "log.hpp"
 #include "mime_compose.hpp"
+#include "random_hex.hpp"
 #include "smtp_listener.hpp"
 #include "smtp_relay.hpp"
 #include "store.hpp"

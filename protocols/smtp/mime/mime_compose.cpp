@@ -1,9 +1,9 @@
 #include "mime_compose.hpp"
 
-#include "random_hex.hpp"
 #include "address_text.hpp"
 #include "gmime_support.hpp"
 #include "mime_charset.hpp"
+#include "random_hex.hpp"
 
 #include <algorithm>
 
