@@ -85,8 +85,11 @@ xmpp::Element Bridge::stanza_of(const ContactMessage& message) {
   for (const auto& url : message.attachments) {
     stanza.append("x", "jabber:x:oob").append("url").append_text(url);
   }
+  const auto& delay_from = message.delay_from.empty() ? message.from.domain() : message.delay_from;
   if (message.received_at != 0) {
-    xmpp::add_delay(stanza, message.from.domain(), xmpp::xep0082_datetime(message.received_at));
+    xmpp::add_delay(stanza, delay_from, xmpp::xep0082_datetime(message.received_at));
+  } else {
+    xmpp::add_delay(stanza, delay_from, message.delay_stamp);
   }
   return stanza;
 }
@@ -127,13 +130,12 @@ xmpp::Element Bridge::error_reply(const UserEvent& event, const xmpp::StanzaErro
   return reply;
 }
 
-bool Bridge::send_stanza(const xmpp::Element& stanza, std::string_view what) {
-  if (context_->send(stanza)) {
+bool Bridge::send_stanza(xmpp::Element stanza, std::string_view what) {
+  if (context_->send(std::move(stanza))) {
     return true;
   }
   context_->log().warning("component " + context_->domain().domain(),
-                          "send queue full: dropped " + std::string(what) + " to " +
-                              stanza.attr_or("to"));
+                          "send queue full: dropped " + std::string(what));
   return false;
 }
 
@@ -151,6 +153,42 @@ bool Bridge::send(const Receipt& receipt) {
 
 bool Bridge::send(const ContactPresence& presence) {
   return send_stanza(stanza_of(presence), "a presence");
+}
+
+bool Bridge::send(const PresenceFailure& failure) {
+  auto stanza = xmpp::make_presence(failure.from, failure.to, "error");
+  stanza.append(xmpp::to_element(failure.error));
+  return send_stanza(std::move(stanza), "a presence error");
+}
+
+bool Bridge::send(const RoomInvite& invite) {
+  auto stanza = xmpp::make_message(invite.room, invite.to, "normal", invite.text);
+  stanza.append("x", std::string(xmpp::ns::muc_user))
+      .append("invite")
+      .set_attr("from", invite.inviter.to_string());
+  return send_stanza(std::move(stanza), "an invitation");
+}
+
+bool Bridge::send_occupant(const xmpp::Jid& room, const xmpp::Jid& to, const MucOccupant& occupant,
+                           bool available, const PresenceDetails& details) {
+  auto stanza = occupant_presence(room, to, occupant, available, details);
+  return !stanza.name().empty() && send_stanza(std::move(stanza), "an occupant's presence");
+}
+
+Fanout Bridge::room_subject(const xmpp::Jid& room, std::string_view subject,
+                            std::string_view setter) {
+  return Fanout(gateway::room_subject(room, room, subject, setter));
+}
+
+Fanout Bridge::room_message(const xmpp::Jid& room, std::string_view nick, std::string_view body,
+                            std::string_view id, std::string_view stamp) {
+  return Fanout(groupchat_message(room, nick, room, body, id, stamp));
+}
+
+bool Bridge::send_to(const Fanout& stanza, const xmpp::Jid& to) {
+  auto copy = stanza.stanza_;
+  copy.set_attr("to", to.to_string());
+  return send_stanza(std::move(copy), "a room's stanza");
 }
 
 Awaitable<bool> Bridge::keep_stanza(xmpp::Element stanza, const std::vector<Correlation>& remember,
@@ -176,7 +214,7 @@ Awaitable<bool> Bridge::keep(const Receipt& receipt, const std::vector<Correlati
 void Bridge::refuse(const UserMessage& message, xmpp::Condition condition, std::string text) {
   auto reply = error_shell(message);
   reply.append(xmpp::to_element(xmpp::make_stanza_error(condition, std::move(text))));
-  send_stanza(reply, "an error reply");
+  send_stanza(std::move(reply), "an error reply");
 }
 
 void Bridge::refuse(const UserEvent& event, xmpp::Condition condition, std::string text) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "adapter.hpp"
+#include "room_stanzas.hpp"
 #include "stanza_error.hpp"
 #include "user_events.hpp"
 
@@ -30,6 +31,10 @@ struct ContactMessage {
   /// When the legacy network received it, in Unix seconds, for a message
   /// delivered late (XEP-0203); 0 for one delivered as it came.
   std::int64_t received_at = 0;
+  /// Or the legacy network's own time of it (a XEP-0082 stamp), empty for
+  /// none, and who says so (empty: the sender's domain).
+  std::string delay_stamp{};
+  std::string delay_from{};
   /// URLs of attached files (XEP-0066), which the body carries too for
   /// clients that do not show them.
   std::vector<std::string> attachments{};
@@ -55,6 +60,26 @@ struct Receipt {
   std::string id;
 };
 
+/// An error about a presence the user sent (a room join refused, a nick
+/// change refused).
+struct PresenceFailure {
+  /// The address the presence went to (a room occupant).
+  xmpp::Jid from;
+  /// The user's full JID.
+  xmpp::Jid to;
+  xmpp::StanzaError error;
+};
+
+/// A mediated invitation to a room (XEP-0045 7.8.2).
+struct RoomInvite {
+  xmpp::Jid room;
+  xmpp::Jid to;
+  /// Who invites, as an address behind the gateway.
+  xmpp::Jid inviter;
+  /// The text for clients that do not show invitations.
+  std::string text;
+};
+
 /// Presence of an address behind the gateway, to a user.
 struct ContactPresence {
   xmpp::Jid from;
@@ -62,6 +87,17 @@ struct ContactPresence {
   UserPresence::Type type = UserPresence::Type::available;
   std::string show;
   std::string status;
+};
+
+/// A stanza built once for several of a user's resources (a room's message
+/// to every resource that joined it); opaque to adapters.
+class Fanout {
+public:
+  explicit Fanout(xmpp::Element stanza) : stanza_(std::move(stanza)) {}
+
+private:
+  friend class Bridge;
+  xmpp::Element stanza_;
 };
 
 /// The typed way to XMPP users for one adapter. Stateless and cheap: any
@@ -76,6 +112,24 @@ public:
   bool send(const MessageFailure& failure);
   bool send(const Receipt& receipt);
   bool send(const ContactPresence& presence);
+  bool send(const PresenceFailure& failure);
+  bool send(const RoomInvite& invite);
+
+  /// Rooms (XEP-0045, room_stanzas.hpp). The presence of `occupant` of
+  /// `room` (bare) to `to`; false when the nick cannot be a resourcepart or
+  /// the send queue is full.
+  bool send_occupant(const xmpp::Jid& room, const xmpp::Jid& to, const MucOccupant& occupant,
+                     bool available, const PresenceDetails& details = {});
+  /// The room's subject, set by `setter` (a nick; empty: the room).
+  static Fanout room_subject(const xmpp::Jid& room, std::string_view subject,
+                             std::string_view setter);
+  /// A groupchat message from `nick` (empty: the room itself) with one
+  /// XEP-0359 stanza-id for every copy; `id` keeps the sender's id on a
+  /// reflection (empty: the stanza-id); `stamp` (XEP-0082) adds a delay.
+  static Fanout room_message(const xmpp::Jid& room, std::string_view nick, std::string_view body,
+                             std::string_view id, std::string_view stamp = {});
+  /// Sends one copy of `stanza` to `to`.
+  bool send_to(const Fanout& stanza, const xmpp::Jid& to);
 
   /// Sends what the legacy side was, or is about to be, told is safe: kept in
   /// the store until the XMPP server confirms it
@@ -113,7 +167,7 @@ public:
   static xmpp::Element error_reply(const UserEvent& event, const xmpp::StanzaError& error);
 
 private:
-  bool send_stanza(const xmpp::Element& stanza, std::string_view what);
+  bool send_stanza(xmpp::Element stanza, std::string_view what);
   Awaitable<bool> keep_stanza(xmpp::Element stanza, const std::vector<Correlation>& remember,
                               std::error_code& ec);
 

@@ -43,8 +43,8 @@ struct UserConnection::IdleTimer {
 UserConnection::UserConnection(BridgeContext context, xmpp::Jid user, std::string server,
                                IrcLinkOptions options, std::chrono::seconds idle_timeout,
                                Finished finished)
-    : context_(context), user_(std::move(user)), server_(std::move(server)),
-      idle_timeout_(idle_timeout), finished_(std::move(finished)),
+    : context_(context), bridge_(context.adapter), user_(std::move(user)),
+      server_(std::move(server)), idle_timeout_(idle_timeout), finished_(std::move(finished)),
       idle_timer_(std::make_unique<IdleTimer>(context_.adapter.io())),
       last_activity_(Clock::now()) {
   IrcLinkHandlers handlers;
@@ -179,12 +179,12 @@ void UserConnection::change_nick(const xmpp::Element& presence, const xmpp::Jid&
   auto result = link_->nick(nick);
   if (!result.ok()) {
     const auto occupant = room.jid.with_resource(nick);
-    auto error = xmpp::make_presence(occupant ? *occupant : room.jid, from, "error");
-    error.append(xmpp::to_element(xmpp::make_stanza_error(result.error == ActionError::invalid_input
-                                                              ? Condition::not_acceptable
-                                                              : Condition::service_unavailable,
-                                                          result.reason)));
-    context_.adapter.send(std::move(error));
+    bridge_.send(
+        gateway::PresenceFailure{occupant ? *occupant : room.jid, from,
+                                 xmpp::make_stanza_error(result.error == ActionError::invalid_input
+                                                             ? Condition::not_acceptable
+                                                             : Condition::service_unavailable,
+                                                         result.reason)});
     return;
   }
   pending_nick_ = PendingNick{std::string(nick), room.name, from};
@@ -285,7 +285,7 @@ void UserConnection::send_to_channel(const xmpp::Element& message, const xmpp::J
     echoes_.push_back(PendingEcho{target, result.events.size(), false, id, body});
     return;
   }
-  deliver(room, groupchat_message(room.jid, link_->session().nick(), user_, body, id));
+  deliver(room, gateway::Bridge::room_message(room.jid, link_->session().nick(), body, id));
 }
 
 void UserConnection::send_private(const xmpp::Element& message, const xmpp::Jid& from,

@@ -1,11 +1,11 @@
 #pragma once
 
+#include "bridge.hpp"
 #include "channel_registry.hpp"
 #include "element.hpp"
 #include "irc_address.hpp"
 #include "irc_link.hpp"
 #include "jid.hpp"
-#include "muc_stanzas.hpp"
 #include "stanza_error.hpp"
 
 #include <chrono>
@@ -26,6 +26,10 @@ class AdapterContext;
 }
 
 namespace trestle::irc {
+
+using gateway::MucOccupant;
+using gateway::PresenceDetails;
+namespace muc_status = gateway::muc_status;
 
 /// What every user connection of one component shares.
 struct BridgeContext {
@@ -196,7 +200,10 @@ private:
   void send_room_notice(Room& room, std::string_view text);
   void send_server_message(std::string_view text);
   void fail_pending(xmpp::Condition condition, const std::string& text);
-  void deliver(Room& room, const xmpp::Element& stanza);
+  /// Sends `stanza` to each of the room's joined resources.
+  void deliver(const Room& room, const gateway::Fanout& stanza);
+  /// Refuses the joins waiting in `room` with `error`.
+  void refuse_pending_joins(Room& room, const xmpp::StanzaError& error);
   Room* find_room(std::string_view channel);
   const Room* find_room(std::string_view channel) const;
   SharedChannel* shared(std::string_view channel);
@@ -207,6 +214,7 @@ private:
   const ISupport& isupport() const;
 
   BridgeContext context_;
+  gateway::Bridge bridge_;
   xmpp::Jid user_;
   std::string server_;
   std::chrono::seconds idle_timeout_;

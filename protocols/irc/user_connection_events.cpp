@@ -89,18 +89,9 @@ void UserConnection::on_connection_failed(const std::string& reason) {
                              ? Condition::remote_server_timeout
                              : Condition::remote_server_not_found;
   const std::string text = "cannot connect to " + server_ + ": " + reason;
+  const auto error = xmpp::make_stanza_error(condition, text);
   for (auto& [key, room] : rooms_) {
-    for (const auto& [resource, nick] : room.pending) {
-      const auto to = user_.with_resource(resource);
-      const auto from = room.jid.with_resource(nick);
-      if (!to || !from) {
-        continue;
-      }
-      auto error = xmpp::make_presence(*from, *to, "error");
-      error.append(xmpp::to_element(xmpp::make_stanza_error(condition, text)));
-      context_.adapter.send(std::move(error));
-    }
-    room.pending.clear();
+    refuse_pending_joins(room, error);
   }
   fail_pending(condition, text);
   rooms_.clear();
@@ -405,9 +396,9 @@ void UserConnection::on_nick_changed(const ClientEvent& event) {
       for (const auto& [resource, jid] : room.resources) {
         const auto standing = muc_standing(old.prefixes, is);
         details.status_codes.push_back(muc_status::self);
-        context_.adapter.send(occupant_presence(
-            room.jid, jid, MucOccupant{old.nick, standing.role, standing.affiliation, {}}, false,
-            details));
+        bridge_.send_occupant(room.jid, jid,
+                              MucOccupant{old.nick, standing.role, standing.affiliation, {}}, false,
+                              details);
         details.status_codes.pop_back();
         send_self_presence(room, jid, true, {});
       }
@@ -427,7 +418,7 @@ void UserConnection::on_topic(const ClientEvent& event) {
   }
   Room* room = find_room(event.channel);
   if (room != nullptr && room->state == Room::State::joined) {
-    deliver(*room, room_subject(room->jid, user_, event.text, event.by));
+    deliver(*room, gateway::Bridge::room_subject(room->jid, event.text, event.by));
   }
 }
 
@@ -455,8 +446,9 @@ void UserConnection::on_message(const ClientEvent& event) {
 void UserConnection::on_channel_message(const ClientEvent& event, Room& room) {
   const std::string body =
       event.message_kind == MessageKind::action ? "/me " + event.plain_text : event.plain_text;
-  deliver(room, groupchat_message(room.jid, event.nick, user_, body, event.msgid,
-                                  delay_stamp(event.time, std::chrono::system_clock::now())));
+  deliver(room,
+          gateway::Bridge::room_message(room.jid, event.nick, body, event.msgid,
+                                        delay_stamp(event.time, std::chrono::system_clock::now())));
 }
 
 void UserConnection::on_own_echo(const ClientEvent& event, Room& room) {
@@ -472,7 +464,7 @@ void UserConnection::on_own_echo(const ClientEvent& event, Room& room) {
     // One XMPP message may have become several lines: the first echo
     // reflects the whole message with its id, the others are absorbed.
     deliver(room,
-            groupchat_message(room.jid, link_->session().nick(), user_, echo->body, echo->id));
+            gateway::Bridge::room_message(room.jid, link_->session().nick(), echo->body, echo->id));
     echo->reflected = true;
   }
   if (--echo->lines == 0) {
@@ -488,12 +480,14 @@ void UserConnection::on_private_message(const ClientEvent& event) {
   }
   const std::string body =
       event.message_kind == MessageKind::action ? "/me " + event.plain_text : event.plain_text;
-  auto message = xmpp::make_message(*from, user_, "chat", body);
   // An id lets the user's client react and reply to the message.
-  message.set_attr("id", event.msgid.empty() ? gateway::random_hex(12) : event.msgid);
-  xmpp::add_delay(message, server_jid().to_string(),
-                  delay_stamp(event.time, std::chrono::system_clock::now()));
-  context_.adapter.send(std::move(message));
+  gateway::ContactMessage message{.from = *from,
+                                  .to = user_,
+                                  .id = event.msgid.empty() ? gateway::random_hex(12) : event.msgid,
+                                  .body = body};
+  message.delay_stamp = delay_stamp(event.time, std::chrono::system_clock::now());
+  message.delay_from = server_jid().to_string();
+  bridge_.send(message);
 }
 
 void UserConnection::on_mode(const ClientEvent& event) {
@@ -549,11 +543,8 @@ void UserConnection::on_invite(const ClientEvent& event) {
   if (!room || !inviter) {
     return;
   }
-  auto message =
-      xmpp::make_message(*room, user_, "normal", event.by + " invites you to " + event.channel);
-  auto& x = message.append("x", std::string(xmpp::ns::muc_user));
-  x.append("invite").set_attr("from", inviter->to_string());
-  context_.adapter.send(std::move(message));
+  bridge_.send(
+      gateway::RoomInvite{*room, user_, *inviter, event.by + " invites you to " + event.channel});
 }
 
 void UserConnection::on_error_reply(const ClientEvent& event) {
@@ -562,15 +553,7 @@ void UserConnection::on_error_reply(const ClientEvent& event) {
   if (const auto condition = join_refusal(event.numeric); condition && !target.empty()) {
     Room* room = find_room(target);
     if (room != nullptr && room->state != Room::State::joined) {
-      for (const auto& [resource, nick] : room->pending) {
-        const auto to = user_.with_resource(resource);
-        const auto from = room->jid.with_resource(nick);
-        if (to && from) {
-          auto error = xmpp::make_presence(*from, *to, "error");
-          error.append(xmpp::to_element(xmpp::make_stanza_error(*condition, event.text)));
-          context_.adapter.send(std::move(error));
-        }
-      }
+      refuse_pending_joins(*room, xmpp::make_stanza_error(*condition, event.text));
       for (const auto& [resource, jid] : room->resources) {
         send_self_presence(*room, jid, false, {});
       }
@@ -586,13 +569,11 @@ void UserConnection::on_error_reply(const ClientEvent& event) {
     const auto to = sent == last_ids_.end() ? std::nullopt : xmpp::Jid::parse(sent->second.second);
     const auto from = isupport().is_channel(target) ? room_jid(target) : nick_jid(target);
     if (to && from) {
-      auto error = xmpp::make_message(*from, *to, "error");
-      if (!sent->second.first.empty()) {
-        error.set_attr("id", sent->second.first);
-      }
-      error.append(xmpp::to_element(xmpp::make_stanza_error(
-          event.numeric == "404" ? Condition::forbidden : Condition::item_not_found, event.text)));
-      context_.adapter.send(std::move(error));
+      bridge_.send(gateway::MessageFailure{*from, *to, sent->second.first,
+                                           xmpp::make_stanza_error(event.numeric == "404"
+                                                                       ? Condition::forbidden
+                                                                       : Condition::item_not_found,
+                                                                   event.text)});
       return;
     }
   }
@@ -677,17 +658,9 @@ void UserConnection::on_nick_failed(const ClientEvent& event, bool registering) 
     }
     const std::string text =
         "the nickname " + event.nick + " cannot be used on " + server_ + ": " + event.text;
+    const auto error = xmpp::make_stanza_error(Condition::conflict, text);
     for (auto& [key, room] : rooms_) {
-      for (const auto& [resource, nick] : room.pending) {
-        const auto to = user_.with_resource(resource);
-        const auto from = room.jid.with_resource(nick);
-        if (to && from) {
-          auto error = xmpp::make_presence(*from, *to, "error");
-          error.append(xmpp::to_element(xmpp::make_stanza_error(Condition::conflict, text)));
-          context_.adapter.send(std::move(error));
-        }
-      }
-      room.pending.clear();
+      refuse_pending_joins(room, error);
     }
     fail_pending(Condition::conflict, text);
     rooms_.clear();
@@ -698,10 +671,11 @@ void UserConnection::on_nick_failed(const ClientEvent& event, bool registering) 
     Room* room = find_room(pending_nick_->channel);
     const auto from = room != nullptr ? room->jid.with_resource(pending_nick_->nick) : std::nullopt;
     if (from) {
-      auto error = xmpp::make_presence(*from, pending_nick_->from, "error");
-      error.append(xmpp::to_element(xmpp::make_stanza_error(
-          event.numeric == "433" ? Condition::conflict : Condition::not_acceptable, event.text)));
-      context_.adapter.send(std::move(error));
+      bridge_.send(gateway::PresenceFailure{*from, pending_nick_->from,
+                                            xmpp::make_stanza_error(event.numeric == "433"
+                                                                        ? Condition::conflict
+                                                                        : Condition::not_acceptable,
+                                                                    event.text)});
     }
     pending_nick_.reset();
     return;
@@ -722,10 +696,7 @@ void UserConnection::send_occupant(Room& room, const ChannelMember& member, bool
   const MucOccupant occupant{member.nick, standing.role, standing.affiliation,
                              member.away ? std::string_view("away") : std::string_view()};
   for (const auto& [resource, jid] : room.resources) {
-    auto presence = occupant_presence(room.jid, jid, occupant, available, details);
-    if (!presence.name().empty()) {
-      context_.adapter.send(std::move(presence));
-    }
+    bridge_.send_occupant(room.jid, jid, occupant, available, details);
   }
 }
 
@@ -738,12 +709,8 @@ void UserConnection::send_self_presence(Room& room, const xmpp::Jid& to, bool av
   const auto standing = muc_standing(self != nullptr ? self->prefixes : std::string(), is);
   PresenceDetails with_self = details;
   with_self.status_codes.push_back(muc_status::self);
-  auto presence =
-      occupant_presence(room.jid, to, MucOccupant{nick, standing.role, standing.affiliation, {}},
+  bridge_.send_occupant(room.jid, to, MucOccupant{nick, standing.role, standing.affiliation, {}},
                         available, with_self);
-  if (!presence.name().empty()) {
-    context_.adapter.send(std::move(presence));
-  }
 }
 
 void UserConnection::send_room_list(Room& room, const xmpp::Jid& to,
@@ -757,14 +724,11 @@ void UserConnection::send_room_list(Room& room, const xmpp::Jid& to,
         continue;
       }
       const auto standing = muc_standing(member.prefixes, is);
-      auto presence = occupant_presence(
+      bridge_.send_occupant(
           room.jid, to,
           MucOccupant{member.nick, standing.role, standing.affiliation,
                       member.away ? std::string_view("away") : std::string_view()},
           true);
-      if (!presence.name().empty()) {
-        context_.adapter.send(std::move(presence));
-      }
     }
   }
   PresenceDetails details;
@@ -772,16 +736,19 @@ void UserConnection::send_room_list(Room& room, const xmpp::Jid& to,
     details.status_codes.push_back(muc_status::nick_assigned);
   }
   send_self_presence(room, to, true, details);
-  context_.adapter.send(room_subject(room.jid, to, channel ? channel->topic() : std::string(),
-                                     channel ? channel->topic_setter() : std::string()));
+  bridge_.send_to(gateway::Bridge::room_subject(room.jid,
+                                                channel ? channel->topic() : std::string(),
+                                                channel ? channel->topic_setter() : std::string()),
+                  to);
 }
 
 void UserConnection::send_room_notice(Room& room, std::string_view text) {
-  deliver(room, groupchat_message(room.jid, {}, user_, text, {}));
+  deliver(room, gateway::Bridge::room_message(room.jid, {}, text, {}));
 }
 
 void UserConnection::send_server_message(std::string_view text) {
-  context_.adapter.send(xmpp::make_message(server_jid(), user_, "chat", text));
+  bridge_.send(
+      gateway::ContactMessage{.from = server_jid(), .to = user_, .body = std::string(text)});
 }
 
 void UserConnection::fail_pending(Condition condition, const std::string& text) {
@@ -792,12 +759,21 @@ void UserConnection::fail_pending(Condition condition, const std::string& text) 
   }
 }
 
-void UserConnection::deliver(Room& room, const xmpp::Element& stanza) {
+void UserConnection::deliver(const Room& room, const gateway::Fanout& stanza) {
   for (const auto& [resource, jid] : room.resources) {
-    auto copy = stanza;
-    copy.set_attr("to", jid.to_string());
-    context_.adapter.send(std::move(copy));
+    bridge_.send_to(stanza, jid);
   }
+}
+
+void UserConnection::refuse_pending_joins(Room& room, const xmpp::StanzaError& error) {
+  for (const auto& [resource, nick] : room.pending) {
+    const auto to = user_.with_resource(resource);
+    const auto from = room.jid.with_resource(nick);
+    if (to && from) {
+      bridge_.send(gateway::PresenceFailure{*from, *to, error});
+    }
+  }
+  room.pending.clear();
 }
 
 } // namespace trestle::irc

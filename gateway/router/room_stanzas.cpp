@@ -1,12 +1,12 @@
-#include "muc_stanzas.hpp"
+#include "room_stanzas.hpp"
 
-#include "adapter_replies.hpp"
 #include "namespaces.hpp"
+#include "random_hex.hpp"
 #include "stanza.hpp"
 
 #include <string>
 
-namespace trestle::irc {
+namespace trestle::gateway {
 
 namespace ns = xmpp::ns;
 using xmpp::Element;
@@ -67,7 +67,7 @@ Element groupchat_message(const xmpp::Jid& room, std::string_view nick, const xm
   auto message = xmpp::make_message(from ? *from : room, to, "groupchat", body);
   // XEP-0359: the room's own id, which clients use to react and reply to a
   // groupchat message; the sender's id (or the same) for de-duplication.
-  auto stanza_id = gateway::random_hex(12);
+  auto stanza_id = random_hex(12);
   message.set_attr("id", id.empty() ? stanza_id : std::string(id));
   auto& sid = message.append("stanza-id", std::string(ns::sid));
   sid.set_attr("by", room.bare_string());
@@ -76,4 +76,4 @@ Element groupchat_message(const xmpp::Jid& room, std::string_view nick, const xm
   return message;
 }
 
-} // namespace trestle::irc
+} // namespace trestle::gateway

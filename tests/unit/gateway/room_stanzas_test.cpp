@@ -1,20 +1,20 @@
 #include "element.hpp"
 #include "jid.hpp"
-#include "muc_stanzas.hpp"
+#include "room_stanzas.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
-using trestle::irc::groupchat_message;
-using trestle::irc::MucOccupant;
-using trestle::irc::occupant_presence;
-using trestle::irc::PresenceDetails;
-using trestle::irc::room_subject;
+using trestle::gateway::groupchat_message;
+using trestle::gateway::MucOccupant;
+using trestle::gateway::occupant_presence;
+using trestle::gateway::PresenceDetails;
+using trestle::gateway::room_subject;
 using trestle::xmpp::Jid;
 using trestle::xmpp::serialize;
-namespace muc_status = trestle::irc::muc_status;
+namespace muc_status = trestle::gateway::muc_status;
 
 namespace {
 
@@ -39,7 +39,7 @@ PresenceDetails with_codes(std::vector<int> codes) {
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(muc_stanzas)
+BOOST_AUTO_TEST_SUITE(room_stanzas)
 
 BOOST_AUTO_TEST_CASE(self_presence_carries_role_affiliation_and_110) {
   const auto presence = occupant_presence(room, user, occupant("alice", "moderator", "admin"), true,

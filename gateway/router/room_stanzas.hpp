@@ -7,21 +7,23 @@
 #include <string_view>
 #include <vector>
 
-namespace trestle::irc {
+// XEP-0045 stanzas of a room behind the gateway (a channel), built here for
+// adapters, which send them through gateway::Bridge.
+namespace trestle::gateway {
 
-/// XEP-0045 status codes the IRC adapter uses.
+/// XEP-0045 status codes the gateway sends.
 namespace muc_status {
-/// Non-anonymous room: occupants' real addresses are visible (IRC shows user@host).
+/// Non-anonymous room: occupants' real addresses are visible.
 inline constexpr int non_anonymous = 100;
 /// This presence is about the receiving user.
 inline constexpr int self = 110;
-/// The service changed the user's nick (the IRC server gave another one).
+/// The service changed the user's nick (the legacy server gave another one).
 inline constexpr int nick_assigned = 210;
 /// Nick change: the unavailable presence of the old nick.
 inline constexpr int nick_changed = 303;
 /// Kicked from the room.
 inline constexpr int kicked = 307;
-/// Removed because the service is shutting down (here: the IRC connection closed).
+/// Removed because the service is shutting down (the legacy connection closed).
 inline constexpr int shutdown = 332;
 } // namespace muc_status
 
@@ -37,7 +39,7 @@ struct MucOccupant {
 /// What goes with an occupant presence besides the occupant itself.
 struct PresenceDetails {
   std::vector<int> status_codes;
-  /// `<status/>` text (a PART or QUIT reason).
+  /// `<status/>` text (why the occupant left).
   std::string_view status_text;
   /// For a nick change (303): the new nick, carried in `<item nick=.../>`.
   std::string_view new_nick;
@@ -54,7 +56,7 @@ xmpp::Element occupant_presence(const xmpp::Jid& room, const xmpp::Jid& to,
                                 const MucOccupant& occupant, bool available,
                                 const PresenceDetails& details = {});
 
-/// The room subject (IRC topic) from `setter` (a nick, or empty for the room).
+/// The room subject from `setter` (a nick, or empty for the room).
 xmpp::Element room_subject(const xmpp::Jid& room, const xmpp::Jid& to, std::string_view subject,
                            std::string_view setter);
 
@@ -66,4 +68,4 @@ xmpp::Element groupchat_message(const xmpp::Jid& room, std::string_view nick, co
                                 std::string_view body, std::string_view id,
                                 std::string_view stamp = {});
 
-} // namespace trestle::irc
+} // namespace trestle::gateway
