@@ -3,8 +3,10 @@
 #include "adapter_replies.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
+#include "random_hex.hpp"
 #include "stanza.hpp"
 
+#include <array>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -44,6 +46,8 @@ std::string_view type_name(UserPresence::Type type) {
     return "unsubscribed";
   case Type::probe:
     return "probe";
+  case Type::error:
+    return "error";
   }
   return {};
 }
@@ -219,11 +223,116 @@ void Bridge::refuse(const UserMessage& message, xmpp::Condition condition, std::
 
 void Bridge::refuse(const UserEvent& event, xmpp::Condition condition, std::string text) {
   if (const auto* presence = std::get_if<UserPresence>(&event);
-      presence != nullptr && presence->type == UserPresence::Type::unavailable) {
+      presence != nullptr && (presence->type == UserPresence::Type::unavailable ||
+                              presence->type == UserPresence::Type::error)) {
     return;
   }
   send_stanza(error_reply(event, xmpp::make_stanza_error(condition, std::move(text))),
               "an error reply");
+}
+
+void Bridge::refuse(const UserPresence& presence, xmpp::Condition condition, std::string text) {
+  if (presence.type == UserPresence::Type::unavailable ||
+      presence.type == UserPresence::Type::error) {
+    return;
+  }
+  auto reply = addressed_error("presence", presence.to, presence.from, presence.id);
+  reply.append(xmpp::to_element(xmpp::make_stanza_error(condition, std::move(text))));
+  send_stanza(std::move(reply), "an error reply");
+}
+
+void Bridge::refuse(const ContactRequest& request, xmpp::Condition condition, std::string text) {
+  auto reply = addressed_error("iq", request.to, request.from, request.id);
+  reply.append(xmpp::to_element(xmpp::make_stanza_error(condition, std::move(text))));
+  send_stanza(std::move(reply), "an error reply");
+}
+
+namespace {
+
+/// The result to `request`, from the address it was sent to.
+xmpp::Element result_of(const ContactRequest& request) {
+  auto reply = xmpp::make_iq(std::string_view("result"), request.to, request.from, request.id);
+  return reply;
+}
+
+} // namespace
+
+bool Bridge::answer(const ContactRequest& request) {
+  return send_stanza(result_of(request), "an answer");
+}
+
+bool Bridge::answer(const ContactRequest& request, const DiscoInfo& info) {
+  auto reply = result_of(request);
+  auto& query = reply.append("query", std::string(xmpp::ns::disco_info));
+  if (!request.node.empty()) {
+    query.set_attr("node", request.node);
+  }
+  for (const auto& identity : info.identities) {
+    auto& element = query.append("identity");
+    element.set_attr("category", identity.category);
+    element.set_attr("type", identity.type);
+    if (!identity.name.empty()) {
+      element.set_attr("name", identity.name);
+    }
+  }
+  for (const auto& feature : info.features) {
+    query.append("feature").set_attr("var", feature);
+  }
+  return send_stanza(std::move(reply), "a disco answer");
+}
+
+bool Bridge::answer(const ContactRequest& request, const DiscoItems& items) {
+  auto reply = result_of(request);
+  auto& query = reply.append("query", std::string(xmpp::ns::disco_items));
+  if (!request.node.empty()) {
+    query.set_attr("node", request.node);
+  }
+  for (const auto& item : items.items) {
+    auto& element = query.append("item");
+    element.set_attr("jid", item.jid.to_string());
+    if (!item.node.empty()) {
+      element.set_attr("node", item.node);
+    }
+    if (!item.name.empty()) {
+      element.set_attr("name", item.name);
+    }
+  }
+  return send_stanza(std::move(reply), "a disco answer");
+}
+
+bool Bridge::answer(const ContactRequest& request, const CommandAnswer& step) {
+  if (step.error) {
+    refuse(request, step.error->condition, step.error->text);
+    return true;
+  }
+  return send_stanza(
+      command_reply(request.to, request.from, request.id, request.node, request.session_id, step),
+      "a command's answer");
+}
+
+xmpp::Element Bridge::command_reply(const xmpp::Jid& from, const xmpp::Jid& to,
+                                    const std::string& id, const std::string& node,
+                                    const std::string& session_id, const CommandAnswer& step) {
+  static constexpr std::array<std::string_view, 3> statuses{"executing", "completed", "canceled"};
+  auto reply = xmpp::make_iq(std::string_view("result"), from, to, id);
+  auto& command = reply.append("command", std::string(xmpp::ns::commands));
+  command.set_attr("node", node);
+  command.set_attr("sessionid", session_id.empty() ? random_hex(8) : session_id);
+  command.set_attr("status", std::string(statuses.at(static_cast<std::size_t>(step.status))));
+  if (step.status == CommandAnswer::Status::executing) {
+    auto& actions = command.append("actions");
+    actions.set_attr("execute", "complete");
+    actions.append("complete");
+  }
+  if (!step.note.empty()) {
+    command.append("note")
+        .set_attr("type", step.note_is_warning ? "warn" : "info")
+        .append_text(step.note);
+  }
+  if (step.form) {
+    command.append(step.form->to_element());
+  }
+  return reply;
 }
 
 void Bridge::not_available(const UserEvent& event, std::string_view text) {

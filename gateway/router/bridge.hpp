@@ -89,6 +89,27 @@ struct ContactPresence {
   std::string status;
 };
 
+/// What an address behind the gateway is (XEP-0030 disco#info).
+struct DiscoInfo {
+  struct Identity {
+    std::string category;
+    std::string type;
+    std::string name;
+  };
+  std::vector<Identity> identities;
+  std::vector<std::string> features;
+};
+
+/// What an address behind the gateway holds (XEP-0030 disco#items).
+struct DiscoItems {
+  struct Item {
+    xmpp::Jid jid;
+    std::string node;
+    std::string name;
+  };
+  std::vector<Item> items;
+};
+
 /// A stanza built once for several of a user's resources (a room's message
 /// to every resource that joined it); opaque to adapters.
 class Fanout {
@@ -146,6 +167,20 @@ public:
   /// an unavailable presence, which ends something, is never answered).
   void refuse(const UserEvent& event, xmpp::Condition condition, std::string text);
   void refuse(const UserMessage& message, xmpp::Condition condition, std::string text);
+  void refuse(const UserPresence& presence, xmpp::Condition condition, std::string text);
+  void refuse(const ContactRequest& request, xmpp::Condition condition, std::string text);
+
+  /// Answers a request: with an empty result, what an address is, what it
+  /// holds (for the node asked about), or a command step's answer.
+  bool answer(const ContactRequest& request);
+  bool answer(const ContactRequest& request, const DiscoInfo& info);
+  bool answer(const ContactRequest& request, const DiscoItems& items);
+  bool answer(const ContactRequest& request, const CommandAnswer& step);
+  /// The `<command/>` answer to a command step `id` on `node` from `from`
+  /// to `to` (XEP-0050); a new session when `session_id` is empty.
+  static xmpp::Element command_reply(const xmpp::Jid& from, const xmpp::Jid& to,
+                                     const std::string& id, const std::string& node,
+                                     const std::string& session_id, const CommandAnswer& step);
   /// Answers `event` for a network that cannot be reached at all: requests
   /// (a message with a body, an iq, a subscription or an available
   /// presence) get `service-unavailable` with `text`; the rest is dropped.

@@ -52,6 +52,9 @@ void Router::hand_over(const Element& stanza, const xmpp::Jid& from) {
   }
   auto event = read_user_event(stanza);
   if (!event) {
+    if (xmpp::StanzaView(stanza).is_iq_request()) {
+      refuse(stanza, Condition::bad_request, "an iq request needs a payload");
+    }
     return; // an error or an answer: nothing to do
   }
   if (!post_(from.bare_string(), std::move(*event))) {

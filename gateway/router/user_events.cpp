@@ -30,7 +30,7 @@ std::optional<MessageType> message_type(std::string_view type) {
 
 std::optional<UserPresence::Type> presence_type(std::string_view type) {
   using Type = UserPresence::Type;
-  static constexpr std::array<std::pair<std::string_view, Type>, 7> types{{
+  static constexpr std::array<std::pair<std::string_view, Type>, 8> types{{
       {"", Type::available},
       {"unavailable", Type::unavailable},
       {"subscribe", Type::subscribe},
@@ -38,6 +38,7 @@ std::optional<UserPresence::Type> presence_type(std::string_view type) {
       {"unsubscribe", Type::unsubscribe},
       {"unsubscribed", Type::unsubscribed},
       {"probe", Type::probe},
+      {"error", Type::error},
   }};
   for (const auto& [name, value] : types) {
     if (name == type) {
@@ -65,7 +66,34 @@ ContactRequest::Asks asks_of(const xmpp::Element& payload) {
   if (xmlns == "vcard-temp" && payload.name() == "vCard") {
     return Asks::vcard;
   }
+  if (xmlns == xmpp::ns::commands && payload.name() == "command") {
+    return Asks::command;
+  }
+  if (xmlns == "http://jabber.org/protocol/muc#admin" && payload.name() == "query") {
+    return Asks::room_admin;
+  }
   return Asks::other;
+}
+
+/// A history limit: a non-negative number, or nothing.
+std::optional<long> history_limit(const xmpp::Element& history, std::string_view name) {
+  const auto text = history.attr(name);
+  if (!text || text->empty() || text->size() > 9 ||
+      text->find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return std::stol(std::string(*text));
+}
+
+RoomJoin read_join(const xmpp::Element& x) {
+  RoomJoin join{x.child_text("password"), {}, {}, {}, {}};
+  if (const auto* history = x.find("history")) {
+    join.max_stanzas = history_limit(*history, "maxstanzas");
+    join.max_chars = history_limit(*history, "maxchars");
+    join.seconds = history_limit(*history, "seconds");
+    join.since = history->attr_or("since");
+  }
+  return join;
 }
 
 std::optional<UserEvent> read_message(const xmpp::Element& stanza, xmpp::Jid from, xmpp::Jid to) {
@@ -87,6 +115,13 @@ std::optional<UserEvent> read_message(const xmpp::Element& stanza, xmpp::Jid fro
       message.thread = child.text();
     } else if (child.name() == "request" && child.xmlns() == xmpp::ns::receipts) {
       message.receipt_requested = true;
+    } else if (child.name() == "x" && child.xmlns() == xmpp::ns::muc_user && !message.invite) {
+      if (const auto* invite = child.find("invite")) {
+        message.invite = Invitation{xmpp::Jid::parse(invite->attr_or("to"))};
+      }
+    } else if (child.name() == "x" && child.xmlns() == "jabber:x:conference" &&
+               !message.room_invitation) {
+      message.room_invitation = Invitation{xmpp::Jid::parse(child.attr_or("jid"))};
     }
   }
   return message;
@@ -97,12 +132,16 @@ std::optional<UserEvent> read_presence(const xmpp::Element& stanza, xmpp::Jid fr
   if (!type) {
     return std::nullopt;
   }
-  return UserPresence{std::move(from),
-                      std::move(to),
-                      *type,
-                      stanza.attr_or("id"),
-                      stanza.child_text("show"),
-                      stanza.child_text("status")};
+  UserPresence presence{std::move(from),
+                        std::move(to),
+                        *type,
+                        stanza.attr_or("id"),
+                        stanza.child_text("show"),
+                        stanza.child_text("status")};
+  if (const auto* x = stanza.find("x", xmpp::ns::muc)) {
+    presence.join = read_join(*x);
+  }
+  return presence;
 }
 
 std::optional<UserEvent> read_iq(const xmpp::Element& stanza, xmpp::Jid from, xmpp::Jid to) {
@@ -111,8 +150,20 @@ std::optional<UserEvent> read_iq(const xmpp::Element& stanza, xmpp::Jid from, xm
   if ((type != "get" && type != "set") || payload == nullptr) {
     return std::nullopt;
   }
-  return ContactRequest{std::move(from), std::move(to),     stanza.attr_or("id"),
-                        type == "set",   asks_of(*payload), payload->attr_or("node")};
+  ContactRequest request{std::move(from), std::move(to),     stanza.attr_or("id"),
+                         type == "set",   asks_of(*payload), payload->attr_or("node")};
+  if (request.asks == ContactRequest::Asks::command) {
+    request.action = payload->attr_or("action", "execute");
+    request.session_id = payload->attr_or("sessionid");
+    request.form = find_form(*payload);
+  } else if (request.asks == ContactRequest::Asks::room_admin) {
+    for (const auto* item : payload->find_all("item")) {
+      request.role_changes.push_back(RoleChange{item->attr_or("nick"), item->attr_or("role"),
+                                                item->child_text("reason"),
+                                                item->attr("affiliation").has_value()});
+    }
+  }
+  return request;
 }
 
 } // namespace

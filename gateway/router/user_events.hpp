@@ -1,11 +1,13 @@
 #pragma once
 
+#include "data_form.hpp"
 #include "element.hpp"
 #include "jid.hpp"
 
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 // What an XMPP user does towards an address behind the gateway, as typed
 // events: the router reads each stanza once (its addresses, its kind, what
@@ -14,6 +16,13 @@ namespace trestle::gateway {
 
 /// The `type` of a user's message.
 enum class MessageType { normal, chat, groupchat, headline };
+
+/// An invitation carried by a message: to a room, by the room's address
+/// (XEP-0249), or of someone into the room the message goes to (XEP-0045
+/// 7.8.2). `jid` is empty when the one given is no valid JID.
+struct Invitation {
+  std::optional<xmpp::Jid> jid;
+};
 
 /// A message from a user to an address behind the gateway, after the
 /// border: features the network cannot carry are written into the body
@@ -31,6 +40,21 @@ struct UserMessage {
   std::string thread;
   /// XEP-0184: the sender asked for a delivery receipt.
   bool receipt_requested = false;
+  /// XEP-0045 mediated invitation: the invitee, into the room `to`.
+  std::optional<Invitation> invite{};
+  /// XEP-0249 direct invitation: the room the recipient is invited to.
+  std::optional<Invitation> room_invitation{};
+};
+
+/// What a presence to a room occupant asks of the room (XEP-0045 7.2).
+struct RoomJoin {
+  std::string password;
+  /// The history asked for; nothing for "as the room likes".
+  std::optional<long> max_stanzas;
+  std::optional<long> max_chars;
+  std::optional<long> seconds;
+  /// A XEP-0082 stamp, empty for none.
+  std::string since;
 };
 
 /// Presence from a user to an address behind the gateway.
@@ -42,7 +66,9 @@ struct UserPresence {
     subscribed,
     unsubscribe,
     unsubscribed,
-    probe
+    probe,
+    /// The user's client refused a presence (a room's): it is not there.
+    error,
   };
   xmpp::Jid from;
   xmpp::Jid to;
@@ -51,20 +77,37 @@ struct UserPresence {
   /// `away`, `chat`, `dnd`, `xa`; empty when available without a show.
   std::string show;
   std::string status;
+  /// With `<x xmlns='http://jabber.org/protocol/muc'/>`: a join.
+  std::optional<RoomJoin> join{};
+};
+
+/// One item of a XEP-0045 muc#admin request: a role for a nick.
+struct RoleChange {
+  std::string nick;
+  std::string role;
+  std::string reason;
+  /// The item names an affiliation (which IRC cannot map).
+  bool affiliation = false;
 };
 
 /// A request (an iq get or set) from a user to an address behind the gateway.
 struct ContactRequest {
   /// What is asked, by the request's payload.
-  enum class Asks { disco_info, disco_items, version, ping, vcard, other };
+  enum class Asks { disco_info, disco_items, version, ping, vcard, command, room_admin, other };
   xmpp::Jid from;
   xmpp::Jid to;
   std::string id;
   /// True for an iq set, false for a get.
   bool set = false;
   Asks asks = Asks::other;
-  /// The disco node asked about, if any.
+  /// The disco node asked about, or the command's node.
   std::string node;
+  /// A command step (XEP-0050): its action, session and submitted form.
+  std::string action{};
+  std::string session_id{};
+  std::optional<DataForm> form{};
+  /// A muc#admin set: the role changes asked for.
+  std::vector<RoleChange> role_changes{};
 };
 
 /// One event from a user.

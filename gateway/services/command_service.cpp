@@ -2,6 +2,7 @@
 
 #include "adapter.hpp"
 #include "adapter_replies.hpp"
+#include "bridge.hpp"
 #include "data_form.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
@@ -113,29 +114,10 @@ Element CommandService::reply_of(const Element& request, const CommandAnswer& an
   if (answer.error) {
     return xmpp::make_error_reply(request, *answer.error);
   }
+  const xmpp::StanzaView view(request);
   const auto& asked = *request.first_element();
-  auto session = asked.attr_or("sessionid");
-  if (session.empty()) {
-    session = random_hex(8);
-  }
-  static constexpr std::array<std::string_view, 3> statuses{"executing", "completed", "canceled"};
-  auto reply = xmpp::make_iq_result(request);
-  auto& command = command_reply(reply, asked.attr_or("node"), session,
-                                statuses.at(static_cast<std::size_t>(answer.status)));
-  if (answer.status == CommandAnswer::Status::executing) {
-    auto& actions = command.append("actions");
-    actions.set_attr("execute", "complete");
-    actions.append("complete");
-  }
-  if (!answer.note.empty()) {
-    command.append("note")
-        .set_attr("type", answer.note_is_warning ? "warn" : "info")
-        .append_text(answer.note);
-  }
-  if (answer.form) {
-    command.append(answer.form->to_element());
-  }
-  return reply;
+  return Bridge::command_reply(view.to().value(), view.from().value(), view.id(),
+                               asked.attr_or("node"), asked.attr_or("sessionid"), answer);
 }
 
 Awaitable<void> CommandService::run_adapter_command(Adapter& adapter, Element request,

@@ -64,8 +64,70 @@ BOOST_AUTO_TEST_CASE(presence_types_are_read_and_unknown_ones_are_nothing) {
   BOOST_TEST((std::get<UserPresence>(*probe).type == UserPresence::Type::probe));
   BOOST_TEST(!read_user_event(
       stanza("<presence from='a@example.org/r' to='b@test.example.org' type='bogus'/>")));
-  BOOST_TEST(!read_user_event(
-      stanza("<presence from='a@example.org/r' to='b@test.example.org' type='error'/>")));
+  // A client's refusal of a room's presence means it is not in the room.
+  const auto refused = read_user_event(
+      stanza("<presence from='a@example.org/r' to='b@test.example.org' type='error'/>"));
+  BOOST_TEST((std::get<UserPresence>(*refused).type == UserPresence::Type::error));
+}
+
+BOOST_AUTO_TEST_CASE(a_room_join_carries_its_password_and_history_request) {
+  const auto event = read_user_event(
+      stanza("<presence from='a@example.org/r' to='#c@test.example.org/al'>"
+             "<x xmlns='http://jabber.org/protocol/muc'><password>pw</password>"
+             "<history maxstanzas='20' seconds='x' since='2026-12-01T00:00:00Z'/></x></presence>"));
+  const auto& presence = std::get<UserPresence>(*event);
+  BOOST_REQUIRE(presence.join.has_value());
+  BOOST_TEST(presence.join->password == "pw");
+  BOOST_TEST(presence.join->max_stanzas.value_or(-1) == 20);
+  BOOST_TEST(!presence.join->seconds.has_value()); // not a number: as if not asked
+  BOOST_TEST(!presence.join->max_chars.has_value());
+  BOOST_TEST(presence.join->since == "2026-12-01T00:00:00Z");
+  const auto plain =
+      read_user_event(stanza("<presence from='a@example.org/r' to='#c@test.example.org/al'/>"));
+  BOOST_TEST(!std::get<UserPresence>(*plain).join.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(invitations_are_read_with_their_addresses) {
+  const auto mediated = read_user_event(
+      stanza("<message from='a@example.org/r' to='#c@test.example.org'>"
+             "<x xmlns='http://jabber.org/protocol/muc#user'><invite to='bob@test.example.org'/>"
+             "</x></message>"));
+  const auto& invite = std::get<UserMessage>(*mediated).invite;
+  BOOST_REQUIRE(invite.has_value());
+  BOOST_TEST(invite->jid.value().to_string() == "bob@test.example.org");
+  const auto direct =
+      read_user_event(stanza("<message from='a@example.org/r' to='bob@test.example.org'>"
+                             "<x xmlns='jabber:x:conference' jid='@@'/></message>"));
+  const auto& room = std::get<UserMessage>(*direct).room_invitation;
+  BOOST_REQUIRE(room.has_value());
+  BOOST_TEST(!room->jid.has_value()); // present, but no valid JID
+}
+
+BOOST_AUTO_TEST_CASE(a_command_step_and_role_changes_are_read) {
+  const auto command = read_user_event(
+      stanza("<iq type='set' id='c1' from='a@example.org/r' to='irc.example.net@test.example.org'>"
+             "<command xmlns='http://jabber.org/protocol/commands' node='configure' "
+             "sessionid='s1' action='complete'><x xmlns='jabber:x:data' type='submit'>"
+             "<field var='nick'><value>al</value></field></x></command></iq>"));
+  const auto& step = std::get<ContactRequest>(*command);
+  BOOST_TEST((step.asks == ContactRequest::Asks::command));
+  BOOST_TEST(step.node == "configure");
+  BOOST_TEST(step.action == "complete");
+  BOOST_TEST(step.session_id == "s1");
+  BOOST_REQUIRE(step.form.has_value());
+  BOOST_TEST(step.form->value("nick") == "al");
+  const auto admin = read_user_event(
+      stanza("<iq type='set' id='a1' from='a@example.org/r' to='#c@test.example.org'>"
+             "<query xmlns='http://jabber.org/protocol/muc#admin'>"
+             "<item nick='bob' role='none'><reason>spam</reason></item>"
+             "<item nick='eve' affiliation='outcast'/></query></iq>"));
+  const auto& changes = std::get<ContactRequest>(*admin).role_changes;
+  BOOST_REQUIRE(changes.size() == 2u);
+  BOOST_TEST(changes[0].nick == "bob");
+  BOOST_TEST(changes[0].role == "none");
+  BOOST_TEST(changes[0].reason == "spam");
+  BOOST_TEST(!changes[0].affiliation);
+  BOOST_TEST(changes[1].affiliation);
 }
 
 BOOST_AUTO_TEST_CASE(requests_say_what_they_ask_and_answers_are_nothing) {
