@@ -184,6 +184,9 @@ public:
   /// full JID) to the component domain itself, which the gateway answered
   /// already: an unavailable one means that resource went offline.
   virtual void on_domain_presence(const xmpp::Jid& /*from*/, bool /*available*/) {}
+  /// For an adapter that takes_events(): whether messages to the component
+  /// domain itself are events for it (else the gateway refuses them).
+  virtual bool takes_domain_messages() const { return false; }
   /// A message to the component domain itself. Returns false when the
   /// adapter has no use for it, and the gateway refuses it.
   virtual bool on_domain_message(const xmpp::Element& /*stanza*/, const xmpp::Jid& /*from*/) {

@@ -89,6 +89,16 @@ struct ContactPresence {
   std::string status;
 };
 
+/// Features an adapter may declare in a DiscoInfo.
+namespace features {
+inline constexpr std::string_view disco_info = "http://jabber.org/protocol/disco#info";
+inline constexpr std::string_view disco_items = "http://jabber.org/protocol/disco#items";
+inline constexpr std::string_view commands = "http://jabber.org/protocol/commands";
+inline constexpr std::string_view muc = "http://jabber.org/protocol/muc";
+/// XEP-0359: the room gives its messages stanza-ids.
+inline constexpr std::string_view stanza_ids = "urn:xmpp:sid:0";
+} // namespace features
+
 /// What an address behind the gateway is (XEP-0030 disco#info).
 struct DiscoInfo {
   struct Identity {

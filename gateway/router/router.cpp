@@ -131,7 +131,11 @@ void Router::route(const Element& stanza) {
     if (stanza.attr_or("type") == "error" || refused_encrypted(stanza, *from)) {
       return;
     }
-    if (context_.adapter.on_domain_message(stanza, *from)) {
+    if (context_.adapter.takes_events() && context_.adapter.takes_domain_messages()) {
+      hand_over(stanza, *from);
+      return;
+    }
+    if (!context_.adapter.takes_events() && context_.adapter.on_domain_message(stanza, *from)) {
       return;
     }
     refuse(stanza, Condition::service_unavailable,

@@ -1,10 +1,7 @@
 #include "irc_adapter.hpp"
 
-#include "adapter_replies.hpp"
 #include "address_text.hpp"
 #include "log.hpp"
-#include "namespaces.hpp"
-#include "stanza.hpp"
 #include "user_connection.hpp"
 #include "user_settings.hpp"
 
@@ -42,7 +39,7 @@ std::string nick_from_jid(const xmpp::Jid& user) {
 } // namespace
 
 IrcAdapter::IrcAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context)
-    : context_(context), policy_(config.irc) {
+    : context_(context), bridge_(context), policy_(config.irc) {
   if (!config.irc.fixed_server.empty()) {
     std::string reason;
     auto server = normalize_server_name(config.irc.fixed_server, &reason);
@@ -56,69 +53,86 @@ IrcAdapter::IrcAdapter(const gateway::ComponentConfig& config, gateway::AdapterC
 
 IrcAdapter::~IrcAdapter() = default;
 
-void IrcAdapter::on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) {
-  const auto to = xmpp::StanzaView(stanza).to();
+gateway::Awaitable<void> IrcAdapter::handle(const gateway::UserEvent& event) {
+  const auto& to = gateway::recipient_of(event);
+  if (to.local().empty()) {
+    // Fixed-server mode: the domain is the server JID, messages are raw commands.
+    if (const auto* message = std::get_if<gateway::UserMessage>(&event);
+        message != nullptr && !rules_.fixed_server.empty()) {
+      if (auto* user = co_await connection(event, rules_.fixed_server, {}, true)) {
+        user->on_server_message(*message);
+      }
+    }
+    co_return;
+  }
   std::string reason;
-  auto address = parse_localpart(to->local(), rules_, &reason);
+  const auto address = parse_localpart(to.local(), rules_, &reason);
   if (!address) {
-    refuse(stanza, Condition::jid_malformed, reason);
-    return;
+    bridge_.refuse(event, Condition::jid_malformed, reason);
+    co_return;
   }
-  const auto kind = xmpp::kind_of(stanza);
-  if (kind == xmpp::StanzaKind::iq) {
-    on_iq(stanza, from, *to, *address);
-    return;
+  if (const auto* request = std::get_if<gateway::ContactRequest>(&event)) {
+    co_await on_request(*request, *address);
+  } else if (const auto* presence = std::get_if<gateway::UserPresence>(&event)) {
+    co_await on_presence(*presence, *address);
+  } else if (const auto* message = std::get_if<gateway::UserMessage>(&event)) {
+    co_await on_message(*message, *address);
   }
-  const auto type = stanza.attr_or("type");
-  if (kind == xmpp::StanzaKind::presence) {
-    if (address->kind != AddressKind::channel) {
-      if (type == "subscribe") {
-        // IRC users and servers in the roster: accept, nothing to track.
-        context_.send(xmpp::make_presence(to->bare(), from.bare(), "subscribed"));
-      }
-      return;
+}
+
+gateway::Awaitable<void> IrcAdapter::on_presence(const gateway::UserPresence& presence,
+                                                 const IrcAddress& address) {
+  using Type = gateway::UserPresence::Type;
+  const auto& to = presence.to;
+  if (address.kind != AddressKind::channel) {
+    if (presence.type == Type::subscribe) {
+      // IRC users and servers in the roster: accept, nothing to track.
+      bridge_.send(gateway::ContactPresence{to.bare(), presence.from.bare(), Type::subscribed});
     }
-    const bool joining = type.empty();
-    if (joining && to->resource().empty()) {
-      refuse(stanza, Condition::jid_malformed, "join a room with a nickname: room@domain/nick");
-      return;
-    }
-    if (joining) {
-      std::string why;
-      if (!is_valid_nickname(to->resource(), rules_.channel_prefixes, &why)) {
-        refuse(stanza, Condition::jid_malformed,
-               "'" + to->resource() + "' cannot be an IRC nickname: " + why);
-        return;
-      }
-    }
-    if (auto* user = connection(stanza, from, address->server, to->resource(), joining)) {
-      user->on_room_presence(stanza, from, address->name, to->resource());
-    }
-    return;
+    co_return;
   }
-  if (kind != xmpp::StanzaKind::message || type == "error") {
-    return;
+  const bool joining = presence.type == Type::available;
+  if (joining && to.resource().empty()) {
+    bridge_.refuse(presence, Condition::jid_malformed,
+                   "join a room with a nickname: room@domain/nick");
+    co_return;
   }
+  if (joining) {
+    std::string why;
+    if (!is_valid_nickname(to.resource(), rules_.channel_prefixes, &why)) {
+      bridge_.refuse(presence, Condition::jid_malformed,
+                     "'" + to.resource() + "' cannot be an IRC nickname: " + why);
+      co_return;
+    }
+  }
+  if (auto* user = co_await connection(presence, address.server, to.resource(), joining)) {
+    user->on_room_presence(presence, address.name, to.resource());
+  }
+}
+
+gateway::Awaitable<void> IrcAdapter::on_message(const gateway::UserMessage& message,
+                                                const IrcAddress& address) {
+  const auto& to = message.to;
   // A groupchat message needs the room joined; a private message or a raw
   // command may open the connection.
-  const bool to_room = address->kind == AddressKind::channel && to->resource().empty();
-  auto* user = connection(stanza, from, address->server, {}, !to_room);
+  const bool to_room = address.kind == AddressKind::channel && to.resource().empty();
+  auto* user = co_await connection(message, address.server, {}, !to_room);
   if (user == nullptr) {
     if (to_room) {
-      refuse(stanza, Condition::not_acceptable,
-             "you are not in " + address->name + "; join the room first");
+      bridge_.refuse(message, Condition::not_acceptable,
+                     "you are not in " + address.name + "; join the room first");
     }
-    return;
+    co_return;
   }
-  switch (address->kind) {
+  switch (address.kind) {
   case AddressKind::channel:
-    user->on_room_message(stanza, from, address->name, to->resource());
+    user->on_room_message(message, address.name, to.resource());
     break;
   case AddressKind::user:
-    user->on_user_message(stanza, from, address->name);
+    user->on_user_message(message, address.name);
     break;
   case AddressKind::server:
-    user->on_server_message(stanza, from);
+    user->on_server_message(message);
     break;
   }
 }
@@ -133,18 +147,6 @@ void IrcAdapter::on_domain_presence(const xmpp::Jid& from, bool available) {
     auto& user = *(it++)->second;
     user.resource_offline(from.resource());
   }
-}
-
-bool IrcAdapter::on_domain_message(const xmpp::Element& stanza, const xmpp::Jid& from) {
-  if (rules_.fixed_server.empty()) {
-    return false;
-  }
-  if (stanza.attr_or("type") != "error") {
-    if (auto* user = connection(stanza, from, rules_.fixed_server, {}, true)) {
-      user->on_server_message(stanza, from);
-    }
-  }
-  return true;
 }
 
 void IrcAdapter::stop() {
@@ -170,25 +172,22 @@ void IrcAdapter::close_all(const xmpp::Jid& user, std::string_view reason) {
   }
 }
 
-UserConnection* IrcAdapter::connection(const xmpp::Element& stanza, const xmpp::Jid& from,
-                                       const std::string& server, std::string_view requested_nick,
-                                       bool open) {
+gateway::Awaitable<UserConnection*> IrcAdapter::connection(const gateway::UserEvent& event,
+                                                           const std::string& server,
+                                                           std::string_view requested_nick,
+                                                           bool open) {
+  const auto& from = gateway::sender_of(event);
   const auto bare = from.bare_string();
   const auto key = bare + '\n' + server;
-  if (auto it = connections_.find(key); it != connections_.end()) {
-    if (!it->second->finished()) {
-      return it->second.get();
-    }
-    // Quitting: it finishes on its own; a new connection takes its place.
-    closing_.push_back(std::move(it->second));
-    connections_.erase(it);
+  if (auto* open_one = find_connection(key)) {
+    co_return open_one;
   }
   if (!open) {
-    return nullptr;
+    co_return nullptr;
   }
   if (auto refusal = policy_.refusal(server)) {
-    refuse(stanza, Condition::not_allowed, std::move(*refusal));
-    return nullptr;
+    bridge_.refuse(event, Condition::not_allowed, std::move(*refusal));
+    co_return nullptr;
   }
   const auto prefix = bare + '\n';
   std::size_t open_count = 0;
@@ -197,25 +196,31 @@ UserConnection* IrcAdapter::connection(const xmpp::Element& stanza, const xmpp::
     ++open_count;
   }
   if (open_count >= policy_.settings().max_connections_per_user) {
-    refuse(stanza, Condition::resource_constraint,
-           "you are connected to " + std::to_string(open_count) +
-               " IRC servers, the most this gateway allows");
-    return nullptr;
+    bridge_.refuse(event, Condition::resource_constraint,
+                   "you are connected to " + std::to_string(open_count) +
+                       " IRC servers, the most this gateway allows");
+    co_return nullptr;
   }
+  // Copied: `requested_nick` may not outlive the waits below.
+  const auto nick = requested_nick.empty() ? nick_from_jid(from) : std::string(requested_nick);
   std::error_code ec;
-  auto& store = context_.store();
-  const auto domain = context_.domain().domain();
-  const auto registration = store.find_registration(bare, domain, ec);
-  const auto server_settings =
-      ec ? std::nullopt : store.find_server_settings(bare, domain, server, ec);
+  auto& repositories = context_.repositories();
+  const auto& domain = context_.domain().domain();
+  const auto registration = co_await repositories.registrations().find(bare, domain, ec);
+  std::optional<gateway::ServerSettings> server_settings;
+  if (!ec) {
+    server_settings = co_await repositories.server_settings().find(bare, domain, server, ec);
+  }
   if (ec) {
     context_.log().error("irc",
                          "store error reading the settings of " + bare + ": " + ec.message());
-    refuse(stanza, Condition::internal_server_error,
-           "the gateway cannot read your settings right now; try again later");
-    return nullptr;
+    bridge_.refuse(event, Condition::internal_server_error,
+                   "the gateway cannot read your settings right now; try again later");
+    co_return nullptr;
   }
-  const auto nick = requested_nick.empty() ? nick_from_jid(from) : std::string(requested_nick);
+  if (auto* opened_meanwhile = find_connection(key)) {
+    co_return opened_meanwhile;
+  }
   auto options = link_options(
       policy_.settings_for(server), registration ? registration->fields : gateway::FieldValues{},
       server_settings ? server_settings->fields : gateway::FieldValues{}, nick);
@@ -235,154 +240,133 @@ UserConnection* IrcAdapter::connection(const xmpp::Element& stanza, const xmpp::
   connections_.emplace(key, std::move(user));
   context_.log().info("irc", "connecting " + bare + " to " + server);
   raw->start();
-  return raw;
+  co_return raw;
 }
 
-void IrcAdapter::refuse(const xmpp::Element& stanza, Condition condition, std::string text) {
-  gateway::refuse(stanza, context_, condition, std::move(text));
+UserConnection* IrcAdapter::find_connection(const std::string& key) {
+  const auto it = connections_.find(key);
+  if (it == connections_.end()) {
+    return nullptr;
+  }
+  if (!it->second->finished()) {
+    return it->second.get();
+  }
+  // Quitting: it finishes on its own; a new connection takes its place.
+  closing_.push_back(std::move(it->second));
+  connections_.erase(it);
+  return nullptr;
 }
 
-void IrcAdapter::on_iq(const xmpp::Element& iq, const xmpp::Jid& from, const xmpp::Jid& to,
-                       const IrcAddress& address) {
-  const auto type = iq.attr_or("type");
-  if (type != "get" && type != "set") {
-    return;
-  }
-  const auto* payload = iq.first_element();
-  if (payload == nullptr) {
-    refuse(iq, Condition::bad_request, "an iq request needs a payload");
-    return;
-  }
-  const auto& xmlns = payload->xmlns();
+gateway::Awaitable<void> IrcAdapter::on_request(const gateway::ContactRequest& request,
+                                                const IrcAddress& address) {
+  using Asks = gateway::ContactRequest::Asks;
   if (address.kind == AddressKind::channel) {
-    on_room_iq(iq, from, to, address, xmlns);
-    return;
+    co_await on_room_request(request, address);
+    co_return;
   }
   if (address.kind == AddressKind::server) {
-    on_server_iq(iq, from, address, xmlns);
-    return;
+    co_await on_server_request(request, address);
+    co_return;
   }
-  if (xmlns == xmpp::ns::disco_info && type == "get") {
-    auto reply = xmpp::make_iq_result(iq);
-    auto& query = reply.append("query", std::string(xmpp::ns::disco_info));
-    auto& identity = query.append("identity");
-    identity.set_attr("category", "client");
-    identity.set_attr("type", "irc");
-    identity.set_attr("name", address.name);
-    query.append("feature").set_attr("var", std::string(xmpp::ns::disco_info));
-    context_.send(std::move(reply));
-    return;
+  if (request.asks == Asks::disco_info && !request.set) {
+    bridge_.answer(request, gateway::DiscoInfo{{{"client", "irc", address.name}},
+                                               {std::string(gateway::features::disco_info)}});
+    co_return;
   }
-  refuse(iq, Condition::service_unavailable, {});
+  bridge_.refuse(request, Condition::service_unavailable, {});
 }
 
-void IrcAdapter::on_room_iq(const xmpp::Element& iq, const xmpp::Jid& from, const xmpp::Jid& to,
-                            const IrcAddress& address, std::string_view xmlns) {
-  const bool get = iq.attr_or("type") == "get";
-  if (xmlns == xmpp::ns::disco_info && get) {
-    auto reply = xmpp::make_iq_result(iq);
-    auto& query = reply.append("query", std::string(xmpp::ns::disco_info));
-    auto& identity = query.append("identity");
-    identity.set_attr("category", "conference");
-    identity.set_attr("type", "irc");
-    identity.set_attr("name", address.name);
-    for (const std::string_view feature :
-         {xmpp::ns::disco_info, xmpp::ns::muc, std::string_view("muc_nonanonymous"),
-          std::string_view("muc_open"), std::string_view("muc_persistent"), xmpp::ns::sid}) {
-      query.append("feature").set_attr("var", std::string(feature));
-    }
-    context_.send(std::move(reply));
-    return;
+gateway::Awaitable<void> IrcAdapter::on_room_request(const gateway::ContactRequest& request,
+                                                     const IrcAddress& address) {
+  using Asks = gateway::ContactRequest::Asks;
+  const bool get = !request.set;
+  if (request.asks == Asks::disco_info && get) {
+    bridge_.answer(request, gateway::DiscoInfo{{{"conference", "irc", address.name}},
+                                               {std::string(gateway::features::disco_info),
+                                                std::string(gateway::features::muc),
+                                                "muc_nonanonymous", "muc_open", "muc_persistent",
+                                                std::string(gateway::features::stanza_ids)}});
+    co_return;
   }
-  if (xmlns == xmpp::ns::disco_items && get) {
-    auto reply = xmpp::make_iq_result(iq);
-    reply.append("query", std::string(xmpp::ns::disco_items));
-    context_.send(std::move(reply));
-    return;
+  if (request.asks == Asks::disco_items && get) {
+    bridge_.answer(request, gateway::DiscoItems{});
+    co_return;
   }
-  if (xmlns == xmpp::ns::ping && get) {
+  if (request.asks == Asks::ping && get) {
     // XEP-0410 self-ping: a client asks whether it is still in the room.
-    auto* user = connection(iq, from, address.server, {}, false);
+    const auto& from = request.from;
+    const auto& to = request.to;
+    auto* user = co_await connection(request, address.server, {}, false);
     if (to.resource().empty() ||
         (user != nullptr && user->in_room(address.name, from.resource(), to.resource()))) {
-      context_.send(xmpp::make_iq_result(iq));
+      bridge_.answer(request);
     } else {
-      refuse(iq, Condition::not_acceptable, "you are not in this room");
+      bridge_.refuse(request, Condition::not_acceptable, "you are not in this room");
     }
-    return;
+    co_return;
   }
-  if (xmlns == "http://jabber.org/protocol/muc#admin" && !get) {
-    if (auto* user = connection(iq, from, address.server, {}, false)) {
-      user->on_room_admin(iq, from, address.name);
+  if (request.asks == Asks::room_admin && !get) {
+    if (auto* user = co_await connection(request, address.server, {}, false)) {
+      user->on_room_admin(request, address.name);
     } else {
-      refuse(iq, Condition::not_acceptable, "you are not in this room");
+      bridge_.refuse(request, Condition::not_acceptable, "you are not in this room");
     }
-    return;
+    co_return;
   }
-  refuse(iq, Condition::service_unavailable, {});
+  bridge_.refuse(request, Condition::service_unavailable, {});
 }
 
-void IrcAdapter::on_server_iq(const xmpp::Element& iq, const xmpp::Jid& from,
-                              const IrcAddress& address, std::string_view xmlns) {
-  const bool get = iq.attr_or("type") == "get";
-  const auto* payload = iq.first_element();
-  const auto node = payload->attr_or("node");
-  if (xmlns == xmpp::ns::disco_info && get) {
-    auto reply = xmpp::make_iq_result(iq);
-    auto& query = reply.append("query", std::string(xmpp::ns::disco_info));
-    if (!node.empty()) {
-      query.set_attr("node", node);
-    }
-    auto& identity = query.append("identity");
-    identity.set_attr("category", "conference");
-    identity.set_attr("type", "irc");
-    identity.set_attr("name", address.server);
-    for (const std::string_view feature :
-         {xmpp::ns::disco_info, xmpp::ns::disco_items, xmpp::ns::commands}) {
-      query.append("feature").set_attr("var", std::string(feature));
-    }
-    context_.send(std::move(reply));
-    return;
+gateway::Awaitable<void> IrcAdapter::on_server_request(const gateway::ContactRequest& request,
+                                                       const IrcAddress& address) {
+  using Asks = gateway::ContactRequest::Asks;
+  const bool get = !request.set;
+  const auto& node = request.node;
+  if (request.asks == Asks::disco_info && get) {
+    bridge_.answer(request, gateway::DiscoInfo{{{"conference", "irc", address.server}},
+                                               {std::string(gateway::features::disco_info),
+                                                std::string(gateway::features::disco_items),
+                                                std::string(gateway::features::commands)}});
+    co_return;
   }
-  if (xmlns == xmpp::ns::disco_items && get) {
-    if (node == xmpp::ns::commands) {
-      auto reply = xmpp::make_iq_result(iq);
-      auto& query = reply.append("query", std::string(xmpp::ns::disco_items));
-      query.set_attr("node", std::string(xmpp::ns::commands));
-      auto& item = query.append("item");
-      item.set_attr("jid", iq.attr_or("to"));
-      item.set_attr("node", "configure");
-      item.set_attr("name", "Configure the connection to " + address.server);
-      context_.send(std::move(reply));
-      return;
+  if (request.asks == Asks::disco_items && get) {
+    if (node == gateway::features::commands) {
+      bridge_.answer(request,
+                     gateway::DiscoItems{{{request.to, "configure",
+                                           "Configure the connection to " + address.server}}});
+      co_return;
     }
-    if (auto* user = connection(iq, from, address.server, {}, true)) {
-      user->list_channels(iq);
+    if (auto* user = co_await connection(request, address.server, {}, true)) {
+      user->list_channels(request);
     }
-    return;
+    co_return;
   }
-  if (xmlns == xmpp::ns::commands && !get && payload->name() == "command") {
+  if (request.asks == Asks::command && !get) {
     if (node != "configure") {
-      refuse(iq, Condition::item_not_found, "no command '" + node + "' here");
-      return;
+      bridge_.refuse(request, Condition::item_not_found, "no command '" + node + "' here");
+      co_return;
     }
-    context_.send(configure(iq, from, address.server));
-    return;
+    const gateway::CommandRequest step{request.from, node, request.action, request.session_id,
+                                       request.form};
+    const auto answer = co_await configure(step, address.server);
+    bridge_.answer(request, answer);
+    co_return;
   }
-  if (xmlns == xmpp::ns::ping && get) {
-    context_.send(xmpp::make_iq_result(iq));
-    return;
+  if (request.asks == Asks::ping && get) {
+    bridge_.answer(request);
+    co_return;
   }
-  refuse(iq, Condition::service_unavailable, {});
+  bridge_.refuse(request, Condition::service_unavailable, {});
 }
 
-xmpp::Element IrcAdapter::configure(const xmpp::Element& iq, const xmpp::Jid& from,
-                                    const std::string& server) {
+gateway::Awaitable<gateway::CommandAnswer>
+IrcAdapter::configure(const gateway::CommandRequest& request, const std::string& server) {
   if (auto refusal = policy_.refusal(server)) {
-    return xmpp::make_error_reply(iq, xmpp::make_stanza_error(Condition::not_allowed, *refusal));
+    co_return gateway::CommandAnswer{.error =
+                                         xmpp::make_stanza_error(Condition::not_allowed, *refusal)};
   }
-  return answer_configure(iq, from, context_.store(), context_.domain().domain(),
-                          policy_.settings_for(server), rules_.channel_prefixes);
+  co_return co_await answer_configure(request, context_.repositories().server_settings(),
+                                      context_.domain().domain(), policy_.settings_for(server),
+                                      rules_.channel_prefixes);
 }
 
 std::vector<gateway::DomainCommand> IrcAdapter::domain_commands() const {
@@ -392,8 +376,9 @@ std::vector<gateway::DomainCommand> IrcAdapter::domain_commands() const {
   return {{"configure", "Configure the connection to " + rules_.fixed_server}};
 }
 
-xmpp::Element IrcAdapter::run_domain_command(const xmpp::Element& request, const xmpp::Jid& from) {
-  return configure(request, from, rules_.fixed_server);
+gateway::Awaitable<gateway::CommandAnswer>
+IrcAdapter::run_command(const gateway::CommandRequest& request) {
+  co_return co_await configure(request, rules_.fixed_server);
 }
 
 gateway::NetworkAbilities IrcAdapter::abilities() const {

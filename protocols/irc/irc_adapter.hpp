@@ -1,6 +1,7 @@
 #pragma once
 
 #include "adapter.hpp"
+#include "bridge.hpp"
 #include "channel_registry.hpp"
 #include "config.hpp"
 #include "irc_address.hpp"
@@ -34,12 +35,14 @@ public:
   std::string_view identity_type() const override { return "irc"; }
   gateway::NetworkAbilities abilities() const override;
 
-  /// Presence and messages to rooms, IRC users and servers; iqs to them.
-  void on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) override;
+  bool takes_events() const override { return true; }
+  /// In fixed-server mode the domain is the server JID: messages to it are
+  /// raw commands.
+  bool takes_domain_messages() const override { return !rules_.fixed_server.empty(); }
+  /// Presence and messages to rooms, IRC users and servers; requests to them.
+  gateway::Awaitable<void> handle(const gateway::UserEvent& event) override;
   /// An unavailable presence to the domain: that resource left every room.
   void on_domain_presence(const xmpp::Jid& from, bool available) override;
-  /// In fixed-server mode the domain is the server JID: raw commands.
-  bool on_domain_message(const xmpp::Element& stanza, const xmpp::Jid& from) override;
   /// QUITs every IRC connection.
   void stop() override;
   /// The user's registration was removed: their connections QUIT.
@@ -67,30 +70,40 @@ public:
   /// offered there; otherwise each server JID offers its own.
   std::vector<gateway::DomainCommand> domain_commands() const override;
   /// Runs `configure` for the fixed server.
-  xmpp::Element run_domain_command(const xmpp::Element& request, const xmpp::Jid& from) override;
+  gateway::Awaitable<gateway::CommandAnswer>
+  run_command(const gateway::CommandRequest& request) override;
   /// The address rules of this component (channel prefixes, fixed server).
   const AddressRules& address_rules() const { return rules_; }
   /// Open IRC connections (users times servers).
   std::size_t connection_count() const { return connections_.size(); }
 
 private:
-  void on_iq(const xmpp::Element& iq, const xmpp::Jid& from, const xmpp::Jid& to,
-             const IrcAddress& address);
-  void on_room_iq(const xmpp::Element& iq, const xmpp::Jid& from, const xmpp::Jid& to,
-                  const IrcAddress& address, std::string_view xmlns);
-  void on_server_iq(const xmpp::Element& iq, const xmpp::Jid& from, const IrcAddress& address,
-                    std::string_view xmlns);
-  /// The user's connection to `server`, opened when `open` and allowed;
-  /// otherwise null, with the refusal sent when `stanza` expects one.
-  UserConnection* connection(const xmpp::Element& stanza, const xmpp::Jid& from,
-                             const std::string& server, std::string_view requested_nick, bool open);
-  /// The answer to a `configure` command for `server` (XEP-0050 with a data form).
-  xmpp::Element configure(const xmpp::Element& iq, const xmpp::Jid& from,
-                          const std::string& server);
-  void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);
+  gateway::Awaitable<void> on_presence(const gateway::UserPresence& presence,
+                                       const IrcAddress& address);
+  gateway::Awaitable<void> on_message(const gateway::UserMessage& message,
+                                      const IrcAddress& address);
+  gateway::Awaitable<void> on_request(const gateway::ContactRequest& request,
+                                      const IrcAddress& address);
+  gateway::Awaitable<void> on_room_request(const gateway::ContactRequest& request,
+                                           const IrcAddress& address);
+  gateway::Awaitable<void> on_server_request(const gateway::ContactRequest& request,
+                                             const IrcAddress& address);
+  /// The user's connection to `server`, opened when `open` and allowed
+  /// (the user's settings are read from the store first); otherwise null,
+  /// with the refusal sent when `event` expects one.
+  gateway::Awaitable<UserConnection*> connection(const gateway::UserEvent& event,
+                                                 const std::string& server,
+                                                 std::string_view requested_nick, bool open);
+  /// The open connection under `key`, or null (one that is quitting is set
+  /// aside to finish).
+  UserConnection* find_connection(const std::string& key);
+  /// The answer to a `configure` command step for `server` (XEP-0050 with a data form).
+  gateway::Awaitable<gateway::CommandAnswer> configure(const gateway::CommandRequest& request,
+                                                       const std::string& server);
   void close_all(const xmpp::Jid& user, std::string_view reason);
 
   gateway::AdapterContext& context_;
+  gateway::Bridge bridge_;
   AddressRules rules_;
   ServerPolicy policy_;
   ChannelRegistry channels_;

@@ -6,8 +6,6 @@
 
 #include "adapter.hpp"
 #include "log.hpp"
-#include "namespaces.hpp"
-#include "stanza.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -73,13 +71,14 @@ void UserConnection::start() {
   arm_idle_timer();
 }
 
-void UserConnection::on_room_presence(const xmpp::Element& presence, const xmpp::Jid& from,
+void UserConnection::on_room_presence(const gateway::UserPresence& presence,
                                       std::string_view channel, std::string_view nick) {
+  using Type = gateway::UserPresence::Type;
   last_activity_ = Clock::now();
-  const auto type = presence.attr_or("type");
-  const std::string& resource = from.resource();
+  const auto type = presence.type;
+  const std::string& resource = presence.from.resource();
   Room* room = find_room(channel);
-  if (type == "unavailable" || type == "error") {
+  if (type == Type::unavailable || type == Type::error) {
     if (room != nullptr &&
         (room->resources.contains(resource) || room->pending.contains(resource))) {
       const auto only = resources_.size() == 1 ? resources_.find(resource) : resources_.end();
@@ -88,7 +87,7 @@ void UserConnection::on_room_presence(const xmpp::Element& presence, const xmpp:
         // The user's last presence here: as when a client goes offline (which
         // looks the same), QUIT rather than PART, so IRC sees the user leave.
         if (const auto joined = room->resources.find(resource);
-            joined != room->resources.end() && type == "unavailable") {
+            joined != room->resources.end() && type == Type::unavailable) {
           send_self_presence(*room, joined->second, false, {});
         }
         room->resources.erase(resource);
@@ -97,19 +96,19 @@ void UserConnection::on_room_presence(const xmpp::Element& presence, const xmpp:
         finish("Leaving");
         return;
       }
-      leave_room(*room, resource, type == "unavailable");
+      leave_room(*room, resource, type == Type::unavailable);
     }
     note_resource(resource, fold(channel), false);
     return;
   }
-  if (!type.empty()) {
+  if (type != Type::available) {
     return; // subscriptions and probes mean nothing for a room
   }
   if (room == nullptr ||
       (!room->resources.contains(resource) && !room->pending.contains(resource))) {
-    join_room(presence, from, channel, nick);
+    join_room(presence, channel, nick);
   } else if (room->resources.contains(resource) && nick != link_->session().nick()) {
-    change_nick(presence, from, *room, nick);
+    change_nick(presence, *room, nick);
     return;
   }
   if (!finishing_) {
@@ -117,8 +116,9 @@ void UserConnection::on_room_presence(const xmpp::Element& presence, const xmpp:
   }
 }
 
-void UserConnection::join_room(const xmpp::Element& presence, const xmpp::Jid& from,
-                               std::string_view channel, std::string_view nick) {
+void UserConnection::join_room(const gateway::UserPresence& presence, std::string_view channel,
+                               std::string_view nick) {
+  const auto& from = presence.from;
   const std::string& resource = from.resource();
   if (Room* room = find_room(channel)) {
     note_resource(resource, fold(channel), true);
@@ -136,10 +136,7 @@ void UserConnection::join_room(const xmpp::Element& presence, const xmpp::Jid& f
     refuse(presence, Condition::jid_malformed, "this channel name cannot be a room address");
     return;
   }
-  std::string key;
-  if (const auto* x = presence.find("x", xmpp::ns::muc)) {
-    key = x->child_text("password");
-  }
+  const std::string key = presence.join ? presence.join->password : std::string();
   auto result = link_->join(channel, key);
   if (!result.ok() && result.error != ActionError::not_registered) {
     refuse_action(presence, result);
@@ -174,8 +171,9 @@ void UserConnection::leave_room(Room& room, std::string_view resource, bool answ
   }
 }
 
-void UserConnection::change_nick(const xmpp::Element& presence, const xmpp::Jid& from, Room& room,
+void UserConnection::change_nick(const gateway::UserPresence& presence, Room& room,
                                  std::string_view nick) {
+  const auto& from = presence.from;
   auto result = link_->nick(nick);
   if (!result.ok()) {
     const auto occupant = room.jid.with_resource(nick);
@@ -188,13 +186,12 @@ void UserConnection::change_nick(const xmpp::Element& presence, const xmpp::Jid&
     return;
   }
   pending_nick_ = PendingNick{std::string(nick), room.name, from};
-  (void)presence;
 }
 
-void UserConnection::update_away(const xmpp::Element& presence) {
-  const auto show = presence.child_text("show");
+void UserConnection::update_away(const gateway::UserPresence& presence) {
+  const auto& show = presence.show;
   const bool want_away = show == "away" || show == "xa" || show == "dnd";
-  std::string text = presence.child_text("status");
+  std::string text = presence.status;
   for (char& c : text) {
     if (c == '\r' || c == '\n') {
       c = ' ';
@@ -213,42 +210,37 @@ void UserConnection::update_away(const xmpp::Element& presence) {
   }
 }
 
-void UserConnection::on_room_message(const xmpp::Element& message, const xmpp::Jid& from,
-                                     std::string_view channel, std::string_view nick) {
+void UserConnection::on_room_message(const gateway::UserMessage& message, std::string_view channel,
+                                     std::string_view nick) {
   last_activity_ = Clock::now();
-  if (message.attr_or("type") == "error") {
-    return;
-  }
   if (!nick.empty()) {
-    send_private(message, from, nick);
+    send_private(message, nick);
     return;
   }
   Room* room = find_room(channel);
-  if (const auto* x = message.find("x", xmpp::ns::muc_user)) {
-    if (const auto* invitation = x->find("invite")) {
-      const auto invitee = xmpp::Jid::parse(invitation->attr_or("to"));
-      std::string reason;
-      const auto address = invitee && invitee->domain() == context_.adapter.domain().domain()
-                               ? parse_localpart(invitee->local(), context_.rules, &reason)
-                               : std::nullopt;
-      if (!address || address->kind != AddressKind::user || address->server != server_) {
-        refuse(message, Condition::jid_malformed,
-               "invite an IRC user of the same server (nick%" + server_ + "@" +
-                   context_.adapter.domain().domain() + ")");
-        return;
-      }
-      invite(message, address->name, channel);
+  if (message.invite) {
+    const auto& invitee = message.invite->jid;
+    std::string reason;
+    const auto address = invitee && invitee->domain() == context_.adapter.domain().domain()
+                             ? parse_localpart(invitee->local(), context_.rules, &reason)
+                             : std::nullopt;
+    if (!address || address->kind != AddressKind::user || address->server != server_) {
+      refuse(message, Condition::jid_malformed,
+             "invite an IRC user of the same server (nick%" + server_ + "@" +
+                 context_.adapter.domain().domain() + ")");
       return;
     }
+    invite(message, address->name, channel);
+    return;
   }
   if (room == nullptr || room->state != Room::State::joined) {
     refuse(message, Condition::not_acceptable,
            "you are not in " + std::string(channel) + "; join the room first");
     return;
   }
-  const auto body = message.child_text("body");
-  if (const auto* subject = message.find("subject"); subject != nullptr && body.empty()) {
-    const auto text = subject->text();
+  const auto& body = message.body;
+  if (message.subject && body.empty()) {
+    const auto& text = *message.subject;
     if (has_line_break(text)) {
       refuse(message, Condition::not_acceptable, "an IRC topic is one line");
       return;
@@ -259,14 +251,13 @@ void UserConnection::on_room_message(const xmpp::Element& message, const xmpp::J
     return;
   }
   if (!body.empty()) {
-    send_to_channel(message, from, *room);
+    send_to_channel(message, *room);
   }
 }
 
-void UserConnection::send_to_channel(const xmpp::Element& message, const xmpp::Jid& from,
-                                     Room& room) {
-  const auto body = message.child_text("body");
-  const auto id = message.attr_or("id");
+void UserConnection::send_to_channel(const gateway::UserMessage& message, Room& room) {
+  const auto& body = message.body;
+  const auto& id = message.id;
   const auto action = me_action(body);
   auto result = action ? link_->action(room.name, *action) : link_->privmsg(room.name, body);
   if (!result.ok()) {
@@ -274,7 +265,7 @@ void UserConnection::send_to_channel(const xmpp::Element& message, const xmpp::J
     return;
   }
   const auto target = fold(room.name);
-  last_ids_[target] = {id, from.to_string()};
+  last_ids_[target] = {id, message.from.to_string()};
   if (result.events.empty()) {
     return;
   }
@@ -288,16 +279,14 @@ void UserConnection::send_to_channel(const xmpp::Element& message, const xmpp::J
   deliver(room, gateway::Bridge::room_message(room.jid, link_->session().nick(), body, id));
 }
 
-void UserConnection::send_private(const xmpp::Element& message, const xmpp::Jid& from,
-                                  std::string_view nick) {
-  const auto body = message.child_text("body");
+void UserConnection::send_private(const gateway::UserMessage& message, std::string_view nick) {
+  const auto& body = message.body;
   if (body.empty()) {
     return; // chat states and receipts have nothing to carry
   }
   if (link_->state() != IrcLinkState::registered) {
-    when_registered(message, [this, message, from, nick = std::string(nick)] {
-      send_private(message, from, nick);
-    });
+    when_registered(message,
+                    [this, message, nick = std::string(nick)] { send_private(message, nick); });
     return;
   }
   const auto action = me_action(body);
@@ -306,18 +295,14 @@ void UserConnection::send_private(const xmpp::Element& message, const xmpp::Jid&
     refuse_action(message, result);
     return;
   }
-  last_ids_[fold(nick)] = {message.attr_or("id"), from.to_string()};
+  last_ids_[fold(nick)] = {message.id, message.from.to_string()};
 }
 
-void UserConnection::on_user_message(const xmpp::Element& message, const xmpp::Jid& from,
-                                     std::string_view nick) {
+void UserConnection::on_user_message(const gateway::UserMessage& message, std::string_view nick) {
   last_activity_ = Clock::now();
-  if (message.attr_or("type") == "error") {
-    return;
-  }
-  if (const auto* x = message.find("x", "jabber:x:conference")) {
+  if (message.room_invitation) {
     // XEP-0249 direct invitation to one of our rooms.
-    const auto room = xmpp::Jid::parse(x->attr_or("jid"));
+    const auto& room = message.room_invitation->jid;
     const auto address = room && room->domain() == context_.adapter.domain().domain()
                              ? parse_localpart(room->local(), context_.rules)
                              : std::nullopt;
@@ -330,10 +315,10 @@ void UserConnection::on_user_message(const xmpp::Element& message, const xmpp::J
     invite(message, nick, address->name);
     return;
   }
-  send_private(message, from, nick);
+  send_private(message, nick);
 }
 
-void UserConnection::invite(const xmpp::Element& message, std::string_view nick,
+void UserConnection::invite(const gateway::UserMessage& message, std::string_view nick,
                             std::string_view channel) {
   std::string reason;
   if (!is_valid_nickname(nick, isupport().chantypes(), &reason) ||
@@ -352,17 +337,14 @@ void UserConnection::invite(const xmpp::Element& message, std::string_view nick,
   }
 }
 
-void UserConnection::on_server_message(const xmpp::Element& message, const xmpp::Jid& from) {
+void UserConnection::on_server_message(const gateway::UserMessage& message) {
   last_activity_ = Clock::now();
-  if (message.attr_or("type") == "error") {
-    return;
-  }
-  const auto body = message.child_text("body");
+  const auto& body = message.body;
   if (body.empty()) {
     return;
   }
   if (link_->state() != IrcLinkState::registered) {
-    when_registered(message, [this, message, from] { on_server_message(message, from); });
+    when_registered(message, [this, message] { on_server_message(message); });
     return;
   }
   std::size_t start = 0;
@@ -380,21 +362,18 @@ void UserConnection::on_server_message(const xmpp::Element& message, const xmpp:
   }
 }
 
-void UserConnection::on_room_admin(const xmpp::Element& iq, const xmpp::Jid& from,
-                                   std::string_view channel) {
-  (void)from;
+void UserConnection::on_room_admin(const gateway::ContactRequest& iq, std::string_view channel) {
   Room* room = find_room(channel);
   if (room == nullptr || room->state != Room::State::joined) {
     refuse(iq, Condition::not_acceptable, "you are not in " + std::string(channel));
     return;
   }
-  const auto* query = iq.first_element();
   auto* shared_channel = shared(room->name);
-  for (const auto* item : query->find_all("item")) {
-    const auto nick = item->attr_or("nick");
-    const auto role = item->attr_or("role");
-    const auto reason = item->child_text("reason");
-    if (nick.empty() || role.empty() || item->attr("affiliation")) {
+  for (const auto& item : iq.role_changes) {
+    const auto& nick = item.nick;
+    const auto& role = item.role;
+    const auto& reason = item.reason;
+    if (nick.empty() || role.empty() || item.affiliation) {
       refuse(iq, Condition::feature_not_implemented,
              "IRC maps only role changes of a nick (kick, op, voice)");
       return;
@@ -427,10 +406,10 @@ void UserConnection::on_room_admin(const xmpp::Element& iq, const xmpp::Jid& fro
       return;
     }
   }
-  context_.adapter.send(xmpp::make_iq_result(iq));
+  bridge_.answer(iq);
 }
 
-void UserConnection::list_channels(const xmpp::Element& iq) {
+void UserConnection::list_channels(const gateway::ContactRequest& iq) {
   if (link_->state() != IrcLinkState::registered) {
     when_registered(iq, [this, iq] { list_channels(iq); });
     return;
@@ -497,26 +476,22 @@ void UserConnection::note_resource(std::string_view resource, std::string_view t
   }
 }
 
-bool UserConnection::when_registered(const xmpp::Element& stanza, std::function<void()> run) {
+bool UserConnection::when_registered(const gateway::UserEvent& event, std::function<void()> run) {
   if (pending_.size() >= max_pending) {
-    refuse(stanza, Condition::resource_constraint,
+    refuse(event, Condition::resource_constraint,
            "too much is waiting for the connection to " + server_);
     return false;
   }
-  pending_.push_back(Pending{stanza, std::move(run)});
+  pending_.push_back(Pending{event, std::move(run)});
   return true;
 }
 
-void UserConnection::refuse(const xmpp::Element& stanza, Condition condition, std::string text) {
-  const auto type = stanza.attr_or("type");
-  if (type == "error" || type == "result") {
-    return;
-  }
-  context_.adapter.send(
-      xmpp::make_error_reply(stanza, xmpp::make_stanza_error(condition, std::move(text))));
+void UserConnection::refuse(const gateway::UserEvent& event, Condition condition,
+                            std::string text) {
+  bridge_.refuse(event, condition, std::move(text));
 }
 
-void UserConnection::refuse_action(const xmpp::Element& stanza, const ActionResult& result) {
+void UserConnection::refuse_action(const gateway::UserEvent& stanza, const ActionResult& result) {
   switch (result.error) {
   case ActionError::invalid_input:
     refuse(stanza, Condition::not_acceptable, result.reason);

@@ -2,7 +2,6 @@
 
 #include "bridge.hpp"
 #include "channel_registry.hpp"
-#include "element.hpp"
 #include "irc_address.hpp"
 #include "irc_link.hpp"
 #include "jid.hpp"
@@ -70,22 +69,22 @@ public:
   /// Starts connecting.
   void start();
 
-  /// A presence from `from` to the room `channel` with occupant `nick`:
-  /// join, nick change, away and back, or leave.
-  void on_room_presence(const xmpp::Element& presence, const xmpp::Jid& from,
-                        std::string_view channel, std::string_view nick);
+  /// A presence to the room `channel` with occupant `nick`: join, nick
+  /// change, away and back, or leave.
+  void on_room_presence(const gateway::UserPresence& presence, std::string_view channel,
+                        std::string_view nick);
   /// A message to the room `channel` (bare, `nick` empty) or to one of its
   /// occupants (a private message).
-  void on_room_message(const xmpp::Element& message, const xmpp::Jid& from,
-                       std::string_view channel, std::string_view nick);
+  void on_room_message(const gateway::UserMessage& message, std::string_view channel,
+                       std::string_view nick);
   /// A message to the IRC user `nick`.
-  void on_user_message(const xmpp::Element& message, const xmpp::Jid& from, std::string_view nick);
+  void on_user_message(const gateway::UserMessage& message, std::string_view nick);
   /// A message to the server JID: each body line is one raw command.
-  void on_server_message(const xmpp::Element& message, const xmpp::Jid& from);
-  /// A muc#admin iq set on the room: role none (kick), moderator, participant, visitor.
-  void on_room_admin(const xmpp::Element& iq, const xmpp::Jid& from, std::string_view channel);
+  void on_server_message(const gateway::UserMessage& message);
+  /// A muc#admin set on the room: role none (kick), moderator, participant, visitor.
+  void on_room_admin(const gateway::ContactRequest& request, std::string_view channel);
   /// disco#items on the server JID: answers with the server's channel list (LIST).
-  void list_channels(const xmpp::Element& iq);
+  void list_channels(const gateway::ContactRequest& request);
   /// True when resource `resource` of the user is in room `channel` under `nick`
   /// (the XEP-0410 self-ping check).
   bool in_room(std::string_view channel, std::string_view resource, std::string_view nick) const;
@@ -124,9 +123,9 @@ private:
     std::string requested_nick;
   };
 
-  /// A message (or other stanza) queued until the server welcomes us.
+  /// A user's event queued until the server welcomes us.
   struct Pending {
-    xmpp::Element stanza;
+    gateway::UserEvent event;
     std::function<void()> run;
   };
 
@@ -142,23 +141,22 @@ private:
 
   /// A disco#items request waiting for LIST's answer.
   struct PendingList {
-    xmpp::Element request;
+    gateway::ContactRequest request;
     std::vector<std::pair<std::string, std::string>> channels;
   };
 
   // XMPP -> IRC (user_connection.cpp).
-  void join_room(const xmpp::Element& presence, const xmpp::Jid& from, std::string_view channel,
+  void join_room(const gateway::UserPresence& presence, std::string_view channel,
                  std::string_view nick);
   void leave_room(Room& room, std::string_view resource, bool answer);
-  void change_nick(const xmpp::Element& presence, const xmpp::Jid& from, Room& room,
-                   std::string_view nick);
-  void update_away(const xmpp::Element& presence);
-  void send_to_channel(const xmpp::Element& message, const xmpp::Jid& from, Room& room);
-  void send_private(const xmpp::Element& message, const xmpp::Jid& from, std::string_view nick);
-  void invite(const xmpp::Element& message, std::string_view nick, std::string_view channel);
-  bool when_registered(const xmpp::Element& stanza, std::function<void()> run);
-  void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);
-  void refuse_action(const xmpp::Element& stanza, const ActionResult& result);
+  void change_nick(const gateway::UserPresence& presence, Room& room, std::string_view nick);
+  void update_away(const gateway::UserPresence& presence);
+  void send_to_channel(const gateway::UserMessage& message, Room& room);
+  void send_private(const gateway::UserMessage& message, std::string_view nick);
+  void invite(const gateway::UserMessage& message, std::string_view nick, std::string_view channel);
+  bool when_registered(const gateway::UserEvent& event, std::function<void()> run);
+  void refuse(const gateway::UserEvent& event, xmpp::Condition condition, std::string text);
+  void refuse_action(const gateway::UserEvent& event, const ActionResult& result);
   void note_resource(std::string_view resource, std::string_view target, bool available);
   void arm_idle_timer();
   void on_idle_timer();

@@ -4,11 +4,9 @@
 // is idempotent, and delivers them to its own user's resources.
 
 #include "adapter.hpp"
-#include "adapter_replies.hpp"
 #include "log.hpp"
-#include "namespaces.hpp"
+#include "random_hex.hpp"
 #include "server_time.hpp"
-#include "stanza.hpp"
 #include "user_connection.hpp"
 
 #include <algorithm>
@@ -621,16 +619,13 @@ void UserConnection::on_server_text(const ClientEvent& event) {
   }
   if (numeric == "323") {
     if (pending_list_) {
-      auto reply = xmpp::make_iq_result(pending_list_->request);
-      auto& query = reply.append("query", std::string(xmpp::ns::disco_items));
+      gateway::DiscoItems items;
       for (const auto& [name, description] : pending_list_->channels) {
-        if (const auto jid = room_jid(name)) {
-          auto& item = query.append("item");
-          item.set_attr("jid", jid->to_string());
-          item.set_attr("name", description);
+        if (auto jid = room_jid(name)) {
+          items.items.push_back({std::move(*jid), {}, description});
         }
       }
-      context_.adapter.send(std::move(reply));
+      bridge_.answer(pending_list_->request, items);
       pending_list_.reset();
     }
     return;
@@ -755,7 +750,7 @@ void UserConnection::fail_pending(Condition condition, const std::string& text) 
   auto pending = std::move(pending_);
   pending_.clear();
   for (const auto& item : pending) {
-    refuse(item.stanza, condition, text);
+    refuse(item.event, condition, text);
   }
 }
 

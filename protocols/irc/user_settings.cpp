@@ -2,13 +2,10 @@
 
 #include "irc_address.hpp"
 #include "irc_message.hpp"
-#include "namespaces.hpp"
-#include "stanza.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <random>
 #include <system_error>
 
 namespace trestle::irc {
@@ -18,8 +15,6 @@ namespace {
 using gateway::DataForm;
 using gateway::FormField;
 using xmpp::Condition;
-
-constexpr std::string_view configure_node = "configure";
 
 std::optional<unsigned> to_unsigned(std::string_view text) {
   unsigned value = 0;
@@ -80,21 +75,6 @@ FormField field(std::string var, std::string type, std::string label, std::strin
     f.values.push_back(std::move(value));
   }
   return f;
-}
-
-xmpp::Element command_reply(const xmpp::Element& request, std::string_view session,
-                            std::string_view status) {
-  auto reply = xmpp::make_iq_result(request);
-  auto& command = reply.append("command", std::string(xmpp::ns::commands));
-  command.set_attr("node", std::string(configure_node));
-  command.set_attr("sessionid", std::string(session));
-  command.set_attr("status", std::string(status));
-  return reply;
-}
-
-std::string new_session_id() {
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  return "configure-" + std::to_string(random());
 }
 
 } // namespace
@@ -204,26 +184,24 @@ IrcLinkOptions link_options(const gateway::IrcServerSettings& server,
   return options;
 }
 
-xmpp::Element answer_configure(const xmpp::Element& request, const xmpp::Jid& from,
-                               gateway::Store& store, const std::string& component,
-                               const gateway::IrcServerSettings& server,
-                               std::string_view chantypes) {
-  const auto* command = request.first_element();
-  const auto action = command->attr_or("action");
-  auto session = command->attr_or("sessionid");
-  if (action == "cancel") {
-    return command_reply(request, session, "canceled");
+gateway::Awaitable<gateway::CommandAnswer>
+answer_configure(const gateway::CommandRequest& request, gateway::ServerSettingsRepository& store,
+                 const std::string& component, const gateway::IrcServerSettings& server,
+                 std::string_view chantypes) {
+  using Answer = gateway::CommandAnswer;
+  if (request.action == "cancel") {
+    co_return Answer{.status = Answer::Status::canceled};
   }
   std::error_code ec;
-  const auto user = from.bare_string();
-  auto stored = store.find_server_settings(user, component, server.host, ec);
+  const auto user = request.from.bare_string();
+  const auto stored = co_await store.find(user, component, server.host, ec);
   if (ec) {
-    return xmpp::make_error_reply(
-        request, xmpp::make_stanza_error(Condition::internal_server_error,
-                                         "the gateway cannot read your settings right now"));
+    co_return Answer{
+        .error = xmpp::make_stanza_error(Condition::internal_server_error,
+                                         "the gateway cannot read your settings right now")};
   }
   gateway::FieldValues current = stored ? stored->fields : gateway::FieldValues{};
-  const auto submitted = gateway::find_form(*command);
+  const auto& submitted = request.form;
   if (!submitted || submitted->type != "submit") {
     DataForm form;
     form.title = "IRC settings for " + server.host;
@@ -258,15 +236,7 @@ xmpp::Element answer_configure(const xmpp::Element& request, const xmpp::Jid& fr
                                 "Flood limit, lines per second (default " +
                                     std::to_string(server.flood_lines_per_second) + ")",
                                 value_of(current, "flood_lines_per_second"), ""));
-    if (session.empty()) {
-      session = new_session_id();
-    }
-    auto reply = command_reply(request, session, "executing");
-    auto& reply_command = *reply.find("command", xmpp::ns::commands);
-    reply_command.append("actions").set_attr("execute", "complete");
-    reply_command.find("actions")->append("complete");
-    reply_command.append(form.to_element());
-    return reply;
+    co_return Answer{.status = Answer::Status::executing, .form = std::move(form)};
   }
 
   gateway::FieldValues updated = current;
@@ -286,8 +256,7 @@ xmpp::Element answer_configure(const xmpp::Element& request, const xmpp::Jid& fr
       value.pop_back();
     }
     if (auto problem = check_setting(var, value, chantypes, server.flood_lines_per_second)) {
-      return xmpp::make_error_reply(request,
-                                    xmpp::make_stanza_error(Condition::not_acceptable, *problem));
+      co_return Answer{.error = xmpp::make_stanza_error(Condition::not_acceptable, *problem)};
     }
     if (var == "password" && value.empty()) {
       continue; // empty keeps the saved password
@@ -300,18 +269,15 @@ xmpp::Element answer_configure(const xmpp::Element& request, const xmpp::Jid& fr
   if (to_bool(submitted->value("forget_password")).value_or(false)) {
     updated.erase("password");
   }
-  store.put_server_settings({user, component, server.host, std::move(updated)}, ec);
+  const gateway::ServerSettings saved{user, component, server.host, std::move(updated)};
+  co_await store.put(saved, ec);
   if (ec) {
-    return xmpp::make_error_reply(
-        request, xmpp::make_stanza_error(Condition::internal_server_error,
-                                         "the gateway cannot save your settings right now"));
+    co_return Answer{
+        .error = xmpp::make_stanza_error(Condition::internal_server_error,
+                                         "the gateway cannot save your settings right now")};
   }
-  auto reply = command_reply(request, session, "completed");
-  reply.find("command", xmpp::ns::commands)
-      ->append("note")
-      .set_attr("type", "info")
-      .append_text("Saved. The settings apply the next time you connect to " + server.host + ".");
-  return reply;
+  co_return Answer{.note = "Saved. The settings apply the next time you connect to " + server.host +
+                           "."};
 }
 
 } // namespace trestle::irc

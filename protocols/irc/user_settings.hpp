@@ -3,9 +3,9 @@
 #include "adapter.hpp"
 #include "config.hpp"
 #include "data_form.hpp"
-#include "element.hpp"
 #include "irc_link.hpp"
 #include "jid.hpp"
+#include "repositories.hpp"
 #include "stanza_error.hpp"
 #include "store.hpp"
 
@@ -35,9 +35,9 @@ IrcLinkOptions link_options(const gateway::IrcServerSettings& server,
 /// settings for that server as a form, and stores the submitted one.
 /// `component` is the IRC component's domain; `server` names the server and
 /// gives the operator's limits.
-xmpp::Element answer_configure(const xmpp::Element& request, const xmpp::Jid& from,
-                               gateway::Store& store, const std::string& component,
-                               const gateway::IrcServerSettings& server,
-                               std::string_view chantypes);
+[[nodiscard]] gateway::Awaitable<gateway::CommandAnswer>
+answer_configure(const gateway::CommandRequest& request, gateway::ServerSettingsRepository& store,
+                 const std::string& component, const gateway::IrcServerSettings& server,
+                 std::string_view chantypes);
 
 } // namespace trestle::irc
