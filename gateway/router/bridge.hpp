@@ -85,8 +85,8 @@ struct ContactPresence {
   xmpp::Jid from;
   xmpp::Jid to;
   UserPresence::Type type = UserPresence::Type::available;
-  std::string show;
-  std::string status;
+  std::string show{};
+  std::string status{};
 };
 
 /// Features an adapter may declare in a DiscoInfo.
