@@ -94,7 +94,6 @@ struct Component final : AdapterContext {
                                  std::error_code& ec) override {
     return confirmed->send(stanza, remember, ec);
   }
-  Store& store() override;
   Repositories& repositories() override;
   Logger& log() override;
   asio::io_context& io() override;
@@ -213,9 +212,6 @@ void Component::add_http_route(const std::string& path, HttpHandler handler) {
   app.http->route(path, std::move(handler));
 }
 
-Store& Component::store() {
-  return *app.store;
-}
 Repositories& Component::repositories() {
   return *app.repositories;
 }
@@ -287,11 +283,11 @@ void App::Impl::build(const AdapterRegistry& adapters) {
         log, delivery_options);
     component->adapter = factory->second(component_config, *component);
     component->lanes = std::make_unique<UserLanes>(
-        io, [raw](const UserEvent& event) { return raw->adapter->handle(event); }, log,
+        io, [raw](const UserEvent& event) { return raw->router->deliver(event); }, log,
         component->area);
     component->router = std::make_unique<Router>(
-        ServiceContext{component_config, raw->domain_jid, *raw->adapter, *store, *repositories,
-                       access, log, *this},
+        ServiceContext{component_config, raw->domain_jid, *raw->adapter, *repositories, access, log,
+                       *this},
         activity, [raw](const xmpp::Element& stanza) { return raw->send(stanza); },
         [raw](const std::string& user, UserEvent event) {
           return raw->lanes->post(user, std::move(event));

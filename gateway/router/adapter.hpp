@@ -116,10 +116,8 @@ public:
     static const std::vector<Correlation> nothing;
     return send_confirmed(stanza, nothing, ec);
   }
-  /// The shared store, called on the loop's thread: being replaced by
-  /// repositories(), whose calls never block the loop.
-  virtual Store& store() = 0;
-  /// The shared store's repositories; every call is awaited.
+  /// The shared store's repositories; every call is awaited, none blocks
+  /// the loop.
   virtual Repositories& repositories() = 0;
   /// The shared logger.
   virtual Logger& log() = 0;
@@ -146,7 +144,7 @@ public:
 };
 
 /// A network adapter: owns one component domain and translates between XMPP
-/// and its legacy network. Shared services (disco, version, ping, register,
+/// users' typed events and its legacy network. Shared services (disco, version, ping, register,
 /// gateway prompt, ad-hoc) live in the gateway and ask the adapter only for
 /// what is network-specific.
 class Adapter {
@@ -158,40 +156,28 @@ public:
   /// The disco identity type under category `gateway` (`irc`, `smtp`, `sms`).
   virtual std::string_view identity_type() const = 0;
   /// What the network can carry of XMPP's message features: the gateway
-  /// translates each user message to it before on_stanza() sees it.
+  /// translates each user message to it before handle() sees it.
   virtual NetworkAbilities abilities() const = 0;
 
-  /// Whether the adapter takes typed events through handle() rather than
-  /// stanzas through on_stanza(); the second goes once no adapter needs it.
-  virtual bool takes_events() const { return false; }
   /// An event from an allowed user to an address on the adapter's domain,
   /// after the border (messages are translated to what the network
   /// carries). The adapter answers requests, with an error if nothing else,
-  /// through a Bridge. A user's events come one after another, in order.
-  virtual Awaitable<void> handle(const UserEvent& /*event*/) { co_return; }
+  /// through a Bridge (bridge.hpp). A user's events come one after another,
+  /// in order; different users' side by side.
+  virtual Awaitable<void> handle(const UserEvent& event) = 0;
 
   /// Starts long-lived work (listeners, timers) on the io_context.
   virtual void start() {}
   /// Stops long-lived work; called once at shutdown.
   virtual void stop() {}
 
-  /// A stanza from an allowed user that no shared service handled (messages,
-  /// presence, iqs to contact JIDs). The adapter must answer requests, with an
-  /// error if nothing else.
-  virtual void on_stanza(const xmpp::Element& /*stanza*/, const xmpp::Jid& /*from*/) {}
-
   /// Available (`available` true) or unavailable presence from `from` (a
   /// full JID) to the component domain itself, which the gateway answered
   /// already: an unavailable one means that resource went offline.
   virtual void on_domain_presence(const xmpp::Jid& /*from*/, bool /*available*/) {}
-  /// For an adapter that takes_events(): whether messages to the component
-  /// domain itself are events for it (else the gateway refuses them).
+  /// Whether messages to the component domain itself are events for the
+  /// adapter (IRC's fixed-server mode); else the gateway refuses them.
   virtual bool takes_domain_messages() const { return false; }
-  /// A message to the component domain itself. Returns false when the
-  /// adapter has no use for it, and the gateway refuses it.
-  virtual bool on_domain_message(const xmpp::Element& /*stanza*/, const xmpp::Jid& /*from*/) {
-    return false;
-  }
 
   /// XEP-0100 `<desc/>`: what to type into the gateway prompt.
   virtual std::string gateway_description() const = 0;
@@ -221,16 +207,10 @@ public:
   /// Ad-hoc commands on the component domain itself (listed in disco next to
   /// the gateway's admin commands).
   virtual std::vector<DomainCommand> domain_commands() const { return {}; }
-  /// Runs one of domain_commands() (an iq set carrying `<command/>` with that
-  /// node); returns the answer to send, a result or an error.
-  /// For an adapter that takes_events(), in place of run_domain_command().
+  /// Runs one step of one of domain_commands(); the gateway builds the
+  /// `<command/>` reply from the answer.
   virtual Awaitable<CommandAnswer> run_command(const CommandRequest& /*request*/) {
     co_return CommandAnswer{.error = xmpp::make_stanza_error(xmpp::Condition::item_not_found)};
-  }
-  virtual xmpp::Element run_domain_command(const xmpp::Element& request,
-                                           const xmpp::Jid& /*from*/) {
-    return xmpp::make_error_reply(request,
-                                  xmpp::make_stanza_error(xmpp::Condition::item_not_found));
   }
 };
 

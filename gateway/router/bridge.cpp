@@ -1,6 +1,5 @@
 #include "bridge.hpp"
 
-#include "adapter_replies.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
 #include "random_hex.hpp"
@@ -99,11 +98,19 @@ xmpp::Element Bridge::stanza_of(const ContactMessage& message) {
 }
 
 xmpp::Element Bridge::stanza_of(const MessageFailure& failure) {
-  return message_error(failure.from, failure.to, failure.id, failure.error);
+  auto stanza = xmpp::make_message(failure.from, failure.to, "error");
+  if (!failure.id.empty()) {
+    stanza.set_attr("id", failure.id);
+  }
+  stanza.append(xmpp::to_element(failure.error));
+  return stanza;
 }
 
 xmpp::Element Bridge::stanza_of(const Receipt& receipt) {
-  return message_receipt(receipt.from, receipt.to, receipt.id);
+  auto stanza = xmpp::make_message(receipt.from, receipt.to, {});
+  stanza.set_attr("id", random_hex(8));
+  stanza.append("received", std::string(xmpp::ns::receipts)).set_attr("id", receipt.id);
+  return stanza;
 }
 
 xmpp::Element Bridge::stanza_of(const ContactPresence& presence) {

@@ -5,10 +5,10 @@
 #include "border.hpp"
 #include "border_crossing.hpp"
 #include "border_notices.hpp"
+#include "bridge.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
 #include "stanza.hpp"
-#include "store.hpp"
 
 namespace trestle::gateway {
 namespace {
@@ -32,13 +32,6 @@ bool answerable(const Element& stanza) {
   return !(kind == StanzaKind::presence && type == "unavailable");
 }
 
-/// Services a user may reach before registering when registration is required.
-bool open_before_registration(std::string_view xmlns) {
-  return xmlns == xmpp::ns::register_ || xmlns == xmpp::ns::disco_info ||
-         xmlns == xmpp::ns::disco_items || xmlns == xmpp::ns::version || xmlns == xmpp::ns::ping ||
-         xmlns == xmpp::ns::gateway || xmlns == xmpp::ns::commands;
-}
-
 } // namespace
 
 Router::Router(ServiceContext context, ActivityTracker& activity, Send send, Post post, Spawn spawn)
@@ -46,10 +39,6 @@ Router::Router(ServiceContext context, ActivityTracker& activity, Send send, Pos
       spawn_(std::move(spawn)) {}
 
 void Router::hand_over(const Element& stanza, const xmpp::Jid& from) {
-  if (!context_.adapter.takes_events()) {
-    context_.adapter.on_stanza(stanza, from);
-    return;
-  }
   auto event = read_user_event(stanza);
   if (!event) {
     if (xmpp::StanzaView(stanza).is_iq_request()) {
@@ -71,23 +60,37 @@ void Router::refuse(const Element& stanza, Condition condition, std::string text
   }
 }
 
-bool Router::refused_unregistered(const Element& stanza, const xmpp::Jid& user, std::string text) {
-  std::error_code ec;
-  const auto found =
-      context_.store.find_registration(user.bare_string(), context_.domain.to_string(), ec);
-  if (ec) {
-    // Not the user's fault: saying "register first" would be wrong for a
-    // registered user, so report the gateway's own failure.
-    context_.log.error("router", "store error checking a registration: " + ec.message());
-    refuse(stanza, Condition::internal_server_error,
-           "the gateway cannot check your registration right now; try again later");
-    return true;
+Awaitable<void> Router::deliver(const UserEvent& event) {
+  if (context_.access.registration_required()) {
+    const auto& user = sender_of(event);
+    const std::string bare = user.bare_string();
+    const std::string component = context_.domain.to_string();
+    std::error_code ec;
+    const auto found = co_await context_.repositories.registrations().find(bare, component, ec);
+    if (ec) {
+      // Not the user's fault: saying "register first" would be wrong for a
+      // registered user, so report the gateway's own failure.
+      context_.log.error("router", "store error checking a registration: " + ec.message());
+      refuse(event, Condition::internal_server_error,
+             "the gateway cannot check your registration right now; try again later");
+      co_return;
+    }
+    if (!found) {
+      refuse(event, Condition::registration_required,
+             "register with " + component + " before using it");
+      co_return;
+    }
   }
-  if (!found) {
-    refuse(stanza, Condition::registration_required, std::move(text));
-    return true;
+  co_await context_.adapter.handle(event);
+}
+
+void Router::refuse(const UserEvent& event, Condition condition, std::string text) {
+  if (const auto* presence = std::get_if<UserPresence>(&event);
+      presence != nullptr && (presence->type == UserPresence::Type::unavailable ||
+                              presence->type == UserPresence::Type::error)) {
+    return;
   }
-  return false;
+  send_(Bridge::error_reply(event, xmpp::make_stanza_error(condition, std::move(text))));
 }
 
 void Router::route(const Element& stanza) {
@@ -120,22 +123,14 @@ void Router::route(const Element& stanza) {
     route_presence_to_domain(stanza, *from);
     return;
   }
-  if (context_.access.registration_required() &&
-      refused_unregistered(stanza, *from,
-                           "register with " + context_.domain.to_string() + " before using it")) {
-    return;
-  }
   if (view.kind() == StanzaKind::message && to_domain) {
     // Messages to the gateway's own address (raw commands in IRC's
     // fixed-server mode) cross the border too: never an encrypted one.
     if (stanza.attr_or("type") == "error" || refused_encrypted(stanza, *from)) {
       return;
     }
-    if (context_.adapter.takes_events() && context_.adapter.takes_domain_messages()) {
+    if (context_.adapter.takes_domain_messages()) {
       hand_over(stanza, *from);
-      return;
-    }
-    if (!context_.adapter.takes_events() && context_.adapter.on_domain_message(stanza, *from)) {
       return;
     }
     refuse(stanza, Condition::service_unavailable,
@@ -218,12 +213,9 @@ void Router::route_iq_to_domain(const Element& stanza, const xmpp::Jid& from) {
     refuse(stanza, Condition::bad_request, "an iq request needs a payload");
     return;
   }
+  // Every service here is open before registration (XEP-0077 needs disco
+  // and register; the rest tell about the gateway), so none checks it.
   const auto& xmlns = payload->xmlns();
-  if (context_.access.registration_required() && !open_before_registration(xmlns) &&
-      refused_unregistered(stanza, from,
-                           "register with " + context_.domain.to_string() + " first")) {
-    return;
-  }
   const bool get = type == "get";
   const bool admin = context_.access.admin(from);
   if (xmlns == xmpp::ns::disco_info && get) {
@@ -239,7 +231,7 @@ void Router::route_iq_to_domain(const Element& stanza, const xmpp::Jid& from) {
   } else if (xmlns == xmpp::ns::gateway && payload->name() == "query") {
     send_(answer_gateway(context_, stanza));
   } else if (xmlns == xmpp::ns::commands && !get && payload->name() == "command") {
-    if (CommandService::for_typed_adapter(context_.adapter, stanza)) {
+    if (CommandService::is_adapter_command(context_.adapter, stanza)) {
       spawn_(CommandService::run_adapter_command(context_.adapter, stanza, from, admin, send_));
     } else {
       send_(commands_.execute(context_, stanza, from, admin));

@@ -28,12 +28,13 @@ public:
   /// Runs work that waits (registration, an adapter's command) on the loop.
   using Spawn = std::function<void(Awaitable<void>)>;
 
-  /// `post` is needed for an adapter that takes_events().
-  Router(ServiceContext context, ActivityTracker& activity, Send send, Post post = {},
-         Spawn spawn = {});
+  Router(ServiceContext context, ActivityTracker& activity, Send send, Post post, Spawn spawn);
 
   /// Handles one inbound stanza.
   void route(const xmpp::Element& stanza);
+  /// Hands one user's event to the adapter (the lanes' handler), once the
+  /// user is known to be registered where that is required.
+  Awaitable<void> deliver(const UserEvent& event);
   /// End-to-end encrypted messages refused so far (they cannot be bridged).
   std::uint64_t encrypted_refused() const { return encrypted_refused_; }
   /// Notices sent so far about what did not cross the border as it was.
@@ -47,11 +48,10 @@ private:
   void route_presence_to_domain(const xmpp::Element& stanza, const xmpp::Jid& from);
   /// XEP-0077, which waits for the store and the adapter.
   Awaitable<void> register_and_answer(xmpp::Element request, xmpp::Jid from);
-  /// Refuses `stanza` unless `user` is registered; true when it was refused.
-  bool refused_unregistered(const xmpp::Element& stanza, const xmpp::Jid& user, std::string text);
   void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);
-  /// Hands a stanza that no shared service took to the adapter: as a typed
-  /// event when it takes them, else as it is.
+  void refuse(const UserEvent& event, xmpp::Condition condition, std::string text);
+  /// Hands a stanza that no shared service took to the adapter, as a typed
+  /// event in its sender's lane.
   void hand_over(const xmpp::Element& stanza, const xmpp::Jid& from);
   /// Refuses an end-to-end encrypted message (it cannot be bridged) and
   /// counts it; true when it was refused.

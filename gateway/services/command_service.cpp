@@ -1,11 +1,11 @@
 #include "command_service.hpp"
 
 #include "adapter.hpp"
-#include "adapter_replies.hpp"
 #include "bridge.hpp"
 #include "data_form.hpp"
 #include "log.hpp"
 #include "namespaces.hpp"
+#include "random_hex.hpp"
 #include "services.hpp"
 #include "stanza.hpp"
 
@@ -100,10 +100,7 @@ Element run_users(const ServiceContext& context, const Element& request, std::st
 
 } // namespace
 
-bool CommandService::for_typed_adapter(const Adapter& adapter, const Element& request) {
-  if (!adapter.takes_events()) {
-    return false;
-  }
+bool CommandService::is_adapter_command(const Adapter& adapter, const Element& request) {
   const auto node = request.first_element()->attr_or("node");
   const auto own = adapter.domain_commands();
   return std::any_of(own.begin(), own.end(),
@@ -175,14 +172,6 @@ Element CommandService::execute(const ServiceContext& context, const Element& re
                                 const xmpp::Jid& from, bool admin) {
   const auto* command = request.first_element();
   const auto node = command->attr_or("node");
-  for (const auto& command : context.adapter.domain_commands()) {
-    if (command.node == node) {
-      if (command.admin_only && !admin) {
-        return error_reply(request, Condition::forbidden, "this command is for gateway admins");
-      }
-      return context.adapter.run_domain_command(request, from);
-    }
-  }
   const auto known = command_name(context.adapter, node);
   if (known.empty()) {
     return error_reply(request, Condition::item_not_found, "no such command");

@@ -44,10 +44,10 @@ public:
   static std::string command_name(const Adapter& adapter, std::string_view node);
 
   /// Whether `request` (an iq set carrying `<command/>`) is for one of the
-  /// adapter's own commands and the adapter takes_events(): then
-  /// run_adapter_command() answers it, else execute().
-  static bool for_typed_adapter(const Adapter& adapter, const xmpp::Element& request);
-  /// Runs an adapter's own command step (see for_typed_adapter()) and
+  /// adapter's own commands: then run_adapter_command() answers it, else
+  /// execute().
+  static bool is_adapter_command(const Adapter& adapter, const xmpp::Element& request);
+  /// Runs an adapter's own command step (see is_adapter_command()) and
   /// sends the reply built from its answer through `send`.
   static Awaitable<void> run_adapter_command(Adapter& adapter, xmpp::Element request,
                                              xmpp::Jid from, bool admin,
@@ -55,7 +55,8 @@ public:
   /// The `<command/>` reply to `request` for an adapter's answer.
   static xmpp::Element reply_of(const xmpp::Element& request, const CommandAnswer& answer);
 
-  /// Answers an iq set carrying `<command/>`.
+  /// Answers an iq set carrying `<command/>` for one of the gateway's own
+  /// commands.
   xmpp::Element execute(const ServiceContext& context, const xmpp::Element& request,
                         const xmpp::Jid& from, bool admin);
 

@@ -36,7 +36,6 @@ struct ServiceContext {
   const ComponentConfig& component;
   const xmpp::Jid& domain;
   Adapter& adapter;
-  Store& store;
   Repositories& repositories;
   AccessControl& access;
   Logger& log;

@@ -5,6 +5,8 @@
 #include "log.hpp"
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -122,40 +124,99 @@ void OutboxPump::stop() {
   stopped_ = true;
   timer_->timer.cancel();
   // What is in flight becomes due again, so a restart sends it at once.
-  std::error_code ec;
+  const auto now = unix_time_now();
   for (const auto& [id, item] : in_flight_) {
-    context_.store().reschedule_outbox(id, unix_time_now(), item.attempts, item.last_error, ec);
+    reschedule(id, now, item.attempts, item.last_error);
   }
   in_flight_.clear();
+}
+
+namespace {
+
+/// One store write that outlives whoever asked for it.
+Awaitable<void> write_reschedule(Outbox& outbox, Logger& log, std::string area, std::int64_t id,
+                                 std::int64_t at, int attempts, std::string last_error) {
+  std::error_code ec;
+  co_await outbox.reschedule(id, at, attempts, last_error, ec);
+  if (ec) {
+    log.error(area,
+              "outbox: cannot reschedule message " + std::to_string(id) + ": " + ec.message());
+  }
+}
+
+Awaitable<void> write_removal(Outbox& outbox, Logger& log, std::string area, std::int64_t id) {
+  std::error_code ec;
+  co_await outbox.remove(id, ec);
+  if (ec) {
+    // It stays queued and will be tried again: a duplicate is better than a loss.
+    log.error(area, "outbox: cannot remove message " + std::to_string(id) + ": " + ec.message());
+  }
+}
+
+} // namespace
+
+void OutboxPump::reschedule(std::int64_t id, std::int64_t at, int attempts,
+                            std::string last_error) {
+  asio::co_spawn(context_.io(),
+                 write_reschedule(context_.repositories().outbox(), context_.log(),
+                                  "component " + component_, id, at, attempts,
+                                  std::move(last_error)),
+                 asio::detached);
 }
 
 void OutboxPump::pump() {
   if (stopped_) {
     return;
   }
-  const std::size_t slots = policy_.max_in_flight;
-  if (in_flight_.size() >= slots) {
+  if (pumping_) {
+    pump_again_ = true;
     return;
   }
-  std::error_code ec;
-  const auto now = unix_time_now();
-  // Picking and leasing is one step, so another instance sharing the
-  // database never takes the same message; what is in flight here is not
-  // due (its lease runs), so it is not picked again.
-  const auto due = context_.store().lease_due_outbox(component_, now, now + policy_.lease_seconds,
-                                                     slots - in_flight_.size(), ec);
-  if (ec) {
-    log_store_failure("read the queue", ec);
-  }
-  for (const auto& item : due) {
-    if (item.attempts > 0 &&
-        now - item.created_at >= static_cast<std::int64_t>(policy_.retry_max_age_seconds)) {
-      give_up(item, {OutboxResult::Kind::expired, {}, item.last_error, {}});
-      continue;
+  pumping_ = true;
+  asio::co_spawn(context_.io(), fill(alive_), asio::detached);
+}
+
+Awaitable<void> OutboxPump::fill(std::shared_ptr<bool> alive) {
+  do {
+    pump_again_ = false;
+    const std::size_t slots = policy_.max_in_flight;
+    if (!stopped_ && in_flight_.size() < slots) {
+      std::error_code ec;
+      const auto now = unix_time_now();
+      const std::int64_t lease_until = now + policy_.lease_seconds;
+      const std::size_t wanted = slots - in_flight_.size();
+      // Picking and leasing is one step, so another instance sharing the
+      // database never takes the same message; what is in flight here is not
+      // due (its lease runs), so it is not picked again.
+      const auto due = co_await context_.repositories().outbox().lease_due(component_, now,
+                                                                           lease_until, wanted, ec);
+      if (!*alive) {
+        co_return;
+      }
+      if (ec) {
+        log_store_failure("read the queue", ec);
+      }
+      for (const auto& item : due) {
+        if (stopped_) {
+          // Stopped while leasing: due again at once, as in-flight messages.
+          reschedule(item.id, now, item.attempts, item.last_error);
+        } else if (item.attempts > 0 &&
+                   now - item.created_at >=
+                       static_cast<std::int64_t>(policy_.retry_max_age_seconds)) {
+          give_up(item, {OutboxResult::Kind::expired, {}, item.last_error, {}});
+        } else {
+          send(item);
+        }
+      }
     }
-    send(item);
-  }
-  arm_timer();
+    if (!stopped_) {
+      co_await arm_timer(alive);
+      if (!*alive) {
+        co_return;
+      }
+    }
+  } while (pump_again_ && !stopped_);
+  pumping_ = false;
 }
 
 void OutboxPump::send(const OutboxItem& item) {
@@ -167,9 +228,8 @@ void OutboxPump::send(const OutboxItem& item) {
   });
   if (!taken) {
     in_flight_.erase(item.id);
-    std::error_code ec;
-    context_.store().reschedule_outbox(item.id, unix_time_now() + policy_.retry_min_delay_seconds,
-                                       item.attempts, "the transport's queue is full", ec);
+    reschedule(item.id, unix_time_now() + policy_.retry_min_delay_seconds, item.attempts,
+               "the transport's queue is full");
   }
 }
 
@@ -202,9 +262,7 @@ void OutboxPump::finished(const OutboxItem& item, OutboxAttempt attempt) {
                           std::random_device{}());
     backoff.resume_after(static_cast<unsigned>(attempts - 1));
     const auto delay = std::chrono::duration_cast<std::chrono::seconds>(backoff.next()).count();
-    std::error_code ec;
-    context_.store().reschedule_outbox(item.id, now + std::max<std::int64_t>(delay, 1), attempts,
-                                       attempt.text, ec);
+    reschedule(item.id, now + std::max<std::int64_t>(delay, 1), attempts, std::move(attempt.text));
     break;
   }
   }
@@ -212,24 +270,22 @@ void OutboxPump::finished(const OutboxItem& item, OutboxAttempt attempt) {
 }
 
 void OutboxPump::give_up(const OutboxItem& item, OutboxResult result) {
-  std::error_code ec;
-  context_.store().remove_outbox(item.id, ec);
-  if (ec) {
-    // It stays queued and will be tried again: a duplicate is better than a loss.
-    log_store_failure("remove message " + std::to_string(item.id), ec);
-  }
+  asio::co_spawn(context_.io(),
+                 write_removal(context_.repositories().outbox(), context_.log(),
+                               "component " + component_, item.id),
+                 asio::detached);
   on_done_(item, result);
 }
 
-void OutboxPump::arm_timer() {
+Awaitable<void> OutboxPump::arm_timer(std::shared_ptr<bool> alive) {
   std::error_code ec;
-  const auto next = context_.store().next_outbox_due(component_, ec);
-  if (!next || stopped_) {
-    return;
+  const auto next = co_await context_.repositories().outbox().next_due(component_, ec);
+  if (!*alive || !next || stopped_) {
+    co_return;
   }
   const auto wait = std::clamp<std::int64_t>(*next - unix_time_now(), 1, max_sleep_seconds);
   timer_->timer.expires_after(std::chrono::seconds(wait));
-  timer_->timer.async_wait([this, alive = alive_](const boost::system::error_code& error) {
+  timer_->timer.async_wait([this, alive](const boost::system::error_code& error) {
     if (!error && *alive) {
       pump();
     }

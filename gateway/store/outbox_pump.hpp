@@ -124,7 +124,8 @@ public:
   [[nodiscard]] Awaitable<Added> add(const OutboxItem& item);
   /// Starts sending what is due, what a previous run left included.
   void start();
-  /// Stops sending; messages in flight become due again at once.
+  /// Stops sending; messages in flight become due again at once (written
+  /// as the loop runs on: the store is reached by awaited calls only).
   void stop();
   /// Messages being sent now.
   std::size_t in_flight() const { return in_flight_.size(); }
@@ -132,11 +133,18 @@ public:
 private:
   struct Timer;
 
+  /// Leases what is due into the free slots and sends it; one at a time
+  /// (a call while one runs makes it go round once more).
   void pump();
-  void arm_timer();
+  Awaitable<void> fill(std::shared_ptr<bool> alive);
+  /// Sleeps until the next message is due.
+  Awaitable<void> arm_timer(std::shared_ptr<bool> alive);
   void send(const OutboxItem& item);
   void finished(const OutboxItem& item, OutboxAttempt attempt);
   void give_up(const OutboxItem& item, OutboxResult result);
+  /// Moves message `id`'s next attempt to `at` (a spawned store write, which
+  /// needs nothing of the pump).
+  void reschedule(std::int64_t id, std::int64_t at, int attempts, std::string last_error);
   void log_store_failure(std::string_view what, const std::error_code& ec);
 
   AdapterContext& context_;
@@ -150,6 +158,9 @@ private:
   /// Shared with the transport's reports, which may come after this is gone.
   std::shared_ptr<bool> alive_;
   bool stopped_ = true;
+  /// fill() runs, and whether it goes round once more.
+  bool pumping_ = false;
+  bool pump_again_ = false;
 };
 
 } // namespace trestle::gateway

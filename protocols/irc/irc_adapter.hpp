@@ -35,7 +35,6 @@ public:
   std::string_view identity_type() const override { return "irc"; }
   gateway::NetworkAbilities abilities() const override;
 
-  bool takes_events() const override { return true; }
   /// In fixed-server mode the domain is the server JID: messages to it are
   /// raw commands.
   bool takes_domain_messages() const override { return !rules_.fixed_server.empty(); }

@@ -164,11 +164,7 @@ void UserConnection::leave_room(Room& room, std::string_view resource, bool answ
   }
   // The user's last resource left: the user leaves the channel.
   link_->part(room.name);
-  context_.channels.leave(server_, isupport(), room.name, user_.bare_string());
-  rooms_.erase(fold(room.name));
-  if (rooms_.empty()) {
-    arm_idle_timer();
-  }
+  drop_room(room, {});
 }
 
 void UserConnection::change_nick(const gateway::UserPresence& presence, Room& room,

@@ -200,6 +200,10 @@ private:
   void fail_pending(xmpp::Condition condition, const std::string& text);
   /// Sends `stanza` to each of the room's joined resources.
   void deliver(const Room& room, const gateway::Fanout& stanza);
+  /// The user is out of `room` (parted, kicked, refused, or the last
+  /// resource left): every joined resource is told with `details`, the
+  /// shared channel forgets the user, and `room` is gone.
+  void drop_room(Room& room, const PresenceDetails& details);
   /// Refuses the joins waiting in `room` with `error`.
   void refuse_pending_joins(Room& room, const xmpp::StanzaError& error);
   Room* find_room(std::string_view channel);

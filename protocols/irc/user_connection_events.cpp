@@ -297,12 +297,7 @@ void UserConnection::on_parted(const ClientEvent& event) {
     if (room != nullptr) {
       PresenceDetails details;
       details.status_text = event.text;
-      for (const auto& [resource, jid] : room->resources) {
-        send_self_presence(*room, jid, false, details);
-      }
-      context_.channels.leave(server_, isupport(), room->name, user_.bare_string());
-      rooms_.erase(fold(event.channel));
-      arm_idle_timer();
+      drop_room(*room, details);
     }
     return;
   }
@@ -347,12 +342,7 @@ void UserConnection::on_kicked(const ClientEvent& event) {
   details.reason = event.text;
   if (event.self) {
     if (room != nullptr) {
-      for (const auto& [resource, jid] : room->resources) {
-        send_self_presence(*room, jid, false, details);
-      }
-      context_.channels.leave(server_, isupport(), room->name, user_.bare_string());
-      rooms_.erase(fold(event.channel));
-      arm_idle_timer();
+      drop_room(*room, details);
     }
     return;
   }
@@ -552,12 +542,7 @@ void UserConnection::on_error_reply(const ClientEvent& event) {
     Room* room = find_room(target);
     if (room != nullptr && room->state != Room::State::joined) {
       refuse_pending_joins(*room, xmpp::make_stanza_error(*condition, event.text));
-      for (const auto& [resource, jid] : room->resources) {
-        send_self_presence(*room, jid, false, {});
-      }
-      context_.channels.leave(server_, isupport(), room->name, user_.bare_string());
-      rooms_.erase(fold(target));
-      arm_idle_timer();
+      drop_room(*room, {});
       return;
     }
   }
@@ -758,6 +743,15 @@ void UserConnection::deliver(const Room& room, const gateway::Fanout& stanza) {
   for (const auto& [resource, jid] : room.resources) {
     bridge_.send_to(stanza, jid);
   }
+}
+
+void UserConnection::drop_room(Room& room, const PresenceDetails& details) {
+  for (const auto& [resource, jid] : room.resources) {
+    send_self_presence(room, jid, false, details);
+  }
+  context_.channels.leave(server_, isupport(), room.name, user_.bare_string());
+  rooms_.erase(fold(room.name));
+  arm_idle_timer();
 }
 
 void UserConnection::refuse_pending_joins(Room& room, const xmpp::StanzaError& error) {

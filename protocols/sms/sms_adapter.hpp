@@ -51,7 +51,6 @@ public:
   /// Stops the outbox and the provider's calls.
   void stop() override;
 
-  bool takes_events() const override { return true; }
   /// Messages become SMS; presence is answered as for a contact that is
   /// always there; requests are refused.
   gateway::Awaitable<void> handle(const gateway::UserEvent& event) override;

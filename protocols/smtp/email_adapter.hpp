@@ -49,7 +49,6 @@ public:
   /// Stops the listener and the outbox; queued mail stays in the store.
   void stop() override;
 
-  bool takes_events() const override { return true; }
   /// Messages become mail; presence to contacts is answered; requests refused.
   gateway::Awaitable<void> handle(const gateway::UserEvent& event) override;
 

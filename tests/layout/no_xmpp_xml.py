@@ -9,7 +9,7 @@ import re
 import sys
 
 FORBIDDEN = [
-    (re.compile(r'#include "(element|stanza|namespaces|adapter_replies|room_stanzas)\.hpp"'),
+    (re.compile(r'#include "(element|stanza|namespaces|room_stanzas)\.hpp"'),
      "includes an XMPP XML header"),
     (re.compile(r"\bxmpp::Element\b"), "uses the XML element tree"),
     (re.compile(r"\bxmpp::(make_message|make_presence|make_iq|make_iq_result|make_error_reply|"

@@ -42,7 +42,23 @@ struct CommandFixture : ServiceFixture {
         (session.empty() ? std::string() : " sessionid='" + session + "'") + ">" + inner +
         "</command></iq>";
     const auto from_jid = jid(from);
-    return service.execute(context(), stanza(xml), from_jid, access.admin(from_jid));
+    const auto request = stanza(xml);
+    if (!CommandService::is_adapter_command(adapter, request)) {
+      return service.execute(context(), request, from_jid, access.admin(from_jid));
+    }
+    std::vector<Element> replies;
+    boost::asio::co_spawn(io,
+                          CommandService::run_adapter_command(adapter, request, from_jid,
+                                                              access.admin(from_jid),
+                                                              [&replies](const Element& reply) {
+                                                                replies.push_back(reply);
+                                                                return true;
+                                                              }),
+                          boost::asio::detached);
+    io.restart();
+    io.run();
+    BOOST_TEST_REQUIRE(replies.size() == 1u);
+    return replies.front();
   }
 
   CommandService service;

@@ -51,30 +51,16 @@ public:
   gateway::NetworkAbilities abilities() const override { return carries; }
   gateway::NetworkAbilities carries{.network = "the test network"};
 
-  /// Records the stanza and its sender.
-  void on_stanza(const xmpp::Element& stanza, const xmpp::Jid& from) override {
-    received.push_back(stanza);
-    received_from.push_back(from.to_string());
-  }
-
-  /// Whether it takes typed events (recorded in `events`) instead of stanzas.
-  bool typed = false;
-  bool takes_events() const override { return typed; }
+  /// Records the event.
   gateway::Awaitable<void> handle(const gateway::UserEvent& event) override {
-    events.push_back(event);
+    received.push_back(event);
     co_return;
   }
-  std::vector<gateway::UserEvent> events;
 
   /// Takes messages to the domain itself (as IRC's fixed-server mode does)
-  /// when `takes_domain_messages` is set, recording them in `received`.
-  bool on_domain_message(const xmpp::Element& stanza, const xmpp::Jid& from) override {
-    if (takes_domain_messages) {
-      on_stanza(stanza, from);
-    }
-    return takes_domain_messages;
-  }
-  bool takes_domain_messages = false;
+  /// when `domain_messages` is set.
+  bool takes_domain_messages() const override { return domain_messages; }
+  bool domain_messages = false;
 
   std::string gateway_description() const override { return "Enter a test network address"; }
   std::string gateway_prompt() const override { return "Test address"; }
@@ -129,25 +115,15 @@ public:
 
   /// The commands in `commands` (none unless a test sets some).
   std::vector<gateway::DomainCommand> domain_commands() const override { return commands; }
-  /// For a typed adapter: records the step and completes with a note.
+  /// Records the step and completes with a note.
   gateway::Awaitable<gateway::CommandAnswer>
   run_command(const gateway::CommandRequest& request) override {
     commands_run.push_back(request.from.to_string());
     co_return gateway::CommandAnswer{.note = "ran " + request.node};
   }
-  /// Records the request and answers with an empty completed command.
-  xmpp::Element run_domain_command(const xmpp::Element& request, const xmpp::Jid& from) override {
-    commands_run.push_back(from.to_string());
-    auto reply = xmpp::make_iq_result(request);
-    reply.append("command", "http://jabber.org/protocol/commands")
-        .set_attr("node", request.first_element()->attr_or("node"))
-        .set_attr("status", "completed");
-    return reply;
-  }
 
-  /// Stanzas handed to on_stanza(), in order, and their senders (full JIDs).
-  std::vector<xmpp::Element> received;
-  std::vector<std::string> received_from;
+  /// Events handled, in order.
+  std::vector<gateway::UserEvent> received;
   /// Users (as given) whose registration was validated, unregistered or disconnected.
   std::vector<std::string> validated_for;
   std::vector<std::string> unregistered;
@@ -274,7 +250,7 @@ struct ServiceFixture {
 
   /// A context over this fixture's members (valid as long as the fixture).
   gateway::ServiceContext context() {
-    return {component, domain, adapter, store, *repositories, access, log.logger(), status};
+    return {component, domain, adapter, *repositories, access, log.logger(), status};
   }
 
   /// Runs `work` on io to its end (the repositories are inline, so the loop
@@ -331,7 +307,7 @@ struct ServiceFixture {
 struct RouterFixture : ServiceFixture {
   RouterFixture()
       : lanes(
-            io, [this](const gateway::UserEvent& event) { return adapter.handle(event); },
+            io, [this](const gateway::UserEvent& event) { return router.deliver(event); },
             log.logger(), "test", 4),
         router(
             context(), activity,

@@ -64,8 +64,9 @@ public:
     }
     co_return true;
   }
-  /// The store given at construction; a test that gave none fails loudly.
-  gateway::Store& store() override {
+  /// The store given at construction, for tests to look into; a test that
+  /// gave none fails loudly.
+  gateway::Store& store() {
     if (store_ == nullptr) {
       throw std::logic_error("this test gave the adapter no store");
     }
@@ -145,14 +146,9 @@ public:
   }
 
   /// Hands `stanza` (from a user) to `adapter` as the router does: read
-  /// into a typed event and handled to its end when the adapter takes
-  /// events (a stanza that is no event, an error, is not handed over), else
-  /// as it is.
+  /// into a typed event and handled to its end (a stanza that is no event,
+  /// an error, is not handed over).
   void deliver(gateway::Adapter& adapter, const xmpp::Element& stanza) {
-    if (!adapter.takes_events()) {
-      adapter.on_stanza(stanza, xmpp::Jid::parse(stanza.attr_or("from")).value());
-      return;
-    }
     if (const auto event = gateway::read_user_event(stanza)) {
       run(adapter.handle(*event));
     }

@@ -111,8 +111,9 @@ BOOST_AUTO_TEST_CASE(a_temporary_failure_is_rescheduled_with_the_reason) {
   f.outbox.start();
   BOOST_TEST(
       (f.context.run(f.outbox.add(mail_from("alice@example.org"))) == EmailOutbox::Added::queued));
-  BOOST_TEST(f.outbox.in_flight() == 1u);
+  BOOST_TEST(trestle::test::run_until(f.context.io(), [&] { return f.outbox.in_flight() == 1; }));
   BOOST_TEST(trestle::test::run_until(f.context.io(), [&] { return f.outbox.in_flight() == 0; }));
+  f.context.run_ready(); // the retry's schedule
   BOOST_TEST(f.done.empty());
   const auto items = f.all();
   BOOST_REQUIRE(items.size() == 1u);
@@ -132,6 +133,7 @@ BOOST_AUTO_TEST_CASE(past_the_age_limit_the_sender_gets_an_error) {
   BOOST_REQUIRE(f.done.size() == 1u);
   BOOST_TEST((f.done[0].second.kind == OutboxResult::Kind::expired));
   BOOST_TEST(f.done[0].second.text.find("cannot connect") != std::string::npos);
+  f.context.run_ready(); // the removal
   BOOST_TEST(f.all().empty());
 }
 
@@ -174,10 +176,11 @@ BOOST_AUTO_TEST_CASE(what_a_stopped_run_left_is_sent_by_the_next) {
     outbox.start();
     BOOST_TEST(
         (context.run(outbox.add(mail_from("alice@example.org"))) == EmailOutbox::Added::queued));
-    BOOST_TEST(outbox.in_flight() == 1u);
+    BOOST_TEST(trestle::test::run_until(context.io(), [&] { return outbox.in_flight() == 1; }));
     outbox.stop();
     relay.stop();
   }
+  context.run_ready(); // what stop() writes
   std::error_code ec;
   // stop() undid the lease: the mail is due now, not after the delivery time.
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -187,8 +190,9 @@ BOOST_AUTO_TEST_CASE(what_a_stopped_run_left_is_sent_by_the_next) {
   SmtpRelay relay(context.io(), unreachable_relay(context.io()));
   EmailOutbox outbox(context, settings, relay, [](const OutboxItem&, const OutboxResult&) {});
   outbox.start();
-  BOOST_TEST(outbox.in_flight() == 1u);
+  BOOST_TEST(trestle::test::run_until(context.io(), [&] { return outbox.in_flight() == 1; }));
   BOOST_TEST(trestle::test::run_until(context.io(), [&] { return outbox.in_flight() == 0; }));
+  context.run_ready(); // the retry's schedule
   const auto left = store->due_outbox("mail.example.org", std::int64_t{1} << 40, 10, ec);
   BOOST_REQUIRE(left.size() == 1u);
   BOOST_TEST(left[0].attempts == 1);
