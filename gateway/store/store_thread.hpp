@@ -86,10 +86,9 @@ public:
       co_return finish<T>(std::move(failed));
     }
     // The caller sleeps on a timer that only an answer or the watchdog
-    // cancels: a day off, it is not the loop's earliest timer while the
-    // watchdog waits, so arming and cancelling it costs no system call.
-    // (time_point::max() would overflow the reactor's timeout.)
-    state->timer.expires_after(std::chrono::hours(24));
+    // cancels: a far-off expiry is never the loop's earliest timer, so
+    // arming and cancelling it costs no system call.
+    state->timer.expires_at(std::chrono::steady_clock::time_point::max());
     state->give_up_at = std::chrono::steady_clock::now() + options_.deadline;
     watch(state);
     ++queued_;
