@@ -15,7 +15,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -85,12 +84,8 @@ public:
       report(ec);
       co_return finish<T>(std::move(failed));
     }
-    // The caller sleeps on a timer that only an answer or the watchdog
-    // cancels: a far-off expiry is never the loop's earliest timer, so
-    // arming and cancelling it costs no system call.
-    state->timer.expires_at(std::chrono::steady_clock::time_point::max());
+    state->timer.expires_after(options_.deadline);
     state->give_up_at = std::chrono::steady_clock::now() + options_.deadline;
-    watch(state);
     ++queued_;
     if (side == Side::read && reader_) {
       state->worker = reader_.get();
@@ -104,39 +99,25 @@ public:
     boost::system::error_code waited;
     co_await state->timer.async_wait(
         boost::asio::redirect_error(boost::asio::use_awaitable, waited));
-    ec = state->answered && !state->expired ? state->error : make_error_code(StoreErrc::timeout);
+    ec = state->answered ? state->error : make_error_code(StoreErrc::timeout);
     report(ec);
     co_return finish<T>(ec ? std::move(failed) : std::move(*state->value));
   }
 
 private:
-  /// What the watchdog knows of a waiting call (on the loop's thread).
-  struct Waiting {
-    explicit Waiting(const boost::asio::any_io_executor& executor) : timer(executor) {}
-    boost::asio::steady_timer timer;
-    std::chrono::steady_clock::time_point give_up_at;
-    bool answered = false;
-    /// The watchdog woke the caller at its deadline.
-    bool expired = false;
-  };
-
   /// A call between its queueing and its answer; shared with the store's
   /// thread, which may finish it after the caller gave up.
-  template <typename T, typename Job> struct Pending : Waiting {
+  template <typename T, typename Job> struct Pending {
     Pending(const boost::asio::any_io_executor& executor, Job&& call)
-        : Waiting(executor), job(std::move(call)) {}
+        : timer(executor), job(std::move(call)) {}
+    boost::asio::steady_timer timer;
     std::optional<Job> job;
     Worker* worker = nullptr;
+    std::chrono::steady_clock::time_point give_up_at;
     std::optional<Stored<T>> value;
     std::error_code error;
+    bool answered = false;
   };
-
-  /// On the loop's thread: the watchdog wakes `waiting` at its deadline
-  /// unless it is answered first. Every call has the same deadline, so the
-  /// calls expire in the order they came, and one timer serves them all.
-  void watch(const std::shared_ptr<Waiting>& waiting);
-  void arm_watchdog();
-  void on_watchdog();
 
   /// On the reader's thread: runs the job unless its caller gave up
   /// already, then wakes the caller.
@@ -216,11 +197,6 @@ private:
   }
 
   Store* inline_store_ = nullptr;
-  // The loop's thread only: calls waiting, oldest first, and the one timer
-  // that wakes those past their deadline (made on the first call's executor).
-  std::deque<std::weak_ptr<Waiting>> watched_;
-  std::optional<boost::asio::steady_timer> watchdog_;
-  bool watchdog_armed_ = false;
   StoreThreadOptions options_;
   StoreErrorReport on_error_;
   /// Calls queued or running, against options_.max_queued.
