@@ -89,6 +89,12 @@ public:
                                                                const std::string& kind,
                                                                const std::string& legacy_id,
                                                                std::error_code& ec) = 0;
+  /// The correlation of each (kind, legacy id) of `keys`, in their order,
+  /// nullopt where there is none: one round trip for several lookups.
+  virtual Awaitable<std::vector<std::optional<Correlation>>>
+  find_each_by_legacy(const std::string& component,
+                      const std::vector<std::pair<std::string, std::string>>& keys,
+                      std::error_code& ec) = 0;
   virtual Awaitable<std::optional<Correlation>> find_by_xmpp(const std::string& component,
                                                              const std::string& kind,
                                                              const std::string& xmpp_id,

@@ -150,6 +150,24 @@ public:
     return thread_.call<std::optional<Correlation>>(Side::read, std::move(job), ec);
   }
 
+  Awaitable<std::vector<std::optional<Correlation>>>
+  find_each_by_legacy(const std::string& component,
+                      const std::vector<std::pair<std::string, std::string>>& keys,
+                      std::error_code& ec) override {
+    auto job = [component, keys](Store& store, std::error_code& error) {
+      std::vector<std::optional<Correlation>> found;
+      found.reserve(keys.size());
+      for (const auto& [kind, legacy_id] : keys) {
+        found.push_back(store.find_correlation_by_legacy(component, kind, legacy_id, error));
+        if (error) {
+          break;
+        }
+      }
+      return found;
+    };
+    return thread_.call<std::vector<std::optional<Correlation>>>(Side::read, std::move(job), ec);
+  }
+
   Awaitable<std::optional<Correlation>> find_by_xmpp(const std::string& component,
                                                      const std::string& kind,
                                                      const std::string& xmpp_id,

@@ -56,8 +56,10 @@ gateway::Awaitable<ThreadPosition> EmailThreads::outgoing(const std::string& use
     position.thread = last ? last->xmpp_id : make_thread_id();
   }
   const std::string key = thread_key(user, peer, position.thread);
-  const auto root = co_await correlations.find_by_legacy(component, root_kind, key, ec);
-  const auto tip = co_await correlations.find_by_legacy(component, tip_kind, key, ec);
+  const std::vector<std::pair<std::string, std::string>> keys{{root_kind, key}, {tip_kind, key}};
+  const auto found = co_await correlations.find_each_by_legacy(component, keys, ec);
+  const auto& root = found.size() == 2 ? found[0] : std::nullopt;
+  const auto& tip = found.size() == 2 ? found[1] : std::nullopt;
   if (root) {
     position.references.push_back(root->xmpp_id);
   }
@@ -83,9 +85,18 @@ gateway::Awaitable<std::string> EmailThreads::incoming(const std::string& user,
   if (references.size() > newest) {
     candidates.push_back(references.front());
   }
+  std::vector<std::pair<std::string, std::string>> keys;
+  keys.reserve(candidates.size());
   for (const auto& id : candidates) {
-    std::error_code ec;
-    const auto found = co_await correlations.find_by_legacy(component, message_kind, id, ec);
+    keys.emplace_back(message_kind, id);
+  }
+  std::error_code ec;
+  std::vector<std::optional<gateway::Correlation>> results;
+  if (!keys.empty()) {
+    // One round trip for all of them, in the order they are tried.
+    results = co_await correlations.find_each_by_legacy(component, keys, ec);
+  }
+  for (const auto& found : results) {
     if (!found || found->user != user) {
       continue;
     }
@@ -124,13 +135,15 @@ EmailThreads::rows_to_record(const std::string& user, const std::string& peer,
     row.created_at = now;
     rows.push_back(std::move(row));
   };
-  const auto root = co_await correlations.find_by_legacy(component, root_kind, key, ec);
-  if (!root && !ec) {
+  const std::vector<std::pair<std::string, std::string>> keys{{root_kind, key},
+                                                              {message_kind, message_id}};
+  const auto found = co_await correlations.find_each_by_legacy(component, keys, ec);
+  if (!ec && found.size() == 2 && !found[0]) {
     put(root_kind, key, message_id);
   }
   // A Message-ID is chosen by whoever sends the mail: one that is already
   // another user's is not taken over.
-  const auto owner = co_await correlations.find_by_legacy(component, message_kind, message_id, ec);
+  const auto& owner = found.size() == 2 ? found[1] : std::nullopt;
   if (!owner || owner->user == user) {
     put(message_kind, message_id, key);
   }

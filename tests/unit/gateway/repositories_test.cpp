@@ -145,6 +145,29 @@ BOOST_AUTO_TEST_CASE(calls_run_off_the_loop_and_answer_on_it) {
   });
 }
 
+BOOST_AUTO_TEST_CASE(several_correlations_are_looked_up_in_one_round_trip_in_order) {
+  boost::asio::io_context io;
+  TempDir dir;
+  auto store = open_threaded(dir.path("t.db"), {});
+  run(io, [&]() -> Awaitable<void> {
+    std::error_code ec;
+    const trestle::gateway::Correlation kept{"mail.example.org",  "email-msg",       "<a@x>", "t1",
+                                             "alice@example.org", "bob@example.com", 1};
+    co_await store->correlations().put(kept, ec);
+    BOOST_TEST(!ec);
+    const std::vector<std::pair<std::string, std::string>> keys{
+        {"email-msg", "<none@x>"}, {"email-msg", "<a@x>"}, {"email-root", "<a@x>"}};
+    const auto found =
+        co_await store->correlations().find_each_by_legacy("mail.example.org", keys, ec);
+    BOOST_TEST(!ec);
+    BOOST_REQUIRE(found.size() == 3u);
+    BOOST_TEST(!found[0].has_value());
+    BOOST_REQUIRE(found[1].has_value());
+    BOOST_TEST(found[1]->xmpp_id == "t1");
+    BOOST_TEST(!found[2].has_value()); // the same id under another kind
+  });
+}
+
 BOOST_AUTO_TEST_CASE(writes_keep_the_order_they_were_asked_in) {
   // Before the store: its threads post answers to the loop until they are joined.
   boost::asio::io_context io;
