@@ -50,15 +50,17 @@ private:
   Awaitable<void> register_and_answer(xmpp::Element request, xmpp::Jid from);
   void refuse(const xmpp::Element& stanza, xmpp::Condition condition, std::string text);
   void refuse(const UserEvent& event, xmpp::Condition condition, std::string text);
+  /// deliver() once the user is found registered.
+  Awaitable<void> deliver_registered(const UserEvent& event);
   /// Hands a stanza that no shared service took to the adapter, as a typed
   /// event in its sender's lane.
-  void hand_over(const xmpp::Element& stanza, const xmpp::Jid& from);
+  void hand_over(const xmpp::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& to);
   /// Refuses an end-to-end encrypted message (it cannot be bridged) and
   /// counts it; true when it was refused.
   bool refused_encrypted(const xmpp::Element& stanza, const xmpp::Jid& from);
   /// Hands a message from `from` to the adapter the way its network takes it
   /// (border_crossing.hpp), with any notices for the sender.
-  void route_message(const xmpp::Element& stanza, const xmpp::Jid& from);
+  void route_message(const xmpp::Element& stanza, const xmpp::Jid& from, const xmpp::Jid& to);
 
   ServiceContext context_;
   ActivityTracker& activity_;

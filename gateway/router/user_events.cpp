@@ -11,41 +11,54 @@ namespace trestle::gateway {
 
 namespace {
 
+using PresenceType = UserPresence::Type;
+
+constexpr std::array<std::pair<std::string_view, MessageType>, 4> message_types{{
+    {"", MessageType::normal},
+    {"chat", MessageType::chat},
+    {"groupchat", MessageType::groupchat},
+    {"headline", MessageType::headline},
+}};
+
+constexpr std::array<std::pair<std::string_view, PresenceType>, 8> presence_types{{
+    {"", PresenceType::available},
+    {"unavailable", PresenceType::unavailable},
+    {"subscribe", PresenceType::subscribe},
+    {"subscribed", PresenceType::subscribed},
+    {"unsubscribe", PresenceType::unsubscribe},
+    {"unsubscribed", PresenceType::unsubscribed},
+    {"probe", PresenceType::probe},
+    {"error", PresenceType::error},
+}};
+
+template <typename Value, std::size_t N>
+std::optional<Value> value_named(const std::array<std::pair<std::string_view, Value>, N>& table,
+                                 std::string_view name) {
+  for (const auto& [known, value] : table) {
+    if (known == name) {
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+template <typename Value, std::size_t N>
+std::string_view name_of(const std::array<std::pair<std::string_view, Value>, N>& table,
+                         Value value) {
+  for (const auto& [name, known] : table) {
+    if (known == value) {
+      return name;
+    }
+  }
+  return {};
+}
+
 /// RFC 6121 5.2.2: an unknown type is taken as normal; errors are nothing.
 std::optional<MessageType> message_type(std::string_view type) {
   if (type == "error") {
     return std::nullopt;
   }
-  if (type == "chat") {
-    return MessageType::chat;
-  }
-  if (type == "groupchat") {
-    return MessageType::groupchat;
-  }
-  if (type == "headline") {
-    return MessageType::headline;
-  }
-  return MessageType::normal;
-}
-
-std::optional<UserPresence::Type> presence_type(std::string_view type) {
-  using Type = UserPresence::Type;
-  static constexpr std::array<std::pair<std::string_view, Type>, 8> types{{
-      {"", Type::available},
-      {"unavailable", Type::unavailable},
-      {"subscribe", Type::subscribe},
-      {"subscribed", Type::subscribed},
-      {"unsubscribe", Type::unsubscribe},
-      {"unsubscribed", Type::unsubscribed},
-      {"probe", Type::probe},
-      {"error", Type::error},
-  }};
-  for (const auto& [name, value] : types) {
-    if (name == type) {
-      return value;
-    }
-  }
-  return std::nullopt;
+  return value_named(message_types, type).value_or(MessageType::normal);
 }
 
 ContactRequest::Asks asks_of(const xmpp::Element& payload) {
@@ -128,7 +141,7 @@ std::optional<UserEvent> read_message(const xmpp::Element& stanza, xmpp::Jid fro
 }
 
 std::optional<UserEvent> read_presence(const xmpp::Element& stanza, xmpp::Jid from, xmpp::Jid to) {
-  const auto type = presence_type(stanza.attr_or("type"));
+  const auto type = value_named(presence_types, stanza.attr_or("type"));
   if (!type) {
     return std::nullopt;
   }
@@ -168,6 +181,14 @@ std::optional<UserEvent> read_iq(const xmpp::Element& stanza, xmpp::Jid from, xm
 
 } // namespace
 
+std::string_view type_name(MessageType type) {
+  return name_of(message_types, type);
+}
+
+std::string_view type_name(UserPresence::Type type) {
+  return name_of(presence_types, type);
+}
+
 std::optional<UserEvent> read_user_event(const xmpp::Element& stanza) {
   const xmpp::StanzaView view(stanza);
   auto from = view.from();
@@ -175,13 +196,18 @@ std::optional<UserEvent> read_user_event(const xmpp::Element& stanza) {
   if (!from || !to) {
     return std::nullopt;
   }
-  switch (view.kind()) {
+  return read_user_event(stanza, std::move(*from), std::move(*to));
+}
+
+std::optional<UserEvent> read_user_event(const xmpp::Element& stanza, xmpp::Jid from,
+                                         xmpp::Jid to) {
+  switch (xmpp::kind_of(stanza)) {
   case xmpp::StanzaKind::message:
-    return read_message(stanza, std::move(*from), std::move(*to));
+    return read_message(stanza, std::move(from), std::move(to));
   case xmpp::StanzaKind::presence:
-    return read_presence(stanza, std::move(*from), std::move(*to));
+    return read_presence(stanza, std::move(from), std::move(to));
   case xmpp::StanzaKind::iq:
-    return read_iq(stanza, std::move(*from), std::move(*to));
+    return read_iq(stanza, std::move(from), std::move(to));
   case xmpp::StanzaKind::other:
     break;
   }

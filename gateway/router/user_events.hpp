@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -113,11 +114,18 @@ struct ContactRequest {
 /// One event from a user.
 using UserEvent = std::variant<UserMessage, UserPresence, ContactRequest>;
 
+/// The `type` attribute of each kind ("" for normal and available), the
+/// same names read_user_event() reads.
+std::string_view type_name(MessageType type);
+std::string_view type_name(UserPresence::Type type);
+
 /// Reads a stanza from a user into an event. Nothing for what needs no
 /// adapter: errors, iq results, iqs without a payload, stanzas without valid
 /// addresses. A presence of an unknown type is nothing too (RFC 6121 4.7.1
 /// lists them all).
 std::optional<UserEvent> read_user_event(const xmpp::Element& stanza);
+/// The same, with the stanza's addresses parsed already (the router's).
+std::optional<UserEvent> read_user_event(const xmpp::Element& stanza, xmpp::Jid from, xmpp::Jid to);
 
 /// The user who caused `event` (a full JID).
 const xmpp::Jid& sender_of(const UserEvent& event);
