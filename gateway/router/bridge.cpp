@@ -14,43 +14,6 @@ namespace trestle::gateway {
 
 namespace {
 
-std::string_view type_name(MessageType type) {
-  switch (type) {
-  case MessageType::normal:
-    return {};
-  case MessageType::chat:
-    return "chat";
-  case MessageType::groupchat:
-    return "groupchat";
-  case MessageType::headline:
-    return "headline";
-  }
-  return {};
-}
-
-std::string_view type_name(UserPresence::Type type) {
-  using Type = UserPresence::Type;
-  switch (type) {
-  case Type::available:
-    return {};
-  case Type::unavailable:
-    return "unavailable";
-  case Type::subscribe:
-    return "subscribe";
-  case Type::subscribed:
-    return "subscribed";
-  case Type::unsubscribe:
-    return "unsubscribe";
-  case Type::unsubscribed:
-    return "unsubscribed";
-  case Type::probe:
-    return "probe";
-  case Type::error:
-    return "error";
-  }
-  return {};
-}
-
 /// An error answer from the event's recipient to its sender, with its id.
 xmpp::Element addressed_error(std::string_view name, const xmpp::Jid& from, const xmpp::Jid& to,
                               const std::string& id) {
@@ -64,13 +27,43 @@ xmpp::Element addressed_error(std::string_view name, const xmpp::Jid& from, cons
   return reply;
 }
 
-/// The shell of an error answer to `message`, with its body so that a
-/// client can show what failed (RFC 6120 8.2).
+/// The shells of an error answer to each event: addressed back, with its
+/// id; a message's keeps its body, so that a client can show what failed
+/// (RFC 6120 8.2).
 xmpp::Element error_shell(const UserMessage& message) {
   auto reply = addressed_error("message", message.to, message.from, message.id);
   if (!message.body.empty()) {
     reply.append("body").append_text(message.body);
   }
+  return reply;
+}
+
+xmpp::Element error_shell(const UserPresence& presence) {
+  return addressed_error("presence", presence.to, presence.from, presence.id);
+}
+
+xmpp::Element error_shell(const ContactRequest& request) {
+  return addressed_error("iq", request.to, request.from, request.id);
+}
+
+bool ends_something(const UserMessage& /*message*/) {
+  return false;
+}
+
+bool ends_something(const ContactRequest& /*request*/) {
+  return false;
+}
+
+/// An unavailable presence ends something and a presence error answers
+/// something: neither is answered (RFC 6120 8.3.1).
+bool ends_something(const UserPresence& presence) {
+  return presence.type == UserPresence::Type::unavailable ||
+         presence.type == UserPresence::Type::error;
+}
+
+template <typename Event> xmpp::Element error_of(const Event& event, xmpp::StanzaError error) {
+  auto reply = error_shell(event);
+  reply.append(xmpp::to_element(error));
   return reply;
 }
 
@@ -125,20 +118,11 @@ xmpp::Element Bridge::stanza_of(const ContactPresence& presence) {
 }
 
 xmpp::Element Bridge::error_reply(const UserEvent& event, const xmpp::StanzaError& error) {
-  auto reply = std::visit(
-      [](const auto& typed) {
-        using Event = std::decay_t<decltype(typed)>;
-        if constexpr (std::is_same_v<Event, UserMessage>) {
-          return error_shell(typed);
-        } else if constexpr (std::is_same_v<Event, UserPresence>) {
-          return addressed_error("presence", typed.to, typed.from, typed.id);
-        } else {
-          return addressed_error("iq", typed.to, typed.from, typed.id);
-        }
-      },
-      event);
-  reply.append(xmpp::to_element(error));
-  return reply;
+  return std::visit([&](const auto& typed) { return error_of(typed, error); }, event);
+}
+
+bool Bridge::asks_no_answer(const UserEvent& event) {
+  return std::visit([](const auto& typed) { return ends_something(typed); }, event);
 }
 
 bool Bridge::send_stanza(xmpp::Element stanza, std::string_view what) {
@@ -222,36 +206,25 @@ Awaitable<bool> Bridge::keep(const Receipt& receipt, const std::vector<Correlati
   return keep_stanza(stanza_of(receipt), remember, ec);
 }
 
-void Bridge::refuse(const UserMessage& message, xmpp::Condition condition, std::string text) {
-  auto reply = error_shell(message);
-  reply.append(xmpp::to_element(xmpp::make_stanza_error(condition, std::move(text))));
-  send_stanza(std::move(reply), "an error reply");
+void Bridge::refuse(const UserEvent& event, xmpp::Condition condition, std::string text) {
+  std::visit([&](const auto& typed) { refuse(typed, condition, text); }, event);
 }
 
-void Bridge::refuse(const UserEvent& event, xmpp::Condition condition, std::string text) {
-  if (const auto* presence = std::get_if<UserPresence>(&event);
-      presence != nullptr && (presence->type == UserPresence::Type::unavailable ||
-                              presence->type == UserPresence::Type::error)) {
-    return;
-  }
-  send_stanza(error_reply(event, xmpp::make_stanza_error(condition, std::move(text))),
+void Bridge::refuse(const UserMessage& message, xmpp::Condition condition, std::string text) {
+  send_stanza(error_of(message, xmpp::make_stanza_error(condition, std::move(text))),
               "an error reply");
 }
 
 void Bridge::refuse(const UserPresence& presence, xmpp::Condition condition, std::string text) {
-  if (presence.type == UserPresence::Type::unavailable ||
-      presence.type == UserPresence::Type::error) {
-    return;
+  if (!ends_something(presence)) {
+    send_stanza(error_of(presence, xmpp::make_stanza_error(condition, std::move(text))),
+                "an error reply");
   }
-  auto reply = addressed_error("presence", presence.to, presence.from, presence.id);
-  reply.append(xmpp::to_element(xmpp::make_stanza_error(condition, std::move(text))));
-  send_stanza(std::move(reply), "an error reply");
 }
 
 void Bridge::refuse(const ContactRequest& request, xmpp::Condition condition, std::string text) {
-  auto reply = addressed_error("iq", request.to, request.from, request.id);
-  reply.append(xmpp::to_element(xmpp::make_stanza_error(condition, std::move(text))));
-  send_stanza(std::move(reply), "an error reply");
+  send_stanza(error_of(request, xmpp::make_stanza_error(condition, std::move(text))),
+              "an error reply");
 }
 
 namespace {

@@ -173,8 +173,8 @@ public:
   [[nodiscard]] Awaitable<bool> keep(const Receipt& receipt,
                                      const std::vector<Correlation>& remember, std::error_code& ec);
 
-  /// Answers `event` with an error, unless it asks for none (RFC 6120 8.3.1:
-  /// an unavailable presence, which ends something, is never answered).
+  /// Answers `event` with an error, unless it asks for none (RFC 6120 8.3.1,
+  /// asks_no_answer()).
   void refuse(const UserEvent& event, xmpp::Condition condition, std::string text);
   void refuse(const UserMessage& message, xmpp::Condition condition, std::string text);
   void refuse(const UserPresence& presence, xmpp::Condition condition, std::string text);
@@ -210,6 +210,9 @@ public:
   static xmpp::Element stanza_of(const ContactPresence& presence);
   /// The error answer to `event`.
   static xmpp::Element error_reply(const UserEvent& event, const xmpp::StanzaError& error);
+  /// Whether `event` must not be answered with an error (an unavailable
+  /// presence ends something, a presence error answers something).
+  static bool asks_no_answer(const UserEvent& event);
 
 private:
   bool send_stanza(xmpp::Element stanza, std::string_view what);

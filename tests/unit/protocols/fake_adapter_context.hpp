@@ -132,18 +132,7 @@ public:
   }
 
   /// Runs `work` on io() to its end.
-  void run(gateway::Awaitable<void> work) {
-    bool finished = false;
-    boost::asio::co_spawn(io_, std::move(work), [&finished](const std::exception_ptr& error) {
-      if (error) {
-        std::rethrow_exception(error);
-      }
-      finished = true;
-    });
-    if (!poll_until([&] { return finished; })) {
-      throw std::runtime_error("the coroutine did not finish");
-    }
-  }
+  void run(gateway::Awaitable<void> work) { run(ended(std::move(work))); }
 
   /// Hands `stanza` (from a user) to `adapter` as the router does: read
   /// into a typed event and handled to its end (a stanza that is no event,
@@ -199,6 +188,12 @@ public:
   std::map<std::string, gateway::HttpHandler> routes;
 
 private:
+  /// `work`, answering true once it ended, for run().
+  static gateway::Awaitable<bool> ended(gateway::Awaitable<void> work) {
+    co_await std::move(work);
+    co_return true;
+  }
+
   boost::asio::io_context io_;
   xmpp::Jid domain_;
   gateway::Store* store_;
