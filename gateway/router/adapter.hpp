@@ -107,7 +107,9 @@ public:
   /// refused for now.
   /// `remember` (the legacy message's correlations: its provider id, its
   /// email thread) is written in the same transaction, so that it exists
-  /// exactly when the stanza is kept.
+  /// exactly when the stanza is kept. When a row of it marked
+  /// IfPresent::refuse exists already, the legacy message was taken before:
+  /// nothing is kept or sent, and the answer is true.
   virtual Awaitable<bool> send_confirmed(const xmpp::Element& stanza,
                                          const std::vector<Correlation>& remember,
                                          std::error_code& ec) = 0;

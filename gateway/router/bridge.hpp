@@ -164,8 +164,10 @@ public:
 
   /// Sends what the legacy side was, or is about to be, told is safe: kept in
   /// the store until the XMPP server confirms it
-  /// (AdapterContext::send_confirmed()). True once kept; false with `ec`
-  /// when it cannot be, and the legacy side must be refused for now.
+  /// (AdapterContext::send_confirmed()). True once kept, or when it was kept
+  /// before (a row of `remember` marked IfPresent::refuse exists: nothing is
+  /// kept or sent again); false with `ec` when it cannot be, and the legacy
+  /// side must be refused for now.
   [[nodiscard]] Awaitable<bool> keep(const ContactMessage& message,
                                      const std::vector<Correlation>& remember, std::error_code& ec);
   [[nodiscard]] Awaitable<bool> keep(const MessageFailure& failure,

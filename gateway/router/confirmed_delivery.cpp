@@ -300,11 +300,12 @@ Awaitable<bool> ConfirmedDelivery::send(const xmpp::Element& stanza,
   const Undelivered record{0, impl.component, xmpp::serialize(kept, xmpp::ns::component),
                            unix_time_now(), remember};
   const auto id = co_await impl.store.add(record, ec);
-  if (ec || id == 0) {
-    if (!ec) {
-      ec = make_error_code(StoreErrc::failed);
-    }
+  if (ec) {
     co_return false;
+  }
+  if (id == 0) {
+    impl.log.debug(impl.area, "a message from the legacy network was taken before; not again");
+    co_return true;
   }
   ++impl.kept;
   if (id <= impl.sent_upto) {

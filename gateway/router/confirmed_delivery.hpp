@@ -76,8 +76,10 @@ public:
 
   /// Keeps `stanza` (a message or presence to a user, with an `id`), and
   /// `remember` in the same transaction, and sends it now or when the stream
-  /// can take it. True once it is in the store; false with `ec` when it
-  /// could not be kept: the legacy side must be refused for now (451, 503).
+  /// can take it. True once it is in the store, or when a correlation of
+  /// `remember` marked IfPresent::refuse was kept before (the legacy message
+  /// was taken already: it is not kept or sent again); false with `ec` when
+  /// it could not be kept: the legacy side must be refused for now (451, 503).
   [[nodiscard]] Awaitable<bool> send(const xmpp::Element& stanza,
                                      const std::vector<Correlation>& remember, std::error_code& ec);
   /// send() with nothing to remember.

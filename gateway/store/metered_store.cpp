@@ -50,9 +50,11 @@ void MeteredStore::put_correlation(const Correlation& correlation, std::error_co
   metered(ec, [&] { inner_->put_correlation(correlation, ec); });
 }
 
-void MeteredStore::put_correlations(const std::vector<Correlation>& correlations,
+bool MeteredStore::put_correlations(const std::vector<Correlation>& correlations,
                                     std::error_code& ec) {
-  metered(ec, [&] { inner_->put_correlations(correlations, ec); });
+  bool written = false;
+  metered(ec, [&] { written = inner_->put_correlations(correlations, ec); });
+  return written;
 }
 
 std::optional<Correlation> MeteredStore::find_correlation_by_legacy(const std::string& component,

@@ -39,7 +39,7 @@ public:
   bool remove_address_by_jid(const std::string& component, const std::string& jid,
                              std::error_code& ec) override;
   void put_correlation(const Correlation& correlation, std::error_code& ec) override;
-  void put_correlations(const std::vector<Correlation>& correlations, std::error_code& ec) override;
+  bool put_correlations(const std::vector<Correlation>& correlations, std::error_code& ec) override;
   std::optional<Correlation> find_correlation_by_legacy(const std::string& component,
                                                         const std::string& kind,
                                                         const std::string& legacy_id,

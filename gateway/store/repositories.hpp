@@ -82,8 +82,9 @@ class Correlations {
 public:
   virtual ~Correlations() = default;
   virtual Awaitable<void> put(const Correlation& correlation, std::error_code& ec) = 0;
-  /// Stores several correlations: all or none.
-  virtual Awaitable<void> put_all(const std::vector<Correlation>& correlations,
+  /// Stores several correlations: all or none. False, with nothing written
+  /// and no error, when one marked IfPresent::refuse exists already.
+  virtual Awaitable<bool> put_all(const std::vector<Correlation>& correlations,
                                   std::error_code& ec) = 0;
   virtual Awaitable<std::optional<Correlation>> find_by_legacy(const std::string& component,
                                                                const std::string& kind,

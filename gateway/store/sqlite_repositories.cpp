@@ -131,13 +131,12 @@ public:
     return thread_.call<void>(Side::write, std::move(job), ec);
   }
 
-  Awaitable<void> put_all(const std::vector<Correlation>& correlations,
+  Awaitable<bool> put_all(const std::vector<Correlation>& correlations,
                           std::error_code& ec) override {
     auto job = [correlations](Store& store, std::error_code& error) {
-      store.put_correlations(correlations, error);
-      return Done{};
+      return store.put_correlations(correlations, error);
     };
-    return thread_.call<void>(Side::write, std::move(job), ec);
+    return thread_.call<bool>(Side::write, std::move(job), ec);
   }
 
   Awaitable<std::optional<Correlation>> find_by_legacy(const std::string& component,

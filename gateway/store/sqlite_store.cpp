@@ -105,6 +105,8 @@ enum class Query : std::size_t {
   find_address_by_jid,
   delete_address_by_jid,
   upsert_correlation,
+  insert_correlation_unless_present,
+  upsert_own_correlation,
   find_correlation_by_legacy,
   find_correlation_by_xmpp,
   prune_correlations,
@@ -135,7 +137,7 @@ enum class Query : std::size_t {
   checkpoint,
 };
 
-constexpr std::array<std::pair<Query, const char*>, 47> query_sql{{
+constexpr std::array<std::pair<Query, const char*>, 49> query_sql{{
     {Query::begin, "BEGIN IMMEDIATE"},
     {Query::commit, "COMMIT"},
     {Query::rollback, "ROLLBACK"},
@@ -188,6 +190,15 @@ constexpr std::array<std::pair<Query, const char*>, 47> query_sql{{
      "note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (component, kind, legacy_id) DO "
      "UPDATE SET xmpp_id = excluded.xmpp_id, user_jid = excluded.user_jid, peer = excluded.peer, "
      "created_at = excluded.created_at, note = excluded.note"},
+    {Query::insert_correlation_unless_present,
+     "INSERT INTO correlations (component, kind, legacy_id, xmpp_id, user_jid, peer, created_at, "
+     "note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (component, kind, legacy_id) DO "
+     "NOTHING"},
+    {Query::upsert_own_correlation,
+     "INSERT INTO correlations (component, kind, legacy_id, xmpp_id, user_jid, peer, created_at, "
+     "note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (component, kind, legacy_id) DO "
+     "UPDATE SET xmpp_id = excluded.xmpp_id, peer = excluded.peer, created_at = "
+     "excluded.created_at, note = excluded.note WHERE correlations.user_jid = excluded.user_jid"},
     {Query::find_correlation_by_legacy,
      "SELECT component, kind, legacy_id, xmpp_id, user_jid, peer, created_at, note FROM "
      "correlations WHERE component = ?1 AND kind = ?2 AND legacy_id = ?3"},
@@ -572,16 +583,15 @@ public:
 
   void put_correlation(const Correlation& correlation, std::error_code& ec) override {
     ec.clear();
-    write_correlation(correlation, ec);
+    write_correlation(correlation, ec); // one statement: atomic alone
   }
 
-  void put_correlations(const std::vector<Correlation>& correlations,
+  bool put_correlations(const std::vector<Correlation>& correlations,
                         std::error_code& ec) override {
     ec.clear();
-    in_transaction(ec, [&] {
-      return std::all_of(correlations.begin(), correlations.end(),
-                         [&](const Correlation& row) { return write_correlation(row, ec); });
-    });
+    bool refused = false;
+    in_transaction(ec, [&] { return write_correlations(correlations, refused, ec); });
+    return !ec && !refused;
   }
 
   std::optional<Correlation> find_correlation_by_legacy(const std::string& component,
@@ -779,6 +789,7 @@ public:
   std::int64_t add_undelivered(const Undelivered& stanza, std::error_code& ec) override {
     ec.clear();
     std::int64_t id = 0;
+    bool refused = false;
     const auto write = [&] {
       Use query(statement(Query::insert_undelivered));
       query.text(stanza.component).text(stanza.stanza).integer(stanza.created_at);
@@ -786,15 +797,14 @@ public:
         return false;
       }
       id = sqlite3_last_insert_rowid(db_.get());
-      return std::all_of(stanza.remember.begin(), stanza.remember.end(),
-                         [&](const Correlation& row) { return write_correlation(row, ec); });
+      return write_correlations(stanza.remember, refused, ec);
     };
     if (stanza.remember.empty()) {
       write();
     } else {
       in_transaction(ec, write);
     }
-    return ec ? 0 : id;
+    return ec || refused ? 0 : id;
   }
 
   std::vector<Undelivered> undelivered_after(const std::string& component, std::int64_t after,
@@ -945,8 +955,25 @@ private:
     }
   }
 
+  /// Writes `rows` inside a transaction; false (to roll it back) on an
+  /// error or when a row marked IfPresent::refuse exists already, which
+  /// sets `refused`.
+  bool write_correlations(const std::vector<Correlation>& rows, bool& refused,
+                          std::error_code& ec) {
+    for (const auto& row : rows) {
+      if (!write_correlation(row, ec)) {
+        return false;
+      }
+      if (row.if_present == IfPresent::refuse && sqlite3_changes64(db_.get()) == 0) {
+        refused = true;
+        return false;
+      }
+    }
+    return true;
+  }
+
   bool write_correlation(const Correlation& correlation, std::error_code& ec) {
-    Use query(statement(Query::upsert_correlation));
+    Use query(statement(correlation_write(correlation.if_present)));
     query.text(correlation.component)
         .text(correlation.kind)
         .text(correlation.legacy_id)
@@ -956,6 +983,19 @@ private:
         .integer(correlation.created_at)
         .text(correlation.note);
     return query.run(ec);
+  }
+
+  static Query correlation_write(IfPresent if_present) {
+    switch (if_present) {
+    case IfPresent::keep:
+    case IfPresent::refuse:
+      return Query::insert_correlation_unless_present;
+    case IfPresent::replace_own:
+      return Query::upsert_own_correlation;
+    case IfPresent::replace:
+      break;
+    }
+    return Query::upsert_correlation;
   }
 
   /// The registration rows of one user, inside put_registration's transaction:

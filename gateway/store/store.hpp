@@ -42,6 +42,21 @@ struct AddressMapping {
 };
 
 /// A message-correlation record: a legacy-side id and the XMPP-side id.
+/// What writing a correlation does when one with the same component, kind
+/// and legacy id exists already.
+enum class IfPresent {
+  /// Replaces it.
+  replace,
+  /// Keeps the old one; the new one is dropped without an error.
+  keep,
+  /// Replaces it when it is the same user's; keeps another user's.
+  replace_own,
+  /// Writes nothing of the whole write (every row and what they came with,
+  /// such as a kept stanza), without an error: the legacy message was
+  /// taken before (a provider repeating a webhook).
+  refuse,
+};
+
 struct Correlation {
   std::string component;
   /// What is being correlated ("sms-dlr", "email-thread", ...).
@@ -57,6 +72,8 @@ struct Correlation {
   /// value-initialised so that initialisers naming only the fields above stay
   /// complete (-Wmissing-field-initializers).
   std::string note{};
+  /// How it is written over an existing one; not stored.
+  IfPresent if_present{IfPresent::replace};
 };
 
 /// A message waiting to go out to a legacy network, kept until it is
@@ -201,10 +218,13 @@ public:
   virtual bool remove_address_by_jid(const std::string& component, const std::string& jid,
                                      std::error_code& ec) = 0;
 
-  /// Stores a correlation (replacing one with the same component, kind and legacy_id).
+  /// Stores a correlation (over one with the same component, kind and
+  /// legacy_id as its if_present says).
   virtual void put_correlation(const Correlation& correlation, std::error_code& ec) = 0;
-  /// Stores several correlations in one transaction: all or none.
-  virtual void put_correlations(const std::vector<Correlation>& correlations,
+  /// Stores several correlations in one transaction: all or none. Returns
+  /// false, having written nothing and without an error, when one marked
+  /// IfPresent::refuse exists already.
+  virtual bool put_correlations(const std::vector<Correlation>& correlations,
                                 std::error_code& ec) = 0;
   /// Looks a correlation up by its legacy id.
   virtual std::optional<Correlation> find_correlation_by_legacy(const std::string& component,
@@ -283,7 +303,9 @@ public:
   virtual void put_server_settings(const ServerSettings& settings, std::error_code& ec) = 0;
 
   /// Keeps a stanza until the XMPP server has it, with its `remember`
-  /// correlations, all or none; returns its id (0 on failure).
+  /// correlations, all or none; returns its id. 0 is a failure (`ec` says
+  /// why), or without an error: one of `remember` marked IfPresent::refuse
+  /// exists already, so the stanza was kept before and nothing is written.
   virtual std::int64_t add_undelivered(const Undelivered& stanza, std::error_code& ec) = 0;
   /// Up to `limit` of `component`'s stanzas with an id above `after`, by id.
   virtual std::vector<Undelivered> undelivered_after(const std::string& component,

@@ -147,19 +147,6 @@ gateway::Awaitable<gateway::HttpResponse>
 SmsInbound::deliver(const InboundSms& sms, const gateway::HttpResponse& success) {
   const std::string& component = context_.domain().domain();
   std::error_code ec;
-  if (!sms.provider_id.empty()) {
-    const std::string kind(received_sms_kind);
-    const auto seen = co_await context_.repositories().correlations().find_by_legacy(
-        component, kind, sms.provider_id, ec);
-    if (ec) {
-      co_return unavailable("the store failed");
-    }
-    if (seen) {
-      context_.log().debug("component " + component,
-                           "message " + sms.provider_id + " was delivered before; not again");
-      co_return success;
-    }
-  }
   // Answers to a sender that is not a number are refused.
   const auto contact = phone_jid(sms.from, settings_.default_country, component);
   const auto receiver = PhoneNumber::parse(sms.to, settings_.default_country);
@@ -186,7 +173,8 @@ SmsInbound::deliver(const InboundSms& sms, const gateway::HttpResponse& success)
     message.attachments.push_back(media.url);
   }
   // Kept with the provider's id in one transaction: a repeat of the webhook
-  // is known exactly when the text is kept.
+  // is known exactly when the text is kept, and is not kept again (one
+  // round trip, and atomic when several instances share the store).
   const auto remember = received(sms, user->bare_string());
   if (!co_await bridge_.keep(message, remember, ec)) {
     co_return not_kept(ec);
@@ -213,6 +201,7 @@ std::vector<gateway::Correlation> SmsInbound::received(const InboundSms& sms,
   received.user = user;
   received.peer = sms.from;
   received.created_at = gateway::unix_time_now();
+  received.if_present = gateway::IfPresent::refuse;
   return {received};
 }
 
@@ -221,8 +210,22 @@ gateway::Awaitable<gateway::HttpResponse> SmsInbound::hold(const InboundSms& sms
                                                            const std::string& to,
                                                            const gateway::HttpResponse& success) {
   const std::string& component = context_.domain().domain();
-  const auto held = held_message(sms, component, to);
   std::error_code ec;
+  if (!sms.provider_id.empty()) {
+    // Held is the rare way: one more round trip to know a repeat.
+    const std::string kind(received_sms_kind);
+    const auto seen = co_await context_.repositories().correlations().find_by_legacy(
+        component, kind, sms.provider_id, ec);
+    if (ec) {
+      co_return unavailable("the store failed");
+    }
+    if (seen) {
+      context_.log().debug("component " + component,
+                           "message " + sms.provider_id + " was taken before; not again");
+      co_return success;
+    }
+  }
+  const auto held = held_message(sms, component, to);
   const auto id = co_await context_.repositories().held().add(held, ec);
   if (ec || id == 0) {
     co_return unavailable("the store failed");

@@ -70,24 +70,31 @@ gateway::Awaitable<SmtpVerdict> EmailInbound::check_recipient(std::string addres
   if (!user) {
     co_return refusal;
   }
-  co_return SmtpVerdict{250, "2.1.5", "OK"};
+  co_return SmtpVerdict{250, "2.1.5", "OK", user->to_string()};
 }
 
 gateway::Awaitable<std::vector<SmtpVerdict>> EmailInbound::deliver(InboundMessage message) {
   const ParsedMail mail = parse_mail(message.data);
   std::vector<SmtpVerdict> verdicts;
   verdicts.reserve(message.recipients.size());
-  for (const auto& recipient : message.recipients) {
-    verdicts.push_back(co_await deliver_to(recipient, message, mail));
+  for (std::size_t i = 0; i < message.recipients.size(); ++i) {
+    // The user that RCPT found, unless the session was driven without it.
+    const auto checked =
+        i < message.accepted_as.size() ? xmpp::Jid::parse(message.accepted_as[i]) : std::nullopt;
+    verdicts.push_back(co_await deliver_to(message.recipients[i], checked, message, mail));
   }
   co_return verdicts;
 }
 
 gateway::Awaitable<SmtpVerdict> EmailInbound::deliver_to(const std::string& recipient,
+                                                         const std::optional<xmpp::Jid>& checked,
                                                          const InboundMessage& message,
                                                          const ParsedMail& mail) {
   SmtpVerdict refusal;
-  const auto user = co_await resolve(recipient, refusal);
+  auto user = checked;
+  if (!user) {
+    user = co_await resolve(recipient, refusal);
+  }
   if (!user) {
     co_return refusal;
   }
@@ -122,7 +129,7 @@ gateway::Awaitable<SmtpVerdict> EmailInbound::deliver_to(const std::string& reci
   // The thread is recorded in the same transaction that keeps the message.
   const std::string peer = sender ? sender->comparison_key() : std::string();
   const auto now = gateway::unix_time_now();
-  const auto remember = co_await threads_.rows_to_record(bare, peer, thread, mail.message_id, now);
+  const auto remember = threads_.rows_to_record(bare, peer, thread, mail.message_id, now);
   if (!co_await bridge_.keep(chat, remember, ec)) {
     co_return not_kept(ec);
   }

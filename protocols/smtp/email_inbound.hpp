@@ -42,8 +42,12 @@ private:
   /// The allowed user `address` belongs to, or nullopt with the refusal.
   [[nodiscard]] gateway::Awaitable<std::optional<xmpp::Jid>> resolve(const std::string& address,
                                                                      SmtpVerdict& refusal);
-  [[nodiscard]] gateway::Awaitable<SmtpVerdict>
-  deliver_to(const std::string& recipient, const InboundMessage& message, const ParsedMail& mail);
+  /// One recipient's verdict; `checked` is the user RCPT found for it, or
+  /// nullopt to look it up again.
+  [[nodiscard]] gateway::Awaitable<SmtpVerdict> deliver_to(const std::string& recipient,
+                                                           const std::optional<xmpp::Jid>& checked,
+                                                           const InboundMessage& message,
+                                                           const ParsedMail& mail);
   /// A bounce of a mail we sent: an error on that XMPP message for `user`,
   /// or nullopt when it matches none.
   /// What a delivery report tells `user` about a mail they sent, if it is

@@ -112,51 +112,41 @@ gateway::Awaitable<std::string> EmailThreads::incoming(const std::string& user,
   co_return make_thread_id();
 }
 
-gateway::Awaitable<std::vector<gateway::Correlation>>
-EmailThreads::rows_to_record(const std::string& user, const std::string& peer,
-                             const std::string& thread, const std::string& message_id,
-                             std::int64_t now) {
-  auto& correlations = context_.repositories().correlations();
-  const std::string& component = context_.domain().domain();
+std::vector<gateway::Correlation> EmailThreads::rows_to_record(const std::string& user,
+                                                               const std::string& peer,
+                                                               const std::string& thread,
+                                                               const std::string& message_id,
+                                                               std::int64_t now) const {
   std::vector<gateway::Correlation> rows;
   if (message_id.empty()) {
-    co_return rows;
+    return rows;
   }
+  const std::string& component = context_.domain().domain();
   const std::string key = thread_key(user, peer, thread);
-  std::error_code ec;
-  const auto put = [&](std::string_view kind, const std::string& legacy, const std::string& xmpp) {
-    gateway::Correlation row;
-    row.component = component;
-    row.kind = std::string(kind);
-    row.legacy_id = legacy;
-    row.xmpp_id = xmpp;
-    row.user = user;
-    row.peer = peer;
-    row.created_at = now;
-    rows.push_back(std::move(row));
+  const auto put = [&](std::string_view kind, const std::string& legacy, const std::string& xmpp,
+                       gateway::IfPresent if_present) {
+    rows.push_back(gateway::Correlation{.component = component,
+                                        .kind = std::string(kind),
+                                        .legacy_id = legacy,
+                                        .xmpp_id = xmpp,
+                                        .user = user,
+                                        .peer = peer,
+                                        .created_at = now,
+                                        .if_present = if_present});
   };
-  const std::vector<std::pair<std::string, std::string>> keys{{root_kind, key},
-                                                              {message_kind, message_id}};
-  const auto found = co_await correlations.find_each_by_legacy(component, keys, ec);
-  if (!ec && found.size() == 2 && !found[0]) {
-    put(root_kind, key, message_id);
-  }
-  // A Message-ID is chosen by whoever sends the mail: one that is already
-  // another user's is not taken over.
-  const auto& owner = found.size() == 2 ? found[1] : std::nullopt;
-  if (!owner || owner->user == user) {
-    put(message_kind, message_id, key);
-  }
-  put(tip_kind, key, message_id);
-  put(last_kind, pair_key(user, peer), thread);
-  co_return rows;
+  using gateway::IfPresent;
+  put(root_kind, key, message_id, IfPresent::keep);
+  put(message_kind, message_id, key, IfPresent::replace_own);
+  put(tip_kind, key, message_id, IfPresent::replace);
+  put(last_kind, pair_key(user, peer), thread, IfPresent::replace);
+  return rows;
 }
 
 gateway::Awaitable<void> EmailThreads::record(const std::string& user, const std::string& peer,
                                               const std::string& thread,
                                               const std::string& message_id, std::int64_t now) {
   std::error_code ec;
-  const auto rows = co_await rows_to_record(user, peer, thread, message_id, now);
+  const auto rows = rows_to_record(user, peer, thread, message_id, now);
   // One transaction: one commit instead of four.
   co_await context_.repositories().correlations().put_all(rows, ec);
 }

@@ -54,11 +54,14 @@ public:
   [[nodiscard]] gateway::Awaitable<void> record(const std::string& user, const std::string& peer,
                                                 const std::string& thread,
                                                 const std::string& message_id, std::int64_t now);
-  /// The correlations that record a mail (one lookup or two first), for
-  /// keeping with its message.
-  [[nodiscard]] gateway::Awaitable<std::vector<gateway::Correlation>>
-  rows_to_record(const std::string& user, const std::string& peer, const std::string& thread,
-                 const std::string& message_id, std::int64_t now);
+  /// The correlations that record a mail, for keeping with its message.
+  /// They say how to meet the rows already there: a thread's first mail
+  /// stays its root, and a Message-ID that is another user's is not taken
+  /// over (a sender chooses it). No lookup: the store applies it.
+  std::vector<gateway::Correlation> rows_to_record(const std::string& user, const std::string& peer,
+                                                   const std::string& thread,
+                                                   const std::string& message_id,
+                                                   std::int64_t now) const;
 
 private:
   gateway::AdapterContext& context_;

@@ -375,6 +375,7 @@ std::vector<SmtpAction> SmtpServerSession::answer_recipient(const SmtpVerdict& v
   waiting_ = Waiting::none;
   if (verdict.code >= 200 && verdict.code < 300) {
     recipients_.push_back(std::move(pending_recipient_));
+    accepted_as_.push_back(verdict.accepted_as);
   }
   pending_recipient_.clear();
   reply(out, verdict.code, verdict.enhanced, verdict.text);
@@ -441,6 +442,7 @@ void SmtpServerSession::end_data(std::vector<SmtpAction>& out) {
   message.helo = helo_;
   message.mail_from = mail_from_;
   message.recipients = recipients_;
+  message.accepted_as = accepted_as_;
   message.data = std::move(data_);
   message.eight_bit = eight_bit_;
   message.tls = tls_;
@@ -518,6 +520,7 @@ void SmtpServerSession::reset_transaction() {
   mail_from_.clear();
   eight_bit_ = false;
   recipients_.clear();
+  accepted_as_.clear();
   pending_recipient_.clear();
   data_.clear();
   data_problem_.clear();

@@ -34,6 +34,9 @@ struct InboundMessage {
   std::string mail_from;
   /// RCPT TO addresses that were accepted, without angle brackets.
   std::vector<std::string> recipients;
+  /// What the recipient check resolved each of them to
+  /// (SmtpVerdict::accepted_as), in the same order.
+  std::vector<std::string> accepted_as;
   /// The message as received, CR LF line ends, dot-stuffing removed.
   std::string data;
   /// The client declared BODY=8BITMIME.
@@ -70,6 +73,9 @@ struct SmtpVerdict {
   int code = 250;
   std::string enhanced = "2.0.0";
   std::string text = "OK";
+  /// For an accepted recipient: what the checker found it to be (a user),
+  /// handed back with the message so that it need not be looked up twice.
+  std::string accepted_as{};
 };
 
 /// The server side of one SMTP or LMTP session, without I/O ("sans-io"):
@@ -150,6 +156,7 @@ private:
   std::string mail_from_;
   bool eight_bit_ = false;
   std::vector<std::string> recipients_;
+  std::vector<std::string> accepted_as_;
   std::string pending_recipient_;
   std::string data_;
   /// Why the message being received will be refused at its end ("" if it will not).

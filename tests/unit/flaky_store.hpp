@@ -1,7 +1,7 @@
 #pragma once
 
 // Test support: a store whose reads or writes fail on demand, and that counts
-// its reads, for the gateway's and the adapters' unit tests.
+// its reads and writes, for the gateway's and the adapters' unit tests.
 
 #include "store.hpp"
 #include "store_error.hpp"
@@ -28,6 +28,9 @@ public:
   bool fail_writes = false;
   /// Reads asked for so far, failed or not.
   mutable std::size_t reads = 0;
+  /// Writes asked for so far, failed or not (a transaction of several rows
+  /// is one).
+  mutable std::size_t writes = 0;
 
   std::optional<gateway::Registration> find_registration(const std::string& user,
                                                          const std::string& component,
@@ -93,11 +96,9 @@ public:
       inner_->put_correlation(correlation, ec);
     }
   }
-  void put_correlations(const std::vector<gateway::Correlation>& correlations,
+  bool put_correlations(const std::vector<gateway::Correlation>& correlations,
                         std::error_code& ec) override {
-    if (write(ec)) {
-      inner_->put_correlations(correlations, ec);
-    }
+    return write(ec) && inner_->put_correlations(correlations, ec);
   }
   std::optional<gateway::Correlation> find_correlation_by_legacy(const std::string& component,
                                                                  const std::string& kind,
@@ -214,6 +215,7 @@ private:
   }
   /// Whether a write may go ahead; sets `ec` when it may not.
   bool write(std::error_code& ec) const {
+    ++writes;
     ec = fail_writes ? make_error_code(gateway::StoreErrc::read_only) : std::error_code();
     return !fail_writes;
   }

@@ -21,6 +21,7 @@ using trestle::gateway::AddressMapping;
 using trestle::gateway::Claim;
 using trestle::gateway::Correlation;
 using trestle::gateway::HeldMessage;
+using trestle::gateway::IfPresent;
 using trestle::gateway::open_sqlite_store;
 using trestle::gateway::OutboxItem;
 using trestle::gateway::Registration;
@@ -1325,6 +1326,64 @@ BOOST_AUTO_TEST_CASE(an_undelivered_stanza_is_kept_with_what_it_remembers) {
   BOOST_REQUIRE(found.has_value());
   BOOST_TEST(found->user == "alice@example.org");
   BOOST_TEST(store->count_undelivered("sms.example.org", ec) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_undelivered_stanza_taken_before_is_not_kept_again) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec;
+  Undelivered kept{0, "sms.example.org", "<message id='1'/>", 100, {}};
+  kept.remember.push_back({"sms.example.org", "sms-mo", "provider-1", "", "alice@example.org",
+                           "+15551234567", 100, "", IfPresent::refuse});
+  BOOST_TEST(store->add_undelivered(kept, ec) != 0);
+  BOOST_REQUIRE(!ec);
+  // The repeat, with another row beside: nothing of it is written.
+  kept.stanza = "<message id='2'/>";
+  kept.remember.push_back(
+      {"sms.example.org", "other", "x", "", "alice@example.org", "+15551234567", 100});
+  BOOST_TEST(store->add_undelivered(kept, ec) == 0);
+  BOOST_TEST(!ec);
+  BOOST_TEST(store->count_undelivered("sms.example.org", ec) == 1u);
+  BOOST_TEST(!store->find_correlation_by_legacy("sms.example.org", "other", "x", ec));
+  // Another provider id is kept.
+  kept.remember = {{"sms.example.org", "sms-mo", "provider-2", "", "alice@example.org",
+                    "+15551234567", 100, "", IfPresent::refuse}};
+  BOOST_TEST(store->add_undelivered(kept, ec) != 0);
+  BOOST_TEST(store->count_undelivered("sms.example.org", ec) == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(correlations_meet_existing_rows_as_they_say) {
+  auto store = open_sqlite_store(":memory:");
+  std::error_code ec;
+  const std::string c = "mail.example.org";
+  const auto row = [&](const std::string& kind, const std::string& xmpp, const std::string& user,
+                       IfPresent if_present) {
+    return Correlation{c, kind, "id", xmpp, user, "bob", 1, "", if_present};
+  };
+  BOOST_TEST(store->put_correlations({row("keep", "first", "alice", IfPresent::keep),
+                                      row("own", "first", "alice", IfPresent::replace_own),
+                                      row("refuse", "first", "alice", IfPresent::refuse)},
+                                     ec));
+  BOOST_REQUIRE(!ec);
+  const auto xmpp_of = [&](const std::string& kind) {
+    return store->find_correlation_by_legacy(c, kind, "id", ec).value().xmpp_id;
+  };
+  BOOST_TEST(store->put_correlations({row("keep", "second", "alice", IfPresent::keep)}, ec));
+  BOOST_TEST(xmpp_of("keep") == "first");
+  BOOST_TEST(store->put_correlations({row("own", "second", "alice", IfPresent::replace_own)}, ec));
+  BOOST_TEST(xmpp_of("own") == "second");
+  BOOST_TEST(store->put_correlations({row("own", "third", "mallory", IfPresent::replace_own)}, ec));
+  BOOST_TEST(xmpp_of("own") == "second");
+  BOOST_TEST(store->find_correlation_by_legacy(c, "own", "id", ec)->user == "alice");
+  // A refused row stops the whole write, without an error.
+  BOOST_TEST(!store->put_correlations({row("keep2", "x", "alice", IfPresent::replace),
+                                       row("refuse", "second", "alice", IfPresent::refuse)},
+                                      ec));
+  BOOST_TEST(!ec);
+  BOOST_TEST(xmpp_of("refuse") == "first");
+  BOOST_TEST(!store->find_correlation_by_legacy(c, "keep2", "id", ec));
+  BOOST_TEST(store->put_correlations({row("x", "y", "alice", IfPresent::replace)}, ec));
+  BOOST_TEST(store->put_correlations({row("x", "z", "bob", IfPresent::replace)}, ec));
+  BOOST_TEST(xmpp_of("x") == "z");
 }
 
 BOOST_AUTO_TEST_CASE(removing_undelivered_under_a_lock_fails_whole) {

@@ -56,8 +56,11 @@ public:
                                           std::error_code& ec) override {
     const gateway::Undelivered record{0, domain_.domain(), xmpp::serialize(stanza), 0, remember};
     const auto id = co_await repositories().undelivered().add(record, ec);
-    if (ec || id == 0) {
+    if (ec) {
       co_return false;
+    }
+    if (id == 0) {
+      co_return true; // taken before (IfPresent::refuse): not again
     }
     if (!ready || !send(stanza)) {
       unsent.push_back(stanza);

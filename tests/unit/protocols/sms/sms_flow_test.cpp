@@ -146,6 +146,23 @@ BOOST_AUTO_TEST_CASE(a_repeated_mo_is_delivered_once) {
   BOOST_TEST(f.context.sent.size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_text_costs_one_store_read_and_one_write_and_its_repeat_no_more) {
+  trestle::gateway_test::FlakyStore store;
+  Fixture f(kannel_config(), &store);
+  f.adapter.start();
+  f.context.run_ready();
+  store.reads = 0;
+  store.writes = 0;
+  BOOST_TEST(f.mo(good_mo).status == 200u);
+  // The number's owner; the text kept with its provider id.
+  BOOST_TEST(store.reads == 1u);
+  BOOST_TEST(store.writes == 1u);
+  BOOST_TEST(f.mo(good_mo).status == 200u);
+  BOOST_TEST(store.reads == 2u);
+  BOOST_TEST(store.writes == 2u);
+  BOOST_TEST(f.context.sent.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(missing_or_wrong_token_is_403) {
   Fixture f;
   BOOST_TEST(f.mo("from=%2B15557654321&to=%2B15550001111&text=x").status == 403u);

@@ -262,6 +262,40 @@ BOOST_AUTO_TEST_CASE(mail_is_250_once_kept_even_while_xmpp_is_down) {
   BOOST_TEST(f.store->count_undelivered("mail.example.org", ec) == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(a_mail_checked_at_rcpt_costs_one_store_write_and_no_read) {
+  FlakyStore store;
+  EmailSettings settings;
+  FakeAdapterContext context("mail.example.org", &store);
+  EmailIdentities identities(settings, "mail.example.org", context);
+  EmailThreads threads(context);
+  EmailInbound inbound(context, identities, threads);
+  IdentityProblem problem;
+  BOOST_REQUIRE(context.run(identities.assign(jid("alice@example.org"), "alice", problem)));
+  const auto checked = context.run(inbound.check_recipient("alice@mail.example.org"));
+  BOOST_TEST(checked.code == 250);
+  BOOST_TEST(checked.accepted_as == "alice@example.org");
+  InboundMessage message;
+  message.mail_from = "bob@example.com";
+  message.recipients.push_back("alice@mail.example.org");
+  message.accepted_as.push_back(checked.accepted_as);
+  message.data = simple_mail;
+  store.reads = 0;
+  store.writes = 0;
+  const auto verdicts = context.run(inbound.deliver(message));
+  BOOST_TEST(verdicts.at(0).code == 250);
+  BOOST_TEST(store.reads == 0u);
+  // The message and its thread's rows, in one transaction.
+  BOOST_TEST(store.writes == 1u);
+  BOOST_REQUIRE_EQUAL(context.sent.size(), 1u);
+  BOOST_TEST(context.sent[0].attr_or("to") == "alice@example.org");
+  // Threaded like any mail: a reply to it continues its thread.
+  bool known = false;
+  const auto thread = context.sent[0].child_text("thread");
+  BOOST_TEST(context.run(threads.incoming("alice@example.org", "m1@example.com", {}, known)) ==
+             thread);
+  BOOST_TEST(known);
+}
+
 BOOST_AUTO_TEST_CASE(mail_that_cannot_be_kept_is_451) {
   FlakyStore store;
   EmailSettings settings;

@@ -44,9 +44,10 @@ struct Driver {
         if (hold_recipients) {
           break;
         }
-        take(session.answer_recipient(action.address.ends_with("@example.org")
-                                          ? SmtpVerdict{}
-                                          : SmtpVerdict{550, "5.1.1", "no such user here"}));
+        take(session.answer_recipient(
+            action.address.ends_with("@example.org")
+                ? SmtpVerdict{250, "2.1.5", "OK", "user of " + action.address}
+                : SmtpVerdict{550, "5.1.1", "no such user here", "ignored"}));
         break;
       case Kind::deliver:
         delivered.push_back(action.message);
@@ -148,6 +149,25 @@ BOOST_AUTO_TEST_CASE(unknown_recipients_get_550_and_a_message_without_any_is_ref
   BOOST_TEST(d.checked == std::vector<std::string>{"nobody@elsewhere.net"},
              boost::test_tools::per_element());
   BOOST_TEST(d.delivered.empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_message_carries_what_the_check_found_of_each_accepted_recipient) {
+  Driver d;
+  d.send("EHLO x\r\nMAIL FROM:<bob@example.com>\r\nRCPT TO:<alice@example.org>\r\n"
+         "RCPT TO:<nobody@elsewhere.net>\r\nRCPT TO:<carol@example.org>\r\nDATA\r\nhi\r\n.\r\n");
+  BOOST_REQUIRE_EQUAL(d.delivered.size(), 1u);
+  const auto& message = d.delivered[0];
+  BOOST_TEST(message.recipients ==
+                 (std::vector<std::string>{"alice@example.org", "carol@example.org"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(message.accepted_as == (std::vector<std::string>{"user of alice@example.org",
+                                                              "user of carol@example.org"}),
+             boost::test_tools::per_element());
+  // The next transaction starts afresh.
+  d.send("MAIL FROM:<bob@example.com>\r\nRCPT TO:<dave@example.org>\r\nDATA\r\nhi\r\n.\r\n");
+  BOOST_REQUIRE_EQUAL(d.delivered.size(), 2u);
+  BOOST_TEST(d.delivered[1].accepted_as == std::vector<std::string>{"user of dave@example.org"},
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(the_null_sender_is_accepted_for_bounces) {
