@@ -16,6 +16,7 @@
 #include "trestle_version.hpp"
 #include "user_lanes.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -129,6 +130,8 @@ struct App::Impl final : GatewayStatus {
         signals(io, SIGTERM, SIGINT, SIGHUP), shutdown_timer(io), housekeeping_timer(io) {}
 
   Config config;
+  /// The networks' configuration readers, for a reload.
+  NetworkConfigReaders readers;
   asio::io_context io;
   Logger log;
   Metrics metrics;
@@ -147,7 +150,7 @@ struct App::Impl final : GatewayStatus {
   Clock::time_point started = Clock::now();
   bool shutting_down = false;
 
-  void build(const AdapterRegistry& adapters);
+  void build(const Networks& networks);
   /// The component whose domain a stanza is addressed to, else the stream's own.
   Component* owner_of(const xmpp::Element& stanza, Component& stream_owner);
   void describe_metrics();
@@ -234,7 +237,8 @@ Component* App::Impl::owner_of(const xmpp::Element& stanza, Component& stream_ow
   return &stream_owner;
 }
 
-void App::Impl::build(const AdapterRegistry& adapters) {
+void App::Impl::build(const Networks& networks) {
+  readers = config_readers(networks);
   auto report = [this](const std::error_code& ec) {
     metrics.increment("trestle_store_errors_total");
     log.warning("store", ec.message());
@@ -267,8 +271,11 @@ void App::Impl::build(const AdapterRegistry& adapters) {
     auto component = std::make_unique<Component>(*this, component_config, *jid);
     component->gate = std::make_shared<ReadGate>(io);
     component->area = "component " + component_config.domain;
-    const auto factory = adapters.find(component_config.adapter);
-    if (factory == adapters.end()) {
+    const auto network =
+        std::find_if(networks.begin(), networks.end(), [&](const Network& candidate) {
+          return candidate.config.adapter == component_config.adapter;
+        });
+    if (network == networks.end()) {
       throw std::runtime_error("no adapter called '" + component_config.adapter + "'");
     }
     auto* raw = component.get();
@@ -281,7 +288,7 @@ void App::Impl::build(const AdapterRegistry& adapters) {
                          return raw->send(stanza);
                        }},
         log, delivery_options);
-    component->adapter = factory->second(component_config, *component);
+    component->adapter = network->make_adapter(component_config, *component);
     component->lanes = std::make_unique<UserLanes>(
         io, [raw](const UserEvent& event) { return raw->router->deliver(event); }, log,
         component->area);
@@ -474,7 +481,7 @@ void App::Impl::reload() {
   // Logs go to stderr, which has nothing to reopen; SIGHUP reloads the parts
   // of the config that can change without reconnecting: access and log level.
   try {
-    const auto fresh = load_config_file(config.source_path);
+    const auto fresh = load_config_file(config.source_path, readers);
     config.access = fresh.access;
     config.logging = fresh.logging;
     access.reload(config.access);
@@ -544,10 +551,10 @@ bool App::Impl::disconnect_user(const xmpp::Jid& user) {
   return activity.forget(user);
 }
 
-App::App(Config config, const AdapterRegistry& adapters)
+App::App(Config config, const Networks& networks)
     : impl_(std::make_unique<Impl>(std::move(config))) {
   impl_->describe_metrics();
-  impl_->build(adapters);
+  impl_->build(networks);
 }
 
 App::~App() = default;

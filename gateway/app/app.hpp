@@ -3,25 +3,17 @@
 #include "adapter.hpp"
 #include "config.hpp"
 
-#include <functional>
-#include <map>
 #include <memory>
 #include <string>
 
 namespace trestle::gateway {
 
-/// Builds the adapter for one component.
-using AdapterFactory =
-    std::function<std::unique_ptr<Adapter>(const ComponentConfig&, AdapterContext&)>;
-/// Adapter factories by adapter name (`irc`, `smtp`, `sms`); only the app
-/// wiring in main names the adapters.
-using AdapterRegistry = std::map<std::string, AdapterFactory, std::less<>>;
-
 /// The running gateway: one io_context, one component stream and adapter per
 /// configured domain, the store, the HTTP server and signal handling.
 class App {
 public:
-  App(Config config, const AdapterRegistry& adapters);
+  /// `config` was loaded with the readers of `networks`.
+  App(Config config, const Networks& networks);
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;
@@ -39,6 +31,6 @@ private:
 
 /// The command line: `--config FILE`, `--check-config FILE`, `--version`,
 /// `--help`. Returns the process exit code.
-int run_main(int argc, char** argv, const AdapterRegistry& adapters);
+int run_main(int argc, char** argv, const Networks& networks);
 
 } // namespace trestle::gateway

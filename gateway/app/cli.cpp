@@ -27,23 +27,9 @@ int fail_usage(const std::string& message) {
   return exit_usage;
 }
 
-/// Loads the config and checks what the loader cannot: that every adapter
-/// named exists in this build.
-Config load_checked(const std::string& path, const AdapterRegistry& adapters) {
-  auto config = load_config_file(path);
-  for (std::size_t i = 0; i < config.components.size(); ++i) {
-    const auto& adapter = config.components[i].adapter;
-    if (!adapters.contains(adapter)) {
-      throw ConfigError(path + ": components[" + std::to_string(i) + "].adapter: '" + adapter +
-                        "' is not available in this build");
-    }
-  }
-  return config;
-}
-
 } // namespace
 
-int run_main(int argc, char** argv, const AdapterRegistry& adapters) {
+int run_main(int argc, char** argv, const Networks& networks) {
   if (argc < 2) {
     return fail_usage("missing arguments");
   }
@@ -63,13 +49,13 @@ int run_main(int argc, char** argv, const AdapterRegistry& adapters) {
     return fail_usage(std::string(command) + " takes exactly one FILE");
   }
   try {
-    auto config = load_checked(argv[2], adapters);
+    auto config = load_config_file(argv[2], config_readers(networks));
     if (command == "--check-config") {
       const auto count = config.components.size();
       std::printf("%s: OK (%zu component%s)\n", argv[2], count, count == 1 ? "" : "s");
       return exit_ok;
     }
-    App app(std::move(config), adapters);
+    App app(std::move(config), networks);
     return app.run();
   } catch (const ConfigError& error) {
     std::fprintf(stderr, "trestle: configuration error: %s\n", error.what());

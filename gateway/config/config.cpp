@@ -176,48 +176,40 @@ XmppServerConfig parse_xmpp(const Context& ctx, const Entry& entry) {
   return xmpp;
 }
 
-/// The adapter names and their default display names.
-struct AdapterInfo {
-  std::string_view adapter;
-  std::string_view default_name;
-};
-
-constexpr AdapterInfo adapters[] = {
-    {"irc", "IRC gateway"},
-    {"smtp", "Email gateway"},
-    {"sms", "SMS gateway"},
-};
-
-/// Fails unless the adapter-specific `section` may appear on `adapter`.
-void check_section(const MapView& map, std::string_view section, std::string_view adapter) {
-  if (const Entry* entry = map.find(section); entry != nullptr && adapter != section) {
-    map.ctx().fail(entry->key_node.Mark(), entry->path,
-                   "an '" + std::string(section) +
-                       "' section is only allowed on a component with "
-                       "adapter: " +
-                       std::string(section) + " (this one is '" + std::string(adapter) + "')");
+/// "irc, smtp, sms": the adapters of `networks`, for messages.
+std::string adapter_names(const NetworkConfigReaders& networks) {
+  std::string names;
+  for (const auto& network : networks) {
+    names.append(names.empty() ? "" : ", ").append(network.adapter);
   }
+  return names.empty() ? "(none in this build)" : names;
 }
 
 ComponentConfig parse_component(const Context& ctx, const YAML::Node& node,
-                                const YAML::Mark& fallback, const std::string& path) {
+                                const YAML::Mark& fallback, const std::string& path,
+                                const NetworkConfigReaders& networks) {
   if (!node.IsMap()) {
     ctx.fail(node.IsNull() ? fallback : node.Mark(), path,
              "expected a mapping (domain, secret, adapter, ...), got " +
                  std::string(kind_of(node)));
   }
-  const MapView map(ctx, node, fallback, path,
-                    {"domain", "secret", "adapter", "name", "irc", "smtp", "sms"});
+  // Each network's section is named after its adapter.
+  std::vector<std::string_view> keys{"domain", "secret", "adapter", "name"};
+  for (const auto& network : networks) {
+    keys.push_back(network.adapter);
+  }
+  const MapView map(ctx, node, fallback, path, keys);
   ComponentConfig component;
 
-  const Entry& adapter = map.require("adapter", "one of irc, smtp, sms");
+  const std::string names = adapter_names(networks);
+  const Entry& adapter = map.require("adapter", "one of " + names);
   component.adapter = read_text(ctx, adapter, "a string");
-  const auto info =
-      std::find_if(std::begin(adapters), std::end(adapters),
-                   [&](const AdapterInfo& a) { return a.adapter == component.adapter; });
-  if (info == std::end(adapters)) {
+  const auto network =
+      std::find_if(networks.begin(), networks.end(),
+                   [&](const NetworkConfigReader& n) { return n.adapter == component.adapter; });
+  if (network == networks.end()) {
     ctx.fail(adapter.mark(), adapter.path,
-             "unknown adapter " + quoted(component.adapter) + "; expected one of irc, smtp, sms");
+             "unknown adapter " + quoted(component.adapter) + "; expected one of " + names);
   }
 
   const Entry& domain = map.require("domain", "the component's domain, e.g. irc.example.org");
@@ -235,25 +227,25 @@ ComponentConfig parse_component(const Context& ctx, const YAML::Node& node,
 
   read_string(map, "name", component.name);
   if (component.name.empty()) {
-    component.name = std::string(info->default_name);
+    component.name = network->default_name;
   }
 
-  for (const std::string_view section : {"irc", "smtp", "sms"}) {
-    check_section(map, section, component.adapter);
+  for (const auto& other : networks) {
+    const Entry* entry = map.find(other.adapter);
+    if (entry != nullptr && other.adapter != component.adapter) {
+      ctx.fail(entry->key_node.Mark(), entry->path,
+               "an '" + other.adapter + "' section is only allowed on a component with adapter: " +
+                   other.adapter + " (this one is '" + component.adapter + "')");
+    }
   }
-  if (const Entry* irc = map.find("irc")) {
-    component.irc = parse_irc(ctx, *irc);
-  }
-  if (const Entry* smtp = map.find("smtp")) {
-    component.email = parse_email(ctx, *smtp);
-  }
-  if (const Entry* sms = map.find("sms")) {
-    component.sms = parse_sms(ctx, *sms);
-  }
+  auto section = network->read(ctx, map.find(component.adapter));
+  component.settings = std::move(section.settings);
+  component.needs_http = section.needs_http;
   return component;
 }
 
-std::vector<ComponentConfig> parse_components(const Context& ctx, const Entry& entry) {
+std::vector<ComponentConfig> parse_components(const Context& ctx, const Entry& entry,
+                                              const NetworkConfigReaders& networks) {
   if (!entry.value.IsSequence() || entry.value.size() == 0) {
     ctx.fail(entry.mark(), entry.path,
              "expected a non-empty list of components, got " +
@@ -263,7 +255,7 @@ std::vector<ComponentConfig> parse_components(const Context& ctx, const Entry& e
   for (std::size_t i = 0; i < entry.value.size(); ++i) {
     const std::string path = join_index(entry.path, i);
     const YAML::Node item = entry.value[i];
-    components.push_back(parse_component(ctx, item, entry.key_node.Mark(), path));
+    components.push_back(parse_component(ctx, item, entry.key_node.Mark(), path, networks));
     const std::string domain = lowercase(components.back().domain);
     for (std::size_t j = 0; j + 1 < components.size(); ++j) {
       if (lowercase(components[j].domain) == domain) {
@@ -312,7 +304,8 @@ HttpConfig parse_http(const Context& ctx, const Entry& entry) {
   return http;
 }
 
-Config parse_root(const Context& ctx, const YAML::Node& root) {
+Config parse_root(const Context& ctx, const YAML::Node& root,
+                  const NetworkConfigReaders& networks) {
   if (!root.IsMap()) {
     ctx.fail(root.Mark(), "",
              "the configuration must be a mapping with keys xmpp, components, access, ...; got " +
@@ -323,7 +316,7 @@ Config parse_root(const Context& ctx, const YAML::Node& root) {
   Config config;
   config.xmpp = parse_xmpp(ctx, map.require("xmpp", "the XMPP server's component port; "
                                                     "'xmpp: {}' uses 127.0.0.1:5347"));
-  config.components = parse_components(ctx, map.require("components"));
+  config.components = parse_components(ctx, map.require("components"), networks);
   if (const Entry* storage = map.find("storage")) {
     const MapView storage_map(
         ctx, storage->value, storage->key_node.Mark(), storage->path,
@@ -339,11 +332,11 @@ Config parse_root(const Context& ctx, const YAML::Node& root) {
     config.http = parse_http(ctx, *http);
   }
   for (std::size_t i = 0; i < config.components.size(); ++i) {
-    if (!config.components[i].sms.provider.empty() && !config.http.enabled) {
+    if (config.components[i].needs_http && !config.http.enabled) {
       const Entry* http = map.find("http");
       ctx.fail(http != nullptr ? http->mark() : root.Mark(), "http.enabled",
                "component " + quoted(config.components[i].domain) +
-                   " needs the HTTP listener for its provider's webhooks");
+                   " needs the HTTP listener for its webhooks");
     }
   }
   config.access = parse_access(ctx, map);
@@ -426,7 +419,7 @@ void check_single_document(const Context& ctx, const std::string& text) {
   }
 }
 
-Config parse_text(const Context& ctx, std::string_view text) {
+Config parse_text(const Context& ctx, std::string_view text, const NetworkConfigReaders& networks) {
   if (text.size() > max_config_bytes) {
     ctx.fail(YAML::Mark::null_mark(), "",
              "the configuration is larger than " + std::to_string(max_config_bytes) + " bytes");
@@ -434,17 +427,18 @@ Config parse_text(const Context& ctx, std::string_view text) {
   check_nesting(ctx, text);
   const std::string copy(text);
   check_single_document(ctx, copy);
-  return parse_root(ctx, YAML::Load(copy));
+  return parse_root(ctx, YAML::Load(copy), networks);
 }
 
 } // namespace
 
-Config load_config_text(std::string_view text, std::string_view source_name) {
+Config load_config_text(std::string_view text, std::string_view source_name,
+                        const NetworkConfigReaders& networks) {
   const Context ctx(source_name);
   // yaml-cpp reports syntax errors (and its own bugs) as exceptions; nothing
   // but ConfigError may leave this function.
   try {
-    return parse_text(ctx, text);
+    return parse_text(ctx, text, networks);
   } catch (const ConfigError&) {
     throw;
   } catch (const YAML::Exception& e) {
@@ -455,7 +449,7 @@ Config load_config_text(std::string_view text, std::string_view source_name) {
   }
 }
 
-Config load_config_file(const std::string& path) {
+Config load_config_file(const std::string& path, const NetworkConfigReaders& networks) {
   const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                              &std::fclose);
   if (!file) {
@@ -473,7 +467,7 @@ Config load_config_file(const std::string& path) {
   if (std::ferror(file.get())) {
     throw ConfigError(path + ": cannot read configuration file: " + std::strerror(errno));
   }
-  Config config = load_config_text(text, path);
+  Config config = load_config_text(text, path, networks);
   config.source_path = path;
   return config;
 }

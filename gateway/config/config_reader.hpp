@@ -91,6 +91,10 @@ class MapView {
 public:
   MapView(const Context& ctx, const YAML::Node& node, const YAML::Mark& fallback, std::string path,
           std::initializer_list<std::string_view> allowed)
+      : MapView(ctx, node, fallback, std::move(path), std::vector<std::string_view>(allowed)) {}
+
+  MapView(const Context& ctx, const YAML::Node& node, const YAML::Mark& fallback, std::string path,
+          const std::vector<std::string_view>& allowed)
       : ctx_(ctx), mark_(node.IsNull() ? fallback : node.Mark()), path_(std::move(path)) {
     if (!node.IsNull() && !node.IsMap()) {
       ctx.fail(mark_, path_, "expected a mapping, got " + std::string(kind_of(node)));
@@ -142,7 +146,7 @@ public:
 
 private:
   static std::string unknown_key_message(std::string_view name,
-                                         std::initializer_list<std::string_view> allowed) {
+                                         const std::vector<std::string_view>& allowed) {
     std::string message = "unknown key " + quoted(name);
     if (allowed.size() == 0) {
       return message + "; this section takes no keys";
@@ -199,12 +203,5 @@ std::string domain_problem(std::string_view domain);
 bool is_bare_jid(std::string_view jid);
 /// ASCII letters lowercased.
 std::string lowercase(std::string_view text);
-
-/// The `irc` section of a component.
-IrcSettings parse_irc(const Context& ctx, const Entry& entry);
-/// The `smtp` section of a component.
-EmailSettings parse_email(const Context& ctx, const Entry& entry);
-/// The `sms` section of a component.
-SmsSettings parse_sms(const Context& ctx, const Entry& entry);
 
 } // namespace trestle::gateway::config_detail

@@ -5,6 +5,7 @@
 #include <utility>
 // clang-format on
 
+#include "config.hpp"
 #include "data_form.hpp"
 #include "element.hpp"
 #include "http_server.hpp"
@@ -15,6 +16,7 @@
 #include "stanza_error.hpp"
 #include "user_events.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -215,5 +217,24 @@ public:
     co_return CommandAnswer{.error = xmpp::make_stanza_error(xmpp::Condition::item_not_found)};
   }
 };
+
+/// A network as the app wiring registers it (one line in gateway/app/main.cpp):
+/// how its section of the configuration is read, and how its adapter is made
+/// for a component whose `adapter:` names it.
+struct Network {
+  NetworkConfigReader config;
+  std::function<std::unique_ptr<Adapter>(const ComponentConfig&, AdapterContext&)> make_adapter;
+};
+using Networks = std::vector<Network>;
+
+/// The configuration readers of `networks`.
+inline NetworkConfigReaders config_readers(const Networks& networks) {
+  NetworkConfigReaders readers;
+  readers.reserve(networks.size());
+  for (const auto& network : networks) {
+    readers.push_back(network.config);
+  }
+  return readers;
+}
 
 } // namespace trestle::gateway

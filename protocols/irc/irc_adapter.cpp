@@ -38,14 +38,15 @@ std::string nick_from_jid(const xmpp::Jid& user) {
 
 } // namespace
 
-IrcAdapter::IrcAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context)
-    : context_(context), bridge_(context), policy_(config.irc) {
-  if (!config.irc.fixed_server.empty()) {
+IrcAdapter::IrcAdapter(const gateway::ComponentConfig& config, IrcSettings settings,
+                       gateway::AdapterContext& context)
+    : context_(context), bridge_(context), policy_(settings) {
+  if (!settings.fixed_server.empty()) {
     std::string reason;
-    auto server = normalize_server_name(config.irc.fixed_server, &reason);
+    auto server = normalize_server_name(settings.fixed_server, &reason);
     if (!server) {
       throw std::invalid_argument("component " + config.domain + ": irc.fixed_server '" +
-                                  config.irc.fixed_server + "' is not a server name: " + reason);
+                                  settings.fixed_server + "' is not a server name: " + reason);
     }
     rules_.fixed_server = std::move(*server);
   }
@@ -464,6 +465,14 @@ IrcAdapter::validate_registration(const xmpp::Jid& /*user*/, gateway::FieldValue
     }
   }
   co_return std::nullopt;
+}
+
+gateway::Network irc_network() {
+  return {irc_config_reader(),
+          [](const gateway::ComponentConfig& config, gateway::AdapterContext& context) {
+            return std::unique_ptr<gateway::Adapter>(
+                std::make_unique<IrcAdapter>(config, config.settings_as<IrcSettings>(), context));
+          }};
 }
 
 } // namespace trestle::irc

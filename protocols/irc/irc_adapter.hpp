@@ -3,8 +3,8 @@
 #include "adapter.hpp"
 #include "bridge.hpp"
 #include "channel_registry.hpp"
-#include "config.hpp"
 #include "irc_address.hpp"
+#include "irc_config.hpp"
 #include "server_policy.hpp"
 
 #include <map>
@@ -24,9 +24,10 @@ class UserConnection;
 /// by the user's resources; channel state is kept once per channel.
 class IrcAdapter final : public gateway::Adapter {
 public:
-  /// Reads `config.irc`; throws std::invalid_argument when `irc.fixed_server`
-  /// is set but is not a server name. `context` must outlive the adapter.
-  IrcAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context);
+  /// Throws std::invalid_argument when `settings.fixed_server` is set but is
+  /// not a server name. `context` must outlive the adapter.
+  IrcAdapter(const gateway::ComponentConfig& config, IrcSettings settings,
+             gateway::AdapterContext& context);
   ~IrcAdapter() override;
 
   /// `irc`.
@@ -111,5 +112,8 @@ private:
   /// Connections that are quitting, kept until their link is over.
   std::vector<std::unique_ptr<UserConnection>> closing_;
 };
+
+/// The network for the app wiring: the `irc:` section and this adapter.
+gateway::Network irc_network();
 
 } // namespace trestle::irc

@@ -32,7 +32,7 @@ bool glob_match(std::string_view pattern, std::string_view text) {
   return p == pattern.size();
 }
 
-ServerPolicy::ServerPolicy(gateway::IrcSettings settings) : settings_(std::move(settings)) {}
+ServerPolicy::ServerPolicy(irc::IrcSettings settings) : settings_(std::move(settings)) {}
 
 std::optional<std::string> ServerPolicy::refusal(std::string_view server) const {
   const auto matches = [&](const std::string& pattern) {
@@ -51,7 +51,7 @@ std::optional<std::string> ServerPolicy::refusal(std::string_view server) const 
          "; its operator allows only some IRC servers";
 }
 
-gateway::IrcServerSettings ServerPolicy::settings_for(std::string_view server) const {
+irc::IrcServerSettings ServerPolicy::settings_for(std::string_view server) const {
   for (const auto& entry : settings_.servers) {
     if (entry.host == server) {
       return entry;

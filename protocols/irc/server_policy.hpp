@@ -1,6 +1,6 @@
 #pragma once
 
-#include "config.hpp"
+#include "irc_config.hpp"
 
 #include <optional>
 #include <string>
@@ -20,17 +20,17 @@ bool glob_match(std::string_view pattern, std::string_view text);
 /// the gateway is never an open relay by accident.
 class ServerPolicy {
 public:
-  explicit ServerPolicy(gateway::IrcSettings settings);
+  explicit ServerPolicy(irc::IrcSettings settings);
 
   /// Why `server` (lower case) may not be reached, or nullopt when it may.
   std::optional<std::string> refusal(std::string_view server) const;
   /// The settings for `server`: its own entry, else the defaults with its host.
-  gateway::IrcServerSettings settings_for(std::string_view server) const;
+  irc::IrcServerSettings settings_for(std::string_view server) const;
   /// The whole section.
-  const gateway::IrcSettings& settings() const { return settings_; }
+  const irc::IrcSettings& settings() const { return settings_; }
 
 private:
-  gateway::IrcSettings settings_;
+  irc::IrcSettings settings_;
 };
 
 } // namespace trestle::irc

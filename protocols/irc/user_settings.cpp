@@ -134,7 +134,7 @@ std::optional<std::string> check_setting(std::string_view field, std::string_vie
   return std::nullopt;
 }
 
-IrcLinkOptions link_options(const gateway::IrcServerSettings& server,
+IrcLinkOptions link_options(const irc::IrcServerSettings& server,
                             const gateway::FieldValues& registration,
                             const gateway::FieldValues& server_settings,
                             std::string_view fallback_nick) {
@@ -186,7 +186,7 @@ IrcLinkOptions link_options(const gateway::IrcServerSettings& server,
 
 gateway::Awaitable<gateway::CommandAnswer>
 answer_configure(const gateway::CommandRequest& request, gateway::ServerSettingsRepository& store,
-                 const std::string& component, const gateway::IrcServerSettings& server,
+                 const std::string& component, const irc::IrcServerSettings& server,
                  std::string_view chantypes) {
   using Answer = gateway::CommandAnswer;
   if (request.action == "cancel") {

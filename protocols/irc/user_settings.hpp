@@ -1,8 +1,8 @@
 #pragma once
 
 #include "adapter.hpp"
-#include "config.hpp"
 #include "data_form.hpp"
+#include "irc_config.hpp"
 #include "irc_link.hpp"
 #include "jid.hpp"
 #include "repositories.hpp"
@@ -26,7 +26,7 @@ std::optional<std::string> check_setting(std::string_view field, std::string_vie
 /// settings for that server, then the user's XEP-0077 registration, then
 /// the user's settings for that server (the configure command), which win.
 /// `fallback_nick` is used when neither gives a nick.
-IrcLinkOptions link_options(const gateway::IrcServerSettings& server,
+IrcLinkOptions link_options(const irc::IrcServerSettings& server,
                             const gateway::FieldValues& registration,
                             const gateway::FieldValues& server_settings,
                             std::string_view fallback_nick);
@@ -37,7 +37,7 @@ IrcLinkOptions link_options(const gateway::IrcServerSettings& server,
 /// gives the operator's limits.
 [[nodiscard]] gateway::Awaitable<gateway::CommandAnswer>
 answer_configure(const gateway::CommandRequest& request, gateway::ServerSettingsRepository& store,
-                 const std::string& component, const gateway::IrcServerSettings& server,
+                 const std::string& component, const irc::IrcServerSettings& server,
                  std::string_view chantypes);
 
 } // namespace trestle::irc

@@ -19,7 +19,7 @@ bool same_secret(std::string_view given, std::string_view expected) {
 
 } // namespace
 
-KannelProvider::KannelProvider(const gateway::SmsSettings& settings, std::string public_url,
+KannelProvider::KannelProvider(const sms::SmsSettings& settings, std::string public_url,
                                boost::asio::io_context& io)
     : endpoint_{settings.kannel.sendsms_url, settings.kannel.username, settings.kannel.password,
                 public_url + std::string(dlr_path) +

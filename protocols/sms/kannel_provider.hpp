@@ -12,7 +12,7 @@ namespace trestle::sms {
 /// configured `token` (403 otherwise): Kannel cannot sign its calls.
 class KannelProvider final : public SmsProvider {
 public:
-  KannelProvider(const gateway::SmsSettings& settings, std::string public_url,
+  KannelProvider(const sms::SmsSettings& settings, std::string public_url,
                  boost::asio::io_context& io);
 
   std::string_view name() const override { return "kannel"; }

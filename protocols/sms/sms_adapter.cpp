@@ -47,8 +47,9 @@ std::string segments_text(std::size_t segments) {
 
 } // namespace
 
-SmsAdapter::SmsAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context)
-    : context_(context), bridge_(context), settings_(config.sms) {
+SmsAdapter::SmsAdapter(const gateway::ComponentConfig& config, SmsSettings settings,
+                       gateway::AdapterContext& context)
+    : context_(context), bridge_(context), settings_(std::move(settings)) {
   const std::string& default_country = settings_.default_country;
   std::string reason;
   if (!default_country.empty() && !is_valid_country_code(default_country, &reason)) {
@@ -492,6 +493,14 @@ std::vector<gateway::DomainCommand> SmsAdapter::domain_commands() const {
 gateway::Awaitable<gateway::CommandAnswer>
 SmsAdapter::run_command(const gateway::CommandRequest& /*request*/) {
   co_return co_await usage_report(context_, settings_);
+}
+
+gateway::Network sms_network() {
+  return {sms_config_reader(),
+          [](const gateway::ComponentConfig& config, gateway::AdapterContext& context) {
+            return std::unique_ptr<gateway::Adapter>(
+                std::make_unique<SmsAdapter>(config, config.settings_as<SmsSettings>(), context));
+          }};
 }
 
 } // namespace trestle::sms

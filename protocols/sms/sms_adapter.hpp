@@ -2,7 +2,7 @@
 
 #include "adapter.hpp"
 #include "bridge.hpp"
-#include "config.hpp"
+#include "sms_config.hpp"
 
 #include <functional>
 #include <memory>
@@ -33,11 +33,12 @@ struct WebhookRead;
 /// traffic is answered `service-unavailable`.
 class SmsAdapter final : public gateway::Adapter {
 public:
-  /// Reads `config.sms`; throws std::invalid_argument for settings that the
+  /// Throws std::invalid_argument for settings that the
   /// config reader cannot judge (a calling code, a number that is not
   /// E.164), and std::runtime_error when the webhooks cannot be served.
   /// `context` must outlive the adapter.
-  SmsAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context);
+  SmsAdapter(const gateway::ComponentConfig& config, SmsSettings settings,
+             gateway::AdapterContext& context);
   ~SmsAdapter() override;
 
   /// `sms`.
@@ -102,12 +103,15 @@ private:
 
   gateway::AdapterContext& context_;
   gateway::Bridge bridge_;
-  const gateway::SmsSettings& settings_;
+  const SmsSettings settings_;
   std::string public_url_;
   std::unique_ptr<SmsNumbers> numbers_;
   std::unique_ptr<SmsProvider> provider_;
   std::unique_ptr<SmsInbound> inbound_;
   std::unique_ptr<gateway::OutboxPump> outbox_;
 };
+
+/// The network for the app wiring: the `sms:` section and this adapter.
+gateway::Network sms_network();
 
 } // namespace trestle::sms

@@ -95,7 +95,7 @@ ReportAnswer report_answer(const StatusReport& report, const gateway::Correlatio
 
 } // namespace
 
-SmsInbound::SmsInbound(const gateway::SmsSettings& settings, gateway::AdapterContext& context,
+SmsInbound::SmsInbound(const sms::SmsSettings& settings, gateway::AdapterContext& context,
                        SmsNumbers& numbers)
     : settings_(settings), context_(context), bridge_(context), numbers_(numbers) {}
 

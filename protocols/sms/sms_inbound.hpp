@@ -1,10 +1,10 @@
 #pragma once
 
 #include "bridge.hpp"
-#include "config.hpp"
 #include "http_server.hpp"
 #include "jid.hpp"
 #include "repositories.hpp"
+#include "sms_config.hpp"
 #include "sms_message.hpp"
 #include "sms_provider.hpp"
 
@@ -39,7 +39,7 @@ inline constexpr std::string_view received_sms_kind = "sms-mo";
 class SmsInbound {
 public:
   /// `settings`, `context` and `numbers` must outlive this.
-  SmsInbound(const gateway::SmsSettings& settings, gateway::AdapterContext& context,
+  SmsInbound(const sms::SmsSettings& settings, gateway::AdapterContext& context,
              SmsNumbers& numbers);
   SmsInbound(const SmsInbound&) = delete;
   SmsInbound& operator=(const SmsInbound&) = delete;
@@ -66,7 +66,7 @@ private:
   /// Logs why a message could not be kept and gives the 503.
   gateway::HttpResponse not_kept(const std::error_code& ec);
 
-  const gateway::SmsSettings& settings_;
+  const sms::SmsSettings& settings_;
   gateway::AdapterContext& context_;
   gateway::Bridge bridge_;
   SmsNumbers& numbers_;

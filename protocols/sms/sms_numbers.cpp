@@ -9,7 +9,7 @@
 
 namespace trestle::sms {
 
-SmsNumbers::SmsNumbers(const gateway::SmsSettings& settings, gateway::AdapterContext& context)
+SmsNumbers::SmsNumbers(const sms::SmsSettings& settings, gateway::AdapterContext& context)
     : settings_(settings), context_(context) {}
 
 gateway::Awaitable<void> SmsNumbers::load_static() {

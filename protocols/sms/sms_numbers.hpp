@@ -1,8 +1,8 @@
 #pragma once
 
-#include "config.hpp"
 #include "jid.hpp"
 #include "repositories.hpp"
+#include "sms_config.hpp"
 
 #include <optional>
 #include <string>
@@ -22,7 +22,7 @@ namespace trestle::sms {
 class SmsNumbers {
 public:
   /// `settings` (already checked by the adapter) and `context` must outlive this.
-  SmsNumbers(const gateway::SmsSettings& settings, gateway::AdapterContext& context);
+  SmsNumbers(const sms::SmsSettings& settings, gateway::AdapterContext& context);
 
   /// Writes the operator's numbers to the table, taking them from whoever
   /// held them; throws std::runtime_error when the store fails.
@@ -49,7 +49,7 @@ public:
   [[nodiscard]] gateway::Awaitable<void> release(const xmpp::Jid& user);
 
 private:
-  const gateway::SmsSettings& settings_;
+  const sms::SmsSettings& settings_;
   gateway::AdapterContext& context_;
 };
 

@@ -9,7 +9,7 @@
 
 namespace trestle::sms {
 
-protocols::HttpClientLimits sms_client_limits(const gateway::SmsSettings& settings) {
+protocols::HttpClientLimits sms_client_limits(const sms::SmsSettings& settings) {
   protocols::HttpClientLimits limits;
   limits.max_connections = settings.max_connections;
   // The outbox holds what waits; the client's queue only smooths bursts.
@@ -27,7 +27,7 @@ WebhookRead refuse_webhook(unsigned status, std::string reason) {
   return read;
 }
 
-std::unique_ptr<SmsProvider> make_sms_provider(const gateway::SmsSettings& settings,
+std::unique_ptr<SmsProvider> make_sms_provider(const sms::SmsSettings& settings,
                                                std::string public_url,
                                                boost::asio::io_context& io) {
   if (settings.provider == "kannel") {

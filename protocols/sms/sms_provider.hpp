@@ -1,8 +1,8 @@
 #pragma once
 
-#include "config.hpp"
 #include "http_client.hpp"
 #include "http_server.hpp"
+#include "sms_config.hpp"
 #include "sms_message.hpp"
 #include "sms_segments.hpp"
 
@@ -72,11 +72,11 @@ public:
 };
 
 /// The HTTP client limits of `settings` (connections, deadline, TLS).
-protocols::HttpClientLimits sms_client_limits(const gateway::SmsSettings& settings);
+protocols::HttpClientLimits sms_client_limits(const sms::SmsSettings& settings);
 
 /// The provider `settings.provider` names, calling its API from `io`.
 /// Throws std::invalid_argument for a provider it does not know.
-std::unique_ptr<SmsProvider> make_sms_provider(const gateway::SmsSettings& settings,
+std::unique_ptr<SmsProvider> make_sms_provider(const sms::SmsSettings& settings,
                                                std::string public_url, boost::asio::io_context& io);
 
 } // namespace trestle::sms

@@ -19,7 +19,7 @@ std::string limit_text(std::size_t cap) {
 } // namespace
 
 gateway::Awaitable<gateway::CommandAnswer> usage_report(gateway::AdapterContext& context,
-                                                        const gateway::SmsSettings& settings) {
+                                                        const sms::SmsSettings& settings) {
   const std::string& component = context.domain().domain();
   auto& repositories = context.repositories();
   std::error_code ec;

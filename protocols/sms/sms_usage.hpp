@@ -1,7 +1,7 @@
 #pragma once
 
 #include "adapter.hpp"
-#include "config.hpp"
+#include "sms_config.hpp"
 
 namespace trestle::sms {
 
@@ -9,6 +9,6 @@ namespace trestle::sms {
 /// user sent in the last hour and day against the limits, and the held
 /// messages to numbers nobody owns (the newest 20 of them).
 [[nodiscard]] gateway::Awaitable<gateway::CommandAnswer>
-usage_report(gateway::AdapterContext& context, const gateway::SmsSettings& settings);
+usage_report(gateway::AdapterContext& context, const sms::SmsSettings& settings);
 
 } // namespace trestle::sms

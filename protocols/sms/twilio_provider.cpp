@@ -15,7 +15,7 @@ constexpr std::string_view status_path = "/twilio/status";
 
 } // namespace
 
-TwilioProvider::TwilioProvider(const gateway::SmsSettings& settings, std::string public_url,
+TwilioProvider::TwilioProvider(const sms::SmsSettings& settings, std::string public_url,
                                boost::asio::io_context& io)
     : account_{settings.twilio.api_base_url, settings.twilio.account_sid,
                settings.twilio.auth_token},

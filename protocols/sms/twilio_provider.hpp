@@ -12,7 +12,7 @@ namespace trestle::sms {
 /// X-Twilio-Signature for the public URL (403 otherwise).
 class TwilioProvider final : public SmsProvider {
 public:
-  TwilioProvider(const gateway::SmsSettings& settings, std::string public_url,
+  TwilioProvider(const sms::SmsSettings& settings, std::string public_url,
                  boost::asio::io_context& io);
 
   std::string_view name() const override { return "twilio"; }

@@ -31,7 +31,7 @@ using xmpp::Condition;
 
 constexpr std::size_t max_display_name_bytes = 64;
 
-SmtpRelayOptions relay_options(const gateway::EmailRelaySettings& relay,
+SmtpRelayOptions relay_options(const smtp::EmailRelaySettings& relay,
                                const std::string& helo_name) {
   SmtpRelayOptions options;
   options.host = relay.host;
@@ -50,7 +50,7 @@ SmtpRelayOptions relay_options(const gateway::EmailRelaySettings& relay,
   return options;
 }
 
-SmtpListenerOptions listener_options(const gateway::EmailListenerSettings& listener,
+SmtpListenerOptions listener_options(const smtp::EmailListenerSettings& listener,
                                      const std::string& mail_domain) {
   SmtpListenerOptions options;
   options.bind = listener.bind;
@@ -69,8 +69,8 @@ SmtpListenerOptions listener_options(const gateway::EmailListenerSettings& liste
 
 } // namespace
 
-EmailAdapter::EmailAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context)
-    : context_(context), bridge_(context), settings_(config.email) {
+EmailAdapter::EmailAdapter(EmailSettings settings, gateway::AdapterContext& context)
+    : context_(context), bridge_(context), settings_(std::move(settings)) {
   const std::string& domain = context.domain().domain();
   const std::string mail_domain = settings_.mail_domain.empty() ? domain : settings_.mail_domain;
   identities_ = std::make_unique<EmailIdentities>(settings_, mail_domain, context);
@@ -398,6 +398,14 @@ EmailAdapter::validate_registration(const xmpp::Jid& user, gateway::FieldValues&
 gateway::Awaitable<void> EmailAdapter::on_unregistered(const xmpp::Jid& user) {
   const auto bare = user.bare();
   co_await identities_->release(bare);
+}
+
+gateway::Network email_network() {
+  return {email_config_reader(),
+          [](const gateway::ComponentConfig& config, gateway::AdapterContext& context) {
+            return std::unique_ptr<gateway::Adapter>(
+                std::make_unique<EmailAdapter>(config.settings_as<EmailSettings>(), context));
+          }};
 }
 
 } // namespace trestle::smtp

@@ -2,7 +2,7 @@
 
 #include "adapter.hpp"
 #include "bridge.hpp"
-#include "config.hpp"
+#include "email_config.hpp"
 
 #include <memory>
 #include <optional>
@@ -33,8 +33,8 @@ struct EmailAddress;
 /// (EmailIdentities); threads map both ways (EmailThreads).
 class EmailAdapter final : public gateway::Adapter {
 public:
-  /// `config` and `context` must outlive the adapter.
-  EmailAdapter(const gateway::ComponentConfig& config, gateway::AdapterContext& context);
+  /// `context` must outlive the adapter.
+  EmailAdapter(EmailSettings settings, gateway::AdapterContext& context);
   ~EmailAdapter() override;
 
   /// `smtp`.
@@ -82,7 +82,7 @@ private:
 
   gateway::AdapterContext& context_;
   gateway::Bridge bridge_;
-  gateway::EmailSettings settings_;
+  EmailSettings settings_;
   std::unique_ptr<EmailIdentities> identities_;
   std::unique_ptr<EmailThreads> threads_;
   std::unique_ptr<EmailInbound> inbound_;
@@ -90,5 +90,8 @@ private:
   std::unique_ptr<EmailOutbox> outbox_;
   std::unique_ptr<SmtpListener> listener_;
 };
+
+/// The network for the app wiring: the `smtp:` section and this adapter.
+gateway::Network email_network();
 
 } // namespace trestle::smtp

@@ -13,7 +13,7 @@
 
 namespace trestle::smtp {
 
-EmailIdentities::EmailIdentities(const gateway::EmailSettings& settings, std::string mail_domain,
+EmailIdentities::EmailIdentities(const smtp::EmailSettings& settings, std::string mail_domain,
                                  gateway::AdapterContext& context)
     : settings_(settings), mail_domain_(std::move(mail_domain)), context_(context) {}
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "config.hpp"
+#include "email_config.hpp"
 #include "jid.hpp"
 #include "repositories.hpp"
 
@@ -36,7 +36,7 @@ struct IdentityProblem {
 class EmailIdentities {
 public:
   /// `context` must outlive this object.
-  EmailIdentities(const gateway::EmailSettings& settings, std::string mail_domain,
+  EmailIdentities(const smtp::EmailSettings& settings, std::string mail_domain,
                   gateway::AdapterContext& context);
 
   /// The mail domain (`mail.example.org`).
@@ -65,7 +65,7 @@ public:
   static bool is_reserved(std::string_view local);
 
 private:
-  const gateway::EmailSettings& settings_;
+  const smtp::EmailSettings& settings_;
   std::string mail_domain_;
   gateway::AdapterContext& context_;
 };

@@ -24,7 +24,7 @@ MailNotes MailNotes::decode(const std::string& meta) {
   return mail;
 }
 
-EmailOutbox::EmailOutbox(gateway::AdapterContext& context, const gateway::EmailSettings& settings,
+EmailOutbox::EmailOutbox(gateway::AdapterContext& context, const smtp::EmailSettings& settings,
                          SmtpRelay& relay, OnDone on_done)
     : pump_(
           context,

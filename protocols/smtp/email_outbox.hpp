@@ -1,6 +1,6 @@
 #pragma once
 
-#include "config.hpp"
+#include "email_config.hpp"
 #include "outbox_pump.hpp"
 #include "store.hpp"
 
@@ -43,7 +43,7 @@ public:
   using Added = gateway::OutboxPump::Added;
 
   /// `context`, `settings` and `relay` must outlive the outbox.
-  EmailOutbox(gateway::AdapterContext& context, const gateway::EmailSettings& settings,
+  EmailOutbox(gateway::AdapterContext& context, const smtp::EmailSettings& settings,
               SmtpRelay& relay, OnDone on_done);
 
   /// Stores `item` (id, times and attempts are set here) and starts sending

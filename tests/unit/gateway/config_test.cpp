@@ -1,4 +1,7 @@
 #include "config.hpp"
+#include "email_config.hpp"
+#include "irc_config.hpp"
+#include "sms_config.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
@@ -8,12 +11,38 @@
 
 using trestle::gateway::Config;
 using trestle::gateway::ConfigError;
-using trestle::gateway::load_config_file;
-using trestle::gateway::load_config_text;
 using trestle::gateway::log_level_from_string;
 using trestle::gateway::LogLevel;
 
 namespace {
+
+/// The networks of this build, as the app wiring registers them.
+const trestle::gateway::NetworkConfigReaders& networks() {
+  static const trestle::gateway::NetworkConfigReaders readers{trestle::irc::irc_config_reader(),
+                                                              trestle::smtp::email_config_reader(),
+                                                              trestle::sms::sms_config_reader()};
+  return readers;
+}
+
+Config load_config_text(std::string_view text, std::string_view source) {
+  return trestle::gateway::load_config_text(text, source, networks());
+}
+
+Config load_config_file(const std::string& path) {
+  return trestle::gateway::load_config_file(path, networks());
+}
+
+const trestle::irc::IrcSettings& irc_of(const trestle::gateway::ComponentConfig& component) {
+  return component.settings_as<trestle::irc::IrcSettings>();
+}
+
+const trestle::smtp::EmailSettings& email_of(const trestle::gateway::ComponentConfig& component) {
+  return component.settings_as<trestle::smtp::EmailSettings>();
+}
+
+const trestle::sms::SmsSettings& sms_of(const trestle::gateway::ComponentConfig& component) {
+  return component.settings_as<trestle::sms::SmsSettings>();
+}
 
 /// Sets an environment variable for one test and removes it afterwards.
 class ScopedEnv {
@@ -122,8 +151,8 @@ BOOST_AUTO_TEST_CASE(example_file_loads_with_every_section) {
   BOOST_TEST(config.components[0].adapter == "irc");
   BOOST_TEST(config.components[0].secret == "irc-secret");
   BOOST_TEST(config.components[0].name == "IRC gateway");
-  BOOST_TEST(config.components[0].irc.fixed_server == "");
-  const auto& irc_settings = config.components[0].irc;
+  BOOST_TEST(irc_of(config.components[0]).fixed_server == "");
+  const auto& irc_settings = irc_of(config.components[0]);
   BOOST_TEST(irc_settings.allow_servers ==
                  (std::vector<std::string>{"*.libera.chat", "irc.oftc.net"}),
              boost::test_tools::per_element());
@@ -142,7 +171,7 @@ BOOST_AUTO_TEST_CASE(example_file_loads_with_every_section) {
   BOOST_TEST(config.components[2].domain == "sms.example.org");
   BOOST_TEST(config.components[2].adapter == "sms");
   BOOST_TEST(config.components[2].secret == "sms-secret");
-  const auto& sms_settings = config.components[2].sms;
+  const auto& sms_settings = sms_of(config.components[2]);
   BOOST_TEST(sms_settings.default_country == "1");
   BOOST_TEST(sms_settings.provider == "kannel");
   BOOST_TEST(sms_settings.public_base_url == "https://gateway.example.org");
@@ -259,10 +288,10 @@ BOOST_AUTO_TEST_CASE(text_sets_every_key_and_no_source_path) {
   BOOST_TEST(config.components[0].domain == "IRC.example");
   BOOST_TEST(config.components[0].secret == "s e c");
   BOOST_TEST(config.components[0].name == "My IRC");
-  BOOST_TEST(config.components[0].irc.fixed_server == "irc.libera.chat");
+  BOOST_TEST(irc_of(config.components[0]).fixed_server == "irc.libera.chat");
   BOOST_TEST(config.components[1].name == "Email gateway");
   BOOST_TEST(config.components[2].name == "SMS gateway");
-  BOOST_TEST(config.components[2].sms.default_country == "44");
+  BOOST_TEST(sms_of(config.components[2]).default_country == "44");
   BOOST_TEST(config.storage.sqlite_path == "/var/lib/trestle/t.db");
   BOOST_TEST(!config.http.enabled);
   BOOST_TEST(config.http.bind == "::1");
@@ -569,12 +598,12 @@ BOOST_AUTO_TEST_CASE(default_country_is_one_to_three_digits) {
                 "t.yaml:8:28: components[0].sms.default_country: ",
                 "expected a country calling code of 1 to 3 digits");
   }
-  BOOST_TEST(load_config_text(head + "    sms: {default_country: ''}\n", "t.yaml")
-                 .components[0]
-                 .sms.default_country.empty());
-  BOOST_TEST(load_config_text(head + "    sms: {default_country: 353}\n", "t.yaml")
-                 .components[0]
-                 .sms.default_country == "353");
+  BOOST_TEST(
+      sms_of(load_config_text(head + "    sms: {default_country: ''}\n", "t.yaml").components[0])
+          .default_country.empty());
+  BOOST_TEST(
+      sms_of(load_config_text(head + "    sms: {default_country: 353}\n", "t.yaml").components[0])
+          .default_country == "353");
 }
 
 BOOST_AUTO_TEST_CASE(domains_are_plausible_and_unique) {
@@ -802,7 +831,7 @@ BOOST_AUTO_TEST_CASE(irc_section_defaults_and_server_inheritance) {
                                            "        - {host: IRC.Example.NET., port: 7000}\n"
                                            "        - {host: 127.0.0.1, tls: true}\n",
                        "t.yaml");
-  const auto& irc = config.components.at(0).irc;
+  const auto& irc = irc_of(config.components.at(0));
   BOOST_TEST(irc.allow_servers.empty());
   BOOST_TEST(irc.server_defaults.port == 6667);
   BOOST_TEST(!irc.server_defaults.tls);
@@ -842,7 +871,7 @@ BOOST_AUTO_TEST_CASE(irc_section_errors) {
 BOOST_AUTO_TEST_CASE(smtp_section_defaults_and_values) {
   const Config defaults = load_config_text(
       before_components + "  - {domain: mail.example, secret: s, adapter: smtp}\n", "t.yaml");
-  const auto& plain = defaults.components.at(0).email;
+  const auto& plain = email_of(defaults.components.at(0));
   BOOST_TEST(plain.mail_domain.empty());
   BOOST_TEST(plain.address_template == "{localpart}");
   BOOST_TEST(plain.relay.security == "starttls");
@@ -866,7 +895,7 @@ BOOST_AUTO_TEST_CASE(smtp_section_defaults_and_values) {
                           "username: u, password: p}\n"
                           "      listener: {port: 24, lmtp: true, max_recipients: 5}\n",
       "t.yaml");
-  const auto& email = config.components.at(0).email;
+  const auto& email = email_of(config.components.at(0));
   BOOST_TEST(email.mail_domain == "example.org");
   BOOST_TEST(email.address_template == "{localpart}.{domain}");
   BOOST_TEST(email.require_registration);
@@ -906,7 +935,7 @@ BOOST_AUTO_TEST_CASE(smtp_section_errors) {
 BOOST_AUTO_TEST_CASE(sms_section_defaults_and_values) {
   const Config defaults = load_config_text(
       before_components + "  - {domain: sms.example, secret: s, adapter: sms}\n", "t.yaml");
-  const auto& plain = defaults.components.at(0).sms;
+  const auto& plain = sms_of(defaults.components.at(0));
   BOOST_TEST(plain.provider.empty());
   BOOST_TEST(plain.max_segments == 6u);
   BOOST_TEST(plain.max_per_hour == 60u);
@@ -928,7 +957,7 @@ BOOST_AUTO_TEST_CASE(sms_section_defaults_and_values) {
                           "      twilio: {api_base_url: 'http://127.0.0.1:9', account_sid: AC1, "
                           "auth_token: t}\n",
       "t.yaml");
-  const auto& sms = config.components.at(0).sms;
+  const auto& sms = sms_of(config.components.at(0));
   BOOST_TEST(sms.provider == "twilio");
   BOOST_TEST(sms.public_base_url == "https://gw.example.org");
   BOOST_TEST(sms.webhook_path == "/hooks/sms");

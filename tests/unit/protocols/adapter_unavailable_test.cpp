@@ -32,7 +32,8 @@ std::vector<Case> cases() {
       {"sms.example.org", "+15551234567@sms.example.org",
        "this SMS gateway has no provider configured, so it cannot send or receive messages",
        [](AdapterContext& context) {
-         return std::make_unique<trestle::sms::SmsAdapter>(ComponentConfig{}, context);
+         return std::make_unique<trestle::sms::SmsAdapter>(ComponentConfig{},
+                                                           trestle::sms::SmsSettings{}, context);
        }},
   };
 }

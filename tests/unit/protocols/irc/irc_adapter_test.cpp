@@ -18,12 +18,17 @@ using trestle::xmpp::StanzaError;
 
 namespace {
 
-ComponentConfig irc_config(std::string fixed_server = {}) {
+ComponentConfig component() {
   ComponentConfig config;
   config.domain = "irc.example.org";
   config.adapter = "irc";
-  config.irc.fixed_server = std::move(fixed_server);
   return config;
+}
+
+trestle::irc::IrcSettings irc_config(std::string fixed_server = {}) {
+  trestle::irc::IrcSettings settings;
+  settings.fixed_server = std::move(fixed_server);
+  return settings;
 }
 
 const Jid& alice() {
@@ -58,7 +63,7 @@ BOOST_AUTO_TEST_SUITE(irc_adapter)
 
 BOOST_AUTO_TEST_CASE(no_server_is_reachable_by_default) {
   FakeAdapterContext context("irc.example.org");
-  IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(component(), irc_config(), context);
   context.deliver(adapter, stanza("presence", "#chan%irc.libera.chat@irc.example.org/alice"));
   BOOST_TEST(sent_error(context) == "not-allowed");
   BOOST_TEST(adapter.connection_count() == 0u);
@@ -71,14 +76,14 @@ BOOST_AUTO_TEST_CASE(no_server_is_reachable_by_default) {
 
 BOOST_AUTO_TEST_CASE(what_irc_carries) {
   FakeAdapterContext context("irc.example.org");
-  IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(component(), irc_config(), context);
   // "/me" lines are CTCP ACTIONs, so reactions are written as actions.
   check_plain_text_network(adapter.abilities(), "IRC", "* ", true);
 }
 
 BOOST_AUTO_TEST_CASE(requests_that_need_no_connection_are_answered_or_refused) {
   FakeAdapterContext context("irc.example.org");
-  IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(component(), irc_config(), context);
   // A groupchat message to a room the user is not in.
   auto groupchat = stanza("message", "#chan%irc.libera.chat@irc.example.org", "groupchat");
   groupchat.append("body").append_text("hello");
@@ -119,7 +124,7 @@ BOOST_AUTO_TEST_CASE(requests_that_need_no_connection_are_answered_or_refused) {
 
 BOOST_AUTO_TEST_CASE(names) {
   FakeAdapterContext context("irc.example.org");
-  IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(component(), irc_config(), context);
   BOOST_TEST(adapter.name() == "irc");
   BOOST_TEST(adapter.identity_type() == "irc");
   BOOST_TEST(adapter.gateway_prompt() == "IRC channel, nickname or server");
@@ -129,7 +134,7 @@ BOOST_AUTO_TEST_CASE(names) {
 
 BOOST_AUTO_TEST_CASE(jid_for_channel_user_and_server) {
   FakeAdapterContext context("irc.example.org");
-  IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(component(), irc_config(), context);
   StanzaError error;
   const auto channel = adapter.jid_for_address("#chan%irc.libera.chat", error);
   BOOST_REQUIRE(channel);
@@ -147,7 +152,7 @@ BOOST_AUTO_TEST_CASE(jid_for_channel_user_and_server) {
 
 BOOST_AUTO_TEST_CASE(jid_for_a_bad_address_is_jid_malformed) {
   FakeAdapterContext context("irc.example.org");
-  IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(component(), irc_config(), context);
   StanzaError error;
   BOOST_TEST(!adapter.jid_for_address("#chan", error));
   BOOST_TEST((error.condition == Condition::jid_malformed));
@@ -156,7 +161,7 @@ BOOST_AUTO_TEST_CASE(jid_for_a_bad_address_is_jid_malformed) {
 
 BOOST_AUTO_TEST_CASE(jid_the_jid_library_refuses_is_jid_malformed) {
   FakeAdapterContext context("irc.example.org");
-  IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(component(), irc_config(), context);
   StanzaError error;
   // U+00A0 (no-break space) is valid in a channel name but nodeprep prohibits it.
   BOOST_TEST(!adapter.jid_for_address("#a\xc2\xa0z%irc.libera.chat", error));
@@ -166,7 +171,7 @@ BOOST_AUTO_TEST_CASE(jid_the_jid_library_refuses_is_jid_malformed) {
 
 BOOST_AUTO_TEST_CASE(fixed_server_mode) {
   FakeAdapterContext context("irc.example.org");
-  IrcAdapter adapter(irc_config("IRC.Libera.Chat"), context);
+  IrcAdapter adapter(component(), irc_config("IRC.Libera.Chat"), context);
   BOOST_TEST(adapter.address_rules().fixed_server == "irc.libera.chat");
   BOOST_TEST(adapter.gateway_prompt() == "IRC channel or nickname");
   BOOST_TEST(adapter.gateway_description().find("irc.libera.chat") != std::string::npos);
@@ -184,9 +189,10 @@ BOOST_AUTO_TEST_CASE(fixed_server_mode) {
 
 BOOST_AUTO_TEST_CASE(invalid_fixed_server_is_a_startup_error) {
   FakeAdapterContext context("irc.example.org");
-  BOOST_CHECK_THROW(IrcAdapter(irc_config("not a host"), context), std::invalid_argument);
+  BOOST_CHECK_THROW(IrcAdapter(component(), irc_config("not a host"), context),
+                    std::invalid_argument);
   try {
-    IrcAdapter adapter(irc_config("irc_x.net"), context);
+    IrcAdapter adapter(component(), irc_config("irc_x.net"), context);
     BOOST_ERROR("no exception");
   } catch (const std::invalid_argument& e) {
     BOOST_TEST(std::string(e.what()).find("irc.fixed_server") != std::string::npos);
@@ -195,7 +201,7 @@ BOOST_AUTO_TEST_CASE(invalid_fixed_server_is_a_startup_error) {
 
 BOOST_AUTO_TEST_CASE(registration_fields) {
   FakeAdapterContext context("irc.example.org");
-  IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(component(), irc_config(), context);
   const auto fields = context.run(adapter.registration_fields());
   BOOST_REQUIRE(fields.size() == 4u);
   BOOST_TEST(fields[0].var == "nick");
@@ -212,7 +218,7 @@ BOOST_AUTO_TEST_CASE(registration_fields) {
 
 BOOST_AUTO_TEST_CASE(valid_registration_is_normalised) {
   FakeAdapterContext context("irc.example.org");
-  IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(component(), irc_config(), context);
   FieldValues values{{"nick", "  Alice "},
                      {"username", " alice "},
                      {"realname", "Alice Liddell"},
@@ -230,7 +236,7 @@ BOOST_AUTO_TEST_CASE(valid_registration_is_normalised) {
 
 BOOST_AUTO_TEST_CASE(registration_errors) {
   FakeAdapterContext context("irc.example.org");
-  IrcAdapter adapter(irc_config(), context);
+  IrcAdapter adapter(component(), irc_config(), context);
   const auto check = [&](FieldValues values, std::string_view expected) {
     const auto error = context.run(adapter.validate_registration(alice(), values));
     BOOST_REQUIRE(error);

@@ -5,10 +5,10 @@
 #include <string>
 
 using trestle::gateway::FieldValues;
-using trestle::gateway::IrcServerSettings;
-using trestle::gateway::IrcSettings;
 using trestle::irc::check_setting;
 using trestle::irc::glob_match;
+using trestle::irc::IrcServerSettings;
+using trestle::irc::IrcSettings;
 using trestle::irc::link_options;
 using trestle::irc::ServerPolicy;
 

@@ -17,12 +17,17 @@ using trestle::xmpp::StanzaError;
 
 namespace {
 
-ComponentConfig sms_config(std::string default_country = {}) {
+ComponentConfig component() {
   ComponentConfig config;
   config.domain = "sms.example.org";
   config.adapter = "sms";
-  config.sms.default_country = std::move(default_country);
   return config;
+}
+
+trestle::sms::SmsSettings sms_config(std::string default_country = {}) {
+  trestle::sms::SmsSettings settings;
+  settings.default_country = std::move(default_country);
+  return settings;
 }
 
 } // namespace
@@ -31,26 +36,26 @@ BOOST_AUTO_TEST_SUITE(sms_adapter)
 
 BOOST_AUTO_TEST_CASE(names) {
   FakeAdapterContext context("sms.example.org");
-  const SmsAdapter adapter(sms_config(), context);
+  const SmsAdapter adapter(component(), sms_config(), context);
   BOOST_TEST(adapter.name() == "sms");
   BOOST_TEST(adapter.identity_type() == "sms");
   BOOST_TEST(adapter.gateway_prompt() == "Phone number");
   BOOST_TEST(adapter.gateway_description().find("+15551234567") != std::string::npos);
   BOOST_TEST(adapter.gateway_description().find("country code") == std::string::npos);
-  const SmsAdapter national(sms_config("44"), context);
+  const SmsAdapter national(component(), sms_config("44"), context);
   BOOST_TEST(national.gateway_description().find("+44") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(what_sms_carries) {
   FakeAdapterContext context("sms.example.org");
-  const SmsAdapter adapter(sms_config(), context);
+  const SmsAdapter adapter(component(), sms_config(), context);
   // A correction is sent as one more text, marked; not refused.
   check_plain_text_network(adapter.abilities(), "SMS", "* ", false);
 }
 
 BOOST_AUTO_TEST_CASE(jid_for_address) {
   FakeAdapterContext context("sms.example.org");
-  const SmsAdapter adapter(sms_config("44"), context);
+  const SmsAdapter adapter(component(), sms_config("44"), context);
   StanzaError error;
   const auto international = adapter.jid_for_address("+1 (555) 123-4567", error);
   BOOST_REQUIRE(international);
@@ -62,7 +67,7 @@ BOOST_AUTO_TEST_CASE(jid_for_address) {
 
 BOOST_AUTO_TEST_CASE(jid_for_a_bad_number_is_jid_malformed) {
   FakeAdapterContext context("sms.example.org");
-  const SmsAdapter adapter(sms_config(), context);
+  const SmsAdapter adapter(component(), sms_config(), context);
   StanzaError error;
   BOOST_TEST(!adapter.jid_for_address("020 7946 0958", error));
   BOOST_TEST((error.condition == Condition::jid_malformed));
@@ -73,14 +78,14 @@ BOOST_AUTO_TEST_CASE(jid_for_a_bad_number_is_jid_malformed) {
 
 BOOST_AUTO_TEST_CASE(invalid_default_country_is_a_startup_error) {
   FakeAdapterContext context("sms.example.org");
-  BOOST_CHECK_THROW(SmsAdapter(sms_config("+44"), context), std::invalid_argument);
-  BOOST_CHECK_THROW(SmsAdapter(sms_config("0"), context), std::invalid_argument);
-  BOOST_CHECK_NO_THROW(SmsAdapter(sms_config("358"), context));
+  BOOST_CHECK_THROW(SmsAdapter(component(), sms_config("+44"), context), std::invalid_argument);
+  BOOST_CHECK_THROW(SmsAdapter(component(), sms_config("0"), context), std::invalid_argument);
+  BOOST_CHECK_NO_THROW(SmsAdapter(component(), sms_config("358"), context));
 }
 
 BOOST_AUTO_TEST_CASE(registration_has_no_fields) {
   FakeAdapterContext context("sms.example.org");
-  SmsAdapter adapter(sms_config(), context);
+  SmsAdapter adapter(component(), sms_config(), context);
   BOOST_TEST(context.run(adapter.registration_fields()).empty());
   BOOST_TEST(adapter.registration_instructions().find("assigned by the operator") !=
              std::string::npos);

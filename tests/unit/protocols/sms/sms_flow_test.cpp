@@ -21,6 +21,7 @@ using trestle::gateway::Store;
 using trestle::gateway_test::FailingStore;
 using trestle::protocols_test::FakeAdapterContext;
 using trestle::sms::SmsAdapter;
+using trestle::sms::SmsSettings;
 using trestle::test::run_until;
 using trestle::xmpp::Condition;
 using trestle::xmpp::Element;
@@ -36,10 +37,16 @@ Jid jid(std::string_view text) {
   return Jid::parse(text).value();
 }
 
-ComponentConfig kannel_config() {
-  ComponentConfig config;
-  config.domain = "sms.example.org";
-  config.adapter = "sms";
+/// A component and its SMS settings, as the configuration reader gives them.
+struct SmsComponent {
+  ComponentConfig component;
+  SmsSettings sms;
+};
+
+SmsComponent kannel_config() {
+  SmsComponent config;
+  config.component.domain = "sms.example.org";
+  config.component.adapter = "sms";
   config.sms.default_country = "1";
   config.sms.provider = "kannel";
   config.sms.public_base_url = "https://gw.example.org";
@@ -57,9 +64,10 @@ ComponentConfig kannel_config() {
 
 /// An SMS adapter on Kannel over an in-memory store, its numbers loaded.
 struct Fixture {
-  explicit Fixture(ComponentConfig component = kannel_config(), Store* given = nullptr)
+  explicit Fixture(SmsComponent component = kannel_config(), Store* given = nullptr)
       : config(std::move(component)), store(given ? nullptr : open_sqlite_store(":memory:")),
-        context("sms.example.org", given ? given : store.get()), adapter(config, context) {
+        context("sms.example.org", given ? given : store.get()),
+        adapter(config.component, config.sms, context) {
     context.admin_jids.push_back(jid("admin@example.org"));
     if (given == nullptr) {
       adapter.start();
@@ -106,7 +114,7 @@ struct Fixture {
     return sent->legacy_id;
   }
 
-  ComponentConfig config;
+  SmsComponent config;
   std::unique_ptr<Store> store;
   FakeAdapterContext context;
   SmsAdapter adapter;
@@ -529,7 +537,7 @@ BOOST_AUTO_TEST_CASE(operator_numbers_must_be_e164) {
   FakeAdapterContext context("sms.example.org");
   auto config = kannel_config();
   config.sms.numbers = {{"alice@example.org", "+05550001111"}};
-  BOOST_CHECK_THROW(SmsAdapter(config, context), std::invalid_argument);
+  BOOST_CHECK_THROW(SmsAdapter(config.component, config.sms, context), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,7 +9,6 @@
 #include <string>
 #include <system_error>
 
-using trestle::gateway::ComponentConfig;
 using trestle::gateway::FieldValues;
 using trestle::gateway::open_sqlite_store;
 using trestle::gateway::Registration;
@@ -24,11 +23,8 @@ using trestle::xmpp::StanzaError;
 
 namespace {
 
-ComponentConfig email_config() {
-  ComponentConfig config;
-  config.domain = "mail.example.org";
-  config.adapter = "smtp";
-  return config;
+trestle::smtp::EmailSettings email_config() {
+  return {};
 }
 
 Jid user(std::string_view text) {

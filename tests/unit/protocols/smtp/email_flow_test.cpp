@@ -14,7 +14,6 @@
 #include <system_error>
 #include <vector>
 
-using trestle::gateway::EmailSettings;
 using trestle::gateway::open_sqlite_store;
 using trestle::gateway::Store;
 using trestle::gateway_test::FailingStore;
@@ -22,6 +21,7 @@ using trestle::gateway_test::FlakyStore;
 using trestle::protocols_test::FakeAdapterContext;
 using trestle::smtp::EmailIdentities;
 using trestle::smtp::EmailInbound;
+using trestle::smtp::EmailSettings;
 using trestle::smtp::EmailThreads;
 using trestle::smtp::IdentityProblem;
 using trestle::smtp::InboundMessage;

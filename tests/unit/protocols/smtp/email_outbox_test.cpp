@@ -18,8 +18,6 @@
 #include <utility>
 #include <vector>
 
-using trestle::gateway::ComponentConfig;
-using trestle::gateway::EmailSettings;
 using trestle::gateway::open_sqlite_store;
 using trestle::gateway::OutboxItem;
 using trestle::gateway::Store;
@@ -27,6 +25,7 @@ using trestle::gateway_test::FailingStore;
 using trestle::protocols_test::FakeAdapterContext;
 using trestle::smtp::EmailAdapter;
 using trestle::smtp::EmailOutbox;
+using trestle::smtp::EmailSettings;
 using trestle::smtp::MailNotes;
 using trestle::smtp::OutboxResult;
 using trestle::smtp::SmtpRelay;
@@ -93,13 +92,11 @@ Element message_to(std::string_view to, std::string_view body) {
   return message;
 }
 
-ComponentConfig email_config() {
-  ComponentConfig config;
-  config.domain = "mail.example.org";
-  config.adapter = "smtp";
-  config.email.relay.host = "127.0.0.1";
-  config.email.listener.enabled = false;
-  return config;
+EmailSettings email_config() {
+  EmailSettings settings;
+  settings.relay.host = "127.0.0.1";
+  settings.listener.enabled = false;
+  return settings;
 }
 
 } // namespace
@@ -238,7 +235,7 @@ BOOST_AUTO_TEST_CASE(adapter_queues_mail_and_refuses_when_full) {
   auto store = open_sqlite_store(":memory:");
   FakeAdapterContext context("mail.example.org", store.get());
   auto config = email_config();
-  config.email.max_queued_per_user = 1;
+  config.max_queued_per_user = 1;
   EmailAdapter adapter(config, context);
   const auto from = Jid::parse("alice@example.org/phone").value();
   context.deliver(adapter, message_to("bob%example.com@mail.example.org", "first"));

@@ -1,3 +1,5 @@
+#include "sms_config.hpp"
+
 #include "config_reader.hpp"
 
 // The `sms` section of an SMS component: the provider and its credentials,
@@ -6,7 +8,9 @@
 #include <algorithm>
 #include <set>
 
-namespace trestle::gateway::config_detail {
+namespace trestle::sms {
+
+using namespace gateway::config_detail;
 
 namespace {
 
@@ -130,8 +134,6 @@ void parse_numbers(const Context& ctx, const MapView& map, SmsSettings& sms) {
   }
 }
 
-} // namespace
-
 SmsSettings parse_sms(const Context& ctx, const Entry& entry) {
   SmsSettings sms;
   const MapView map(ctx, entry.value, entry.key_node.Mark(), entry.path,
@@ -236,5 +238,17 @@ SmsSettings parse_sms(const Context& ctx, const Entry& entry) {
   }
   return sms;
 }
+} // namespace
 
-} // namespace trestle::gateway::config_detail
+gateway::NetworkConfigReader sms_config_reader() {
+  return {"sms", "SMS gateway", [](const Context& ctx, const Entry* entry) {
+            SmsSettings settings = entry != nullptr ? parse_sms(ctx, *entry) : SmsSettings{};
+            gateway::NetworkSection section;
+            section.needs_http = !settings.provider.empty();
+            section.settings =
+                std::make_shared<gateway::SettingsOf<SmsSettings>>(std::move(settings));
+            return section;
+          }};
+}
+
+} // namespace trestle::sms

@@ -1,8 +1,12 @@
+#include "irc_config.hpp"
+
 #include "config_reader.hpp"
 
 // The `irc` section of an IRC component.
 
-namespace trestle::gateway::config_detail {
+namespace trestle::irc {
+
+using namespace gateway::config_detail;
 
 namespace {
 
@@ -93,8 +97,6 @@ IrcServerSettings parse_irc_server(const Context& ctx, const Entry& entry,
   return server;
 }
 
-} // namespace
-
 IrcSettings parse_irc(const Context& ctx, const Entry& entry) {
   const MapView map(ctx, entry.value, entry.key_node.Mark(), entry.path,
                     {"fixed_server", "allow_servers", "deny_servers", "max_connections_per_user",
@@ -137,5 +139,16 @@ IrcSettings parse_irc(const Context& ctx, const Entry& entry) {
   }
   return irc;
 }
+} // namespace
 
-} // namespace trestle::gateway::config_detail
+gateway::NetworkConfigReader irc_config_reader() {
+  return {"irc", "IRC gateway", [](const Context& ctx, const Entry* entry) {
+            IrcSettings settings = entry != nullptr ? parse_irc(ctx, *entry) : IrcSettings{};
+            gateway::NetworkSection section;
+            section.settings =
+                std::make_shared<gateway::SettingsOf<IrcSettings>>(std::move(settings));
+            return section;
+          }};
+}
+
+} // namespace trestle::irc

@@ -1,9 +1,13 @@
+#include "email_config.hpp"
+
 #include "config_reader.hpp"
 
 // The `smtp` section of an email component: the users' addresses, the relay
 // for outgoing mail and the listener the MTA delivers to.
 
-namespace trestle::gateway::config_detail {
+namespace trestle::smtp {
+
+using namespace gateway::config_detail;
 
 namespace {
 
@@ -95,8 +99,6 @@ EmailListenerSettings parse_listener(const Context& ctx, const Entry& entry) {
   return listener;
 }
 
-} // namespace
-
 EmailSettings parse_email(const Context& ctx, const Entry& entry) {
   const MapView map(ctx, entry.value, entry.key_node.Mark(), entry.path,
                     {"mail_domain", "address_template", "require_registration", "default_subject",
@@ -137,5 +139,16 @@ EmailSettings parse_email(const Context& ctx, const Entry& entry) {
   }
   return email;
 }
+} // namespace
 
-} // namespace trestle::gateway::config_detail
+gateway::NetworkConfigReader email_config_reader() {
+  return {"smtp", "Email gateway", [](const Context& ctx, const Entry* entry) {
+            EmailSettings settings = entry != nullptr ? parse_email(ctx, *entry) : EmailSettings{};
+            gateway::NetworkSection section;
+            section.settings =
+                std::make_shared<gateway::SettingsOf<EmailSettings>>(std::move(settings));
+            return section;
+          }};
+}
+
+} // namespace trestle::smtp
