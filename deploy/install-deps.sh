@@ -36,8 +36,11 @@ test_servers=""
 for group in "$@"; do
     case "$group" in
         build)
-            packages="$packages meson ninja-build pkg-config g++ libboost-dev
-                libboost-test-dev libxml2-dev libyaml-cpp-dev libsqlite3-dev
+            # Boost 1.81, not Debian's default 1.74: Asio's cancellation
+            # slots and parallel groups. Installing it replaces 1.74's -dev
+            # packages (they conflict).
+            packages="$packages meson ninja-build pkg-config g++ libboost1.81-dev
+                libboost-test1.81-dev libxml2-dev libyaml-cpp-dev libsqlite3-dev
                 libidn11-dev libssl-dev libgmime-3.0-dev nlohmann-json3-dev ca-certificates" ;;
         runtime)
             packages="$packages libxml2 libyaml-cpp0.7 libsqlite3-0 libidn12 libssl3 libgmime-3.0-0

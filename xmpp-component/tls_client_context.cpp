@@ -2,9 +2,11 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -123,7 +125,12 @@ bool ClientTls::start(boost::asio::ip::tcp::socket& socket, bool verify, const s
 
 std::string ClientTls::handshake_failure(const std::string& peer,
                                          const boost::system::error_code& ec) {
-  std::string reason = "TLS handshake with " + peer + " failed: " + ec.message();
+  // OpenSSL's own reason, without the library name that Asio adds.
+  const char* openssl_reason = ec.category() == boost::asio::error::get_ssl_category()
+                                   ? ERR_reason_error_string(static_cast<unsigned long>(ec.value()))
+                                   : nullptr;
+  std::string reason = "TLS handshake with " + peer +
+                       " failed: " + (openssl_reason != nullptr ? openssl_reason : ec.message());
   const long verdict = SSL_get_verify_result(stream_->native_handle());
   if (verdict == X509_V_ERR_HOSTNAME_MISMATCH || verdict == X509_V_ERR_IP_ADDRESS_MISMATCH) {
     reason += std::string(" (certificate: ") + X509_verify_cert_error_string(verdict) +

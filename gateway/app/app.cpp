@@ -17,11 +17,18 @@
 #include "user_lanes.hpp"
 
 #include <algorithm>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <cstdint>
 #include <stdexcept>
@@ -149,6 +156,9 @@ struct App::Impl final : GatewayStatus {
   asio::steady_timer housekeeping_timer;
   Clock::time_point started = Clock::now();
   bool shutting_down = false;
+  /// Cancels the adapters' run() at the shutdown.
+  asio::cancellation_signal adapters_stop;
+  bool adapters_running = false;
 
   void build(const Networks& networks);
   /// The component whose domain a stanza is addressed to, else the stream's own.
@@ -162,7 +172,15 @@ struct App::Impl final : GatewayStatus {
   asio::awaitable<void> prune_store();
   asio::awaitable<void> flush_store();
   void reload();
+  /// Runs every adapter's run() side by side until the shutdown cancels
+  /// them; the first to fail cancels the others and its error is thrown.
+  asio::awaitable<void> run_adapters();
+  /// The adapters' run() ended: at the shutdown, the streams close next.
+  void adapters_ended(const std::exception_ptr& error);
   void shutdown();
+  /// After the adapters: confirmed delivery asks for its last confirmation,
+  /// each stream closes with `</stream:stream>`, then the store is flushed.
+  asio::awaitable<void> close_streams();
 
   std::chrono::steady_clock::duration uptime() const override { return Clock::now() - started; }
   std::vector<std::pair<std::string, std::string>> statistics() const override;
@@ -492,6 +510,41 @@ void App::Impl::reload() {
   }
 }
 
+asio::awaitable<void> App::Impl::run_adapters() {
+  using Run = decltype(asio::co_spawn(io, std::declval<asio::awaitable<void>>(), asio::deferred));
+  std::vector<Run> runs;
+  runs.reserve(components.size());
+  for (auto& component : components) {
+    runs.push_back(asio::co_spawn(io, component->adapter->run(), asio::deferred));
+  }
+  // Cancelling this coroutine cancels each of them (the group forwards it).
+  auto [order, errors] =
+      co_await asio::experimental::make_parallel_group(std::move(runs))
+          .async_wait(asio::experimental::wait_for_one_error(), asio::use_awaitable);
+  for (const auto& error : errors) {
+    if (error) {
+      std::rethrow_exception(error);
+    }
+  }
+}
+
+void App::Impl::adapters_ended(const std::exception_ptr& error) {
+  adapters_running = false;
+  if (error && !shutting_down) {
+    std::rethrow_exception(error); // out of io.run(): the gateway stops with it
+  }
+  if (error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      log.error("app", std::string("an adapter failed while stopping: ") + e.what());
+    }
+  }
+  if (shutting_down) {
+    asio::co_spawn(io, close_streams(), asio::detached);
+  }
+}
+
 void App::Impl::shutdown() {
   if (shutting_down) {
     return;
@@ -502,22 +555,6 @@ void App::Impl::shutdown() {
   if (http) {
     http->stop();
   }
-  auto remaining = std::make_shared<std::size_t>(components.size());
-  auto finish = [this, remaining] {
-    if (--*remaining > 0) {
-      return;
-    }
-    asio::co_spawn(io, flush_store(), asio::detached);
-  };
-  for (auto& component : components) {
-    component->adapter->stop();
-    component->confirmed->stop();
-    component->connection->stop(finish);
-  }
-  if (components.empty()) {
-    ++*remaining;
-    finish();
-  }
   shutdown_timer.expires_after(shutdown_deadline);
   shutdown_timer.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) {
@@ -525,6 +562,44 @@ void App::Impl::shutdown() {
       io.stop();
     }
   });
+  if (adapters_running) {
+    adapters_stop.emit(asio::cancellation_type::terminal); // adapters_ended() goes on
+  } else {
+    asio::co_spawn(io, close_streams(), asio::detached);
+  }
+}
+
+namespace {
+
+/// Closes `connection`'s stream (ComponentConnection::stop) as an awaitable
+/// operation.
+auto close_stream(xmpp::ComponentConnection& connection) {
+  return asio::async_initiate<decltype(asio::deferred), void()>(
+      [&connection](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        connection.stop([shared] {
+          auto executor = asio::get_associated_executor(*shared);
+          asio::post(executor, std::move(*shared));
+        });
+      },
+      asio::deferred);
+}
+
+} // namespace
+
+asio::awaitable<void> App::Impl::close_streams() {
+  using Close = decltype(close_stream(std::declval<xmpp::ComponentConnection&>()));
+  std::vector<Close> closes;
+  closes.reserve(components.size());
+  for (auto& component : components) {
+    component->confirmed->stop();
+    closes.push_back(close_stream(*component->connection));
+  }
+  if (!closes.empty()) {
+    co_await asio::experimental::make_parallel_group(std::move(closes))
+        .async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  }
+  co_await flush_store();
 }
 
 std::vector<std::pair<std::string, std::string>> App::Impl::statistics() const {
@@ -571,9 +646,13 @@ int App::run() {
   }
   for (auto& component : impl.components) {
     component->confirmed->start();
-    component->adapter->start();
     component->connection->start();
   }
+  impl.adapters_running = true;
+  asio::co_spawn(impl.io, impl.run_adapters(),
+                 asio::bind_cancellation_slot(
+                     impl.adapters_stop.slot(),
+                     [&impl](const std::exception_ptr& error) { impl.adapters_ended(error); }));
   impl.wait_for_signal();
   impl.housekeeping();
   impl.log.info("app", std::string("trestle ") + TRESTLE_VERSION + " started with " +

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -203,5 +204,22 @@ std::string domain_problem(std::string_view domain);
 bool is_bare_jid(std::string_view jid);
 /// ASCII letters lowercased.
 std::string lowercase(std::string_view text);
+
+/// A network's NetworkConfigReader: `parse` reads its section into T (the
+/// defaults when a component has none); `needs_http`, when given, tells
+/// from them whether it takes webhooks.
+template <typename T>
+NetworkConfigReader section_reader(std::string adapter, std::string default_name,
+                                   T (*parse)(const Context&, const Entry&),
+                                   bool (*needs_http)(const T&) = nullptr) {
+  return {std::move(adapter), std::move(default_name),
+          [parse, needs_http](const Context& ctx, const Entry* entry) {
+            T settings = entry != nullptr ? parse(ctx, *entry) : T{};
+            NetworkSection section;
+            section.needs_http = needs_http != nullptr && needs_http(settings);
+            section.settings = std::make_shared<SettingsOf<T>>(std::move(settings));
+            return section;
+          }};
+}
 
 } // namespace trestle::gateway::config_detail

@@ -170,10 +170,13 @@ public:
   /// in order; different users' side by side.
   virtual Awaitable<void> handle(const UserEvent& event) = 0;
 
-  /// Starts long-lived work (listeners, timers) on the io_context.
-  virtual void start() {}
-  /// Stops long-lived work; called once at shutdown.
-  virtual void stop() {}
+  /// The adapter's long-lived work (listeners, outboxes, its network's
+  /// connections), run on the io_context once the component is built. It
+  /// ends when the app cancels it at shutdown (Asio's terminal cancellation
+  /// of the coroutine that awaits it), after closing what it opened; or by
+  /// throwing, when the adapter cannot work, which stops the gateway with
+  /// that error.
+  virtual Awaitable<void> run() = 0;
 
   /// Available (`available` true) or unavailable presence from `from` (a
   /// full JID) to the component domain itself, which the gateway answered

@@ -5,10 +5,14 @@
 #include "log.hpp"
 
 #include <algorithm>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <random>
 #include <system_error>
@@ -74,14 +78,11 @@ struct OutboxPump::Timer {
 
 OutboxPump::OutboxPump(AdapterContext& context, OutboxPolicy policy, Send send, OnDone on_done)
     : context_(context), policy_(policy), send_(std::move(send)), on_done_(std::move(on_done)),
-      component_(context.domain().domain()), timer_(std::make_unique<Timer>(context.io())),
-      alive_(std::make_shared<bool>(true)) {
+      component_(context.domain().domain()), timer_(std::make_unique<Timer>(context.io())) {
   policy_.max_in_flight = std::max<std::size_t>(policy_.max_in_flight, 1);
 }
 
-OutboxPump::~OutboxPump() {
-  *alive_ = false;
-}
+OutboxPump::~OutboxPump() = default;
 
 Awaitable<OutboxPump::Added> OutboxPump::add(const OutboxItem& given) {
   auto& outbox = context_.repositories().outbox();
@@ -109,26 +110,8 @@ Awaitable<OutboxPump::Added> OutboxPump::add(const OutboxItem& given) {
   if (ec || item.id == 0) {
     co_return Added::failed;
   }
-  if (!stopped_) {
-    pump();
-  }
-  co_return Added::queued;
-}
-
-void OutboxPump::start() {
-  stopped_ = false;
   pump();
-}
-
-void OutboxPump::stop() {
-  stopped_ = true;
-  timer_->timer.cancel();
-  // What is in flight becomes due again, so a restart sends it at once.
-  const auto now = unix_time_now();
-  for (const auto& [id, item] : in_flight_) {
-    reschedule(id, now, item.attempts, item.last_error);
-  }
-  in_flight_.clear();
+  co_return Added::queued;
 }
 
 namespace {
@@ -155,6 +138,39 @@ Awaitable<void> write_removal(Outbox& outbox, Logger& log, std::string area, std
 
 } // namespace
 
+namespace {
+
+/// Whether the coroutine that awaits this was cancelled.
+Awaitable<bool> cancelled() {
+  const auto state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() != asio::cancellation_type::none;
+}
+
+} // namespace
+
+Awaitable<void> OutboxPump::run() {
+  // Cancellation ends the loop below instead of throwing out of it, so that
+  // what is in flight is written back first.
+  co_await asio::this_coro::throw_if_cancelled(false);
+  stopped_ = false;
+  while (!co_await cancelled()) {
+    wake_ = false;
+    co_await fill();
+    if (!wake_ && !co_await cancelled()) {
+      co_await sleep_until_due();
+    }
+  }
+  stopped_ = true;
+  // What is in flight is due again at once, so a restart sends it.
+  const auto now = unix_time_now();
+  auto in_flight = std::move(in_flight_);
+  in_flight_.clear();
+  for (const auto& [id, item] : in_flight) {
+    co_await write_reschedule(context_.repositories().outbox(), context_.log(),
+                              "component " + component_, id, now, item.attempts, item.last_error);
+  }
+}
+
 void OutboxPump::reschedule(std::int64_t id, std::int64_t at, int attempts,
                             std::string last_error) {
   asio::co_spawn(context_.io(),
@@ -165,67 +181,41 @@ void OutboxPump::reschedule(std::int64_t id, std::int64_t at, int attempts,
 }
 
 void OutboxPump::pump() {
-  if (stopped_) {
-    return;
-  }
-  if (pumping_) {
-    pump_again_ = true;
-    return;
-  }
-  pumping_ = true;
-  asio::co_spawn(context_.io(), fill(alive_), asio::detached);
+  wake_ = true;
+  timer_->timer.cancel();
 }
 
-Awaitable<void> OutboxPump::fill(std::shared_ptr<bool> alive) {
-  do {
-    pump_again_ = false;
-    const std::size_t slots = policy_.max_in_flight;
-    if (!stopped_ && in_flight_.size() < slots) {
-      std::error_code ec;
-      const auto now = unix_time_now();
-      const std::int64_t lease_until = now + policy_.lease_seconds;
-      const std::size_t wanted = slots - in_flight_.size();
-      // Picking and leasing is one step, so another instance sharing the
-      // database never takes the same message; what is in flight here is not
-      // due (its lease runs), so it is not picked again.
-      const auto due = co_await context_.repositories().outbox().lease_due(component_, now,
-                                                                           lease_until, wanted, ec);
-      if (!*alive) {
-        co_return;
-      }
-      if (ec) {
-        log_store_failure("read the queue", ec);
-      }
-      for (const auto& item : due) {
-        if (stopped_) {
-          // Stopped while leasing: due again at once, as in-flight messages.
-          reschedule(item.id, now, item.attempts, item.last_error);
-        } else if (item.attempts > 0 &&
-                   now - item.created_at >=
-                       static_cast<std::int64_t>(policy_.retry_max_age_seconds)) {
-          give_up(item, {OutboxResult::Kind::expired, {}, item.last_error, {}});
-        } else {
-          send(item);
-        }
-      }
+Awaitable<void> OutboxPump::fill() {
+  const std::size_t slots = policy_.max_in_flight;
+  if (in_flight_.size() >= slots) {
+    co_return;
+  }
+  std::error_code ec;
+  const auto now = unix_time_now();
+  const std::int64_t lease_until = now + policy_.lease_seconds;
+  const std::size_t wanted = slots - in_flight_.size();
+  // Picking and leasing is one step, so another instance sharing the
+  // database never takes the same message; what is in flight here is not
+  // due (its lease runs), so it is not picked again.
+  const auto due =
+      co_await context_.repositories().outbox().lease_due(component_, now, lease_until, wanted, ec);
+  if (ec) {
+    log_store_failure("read the queue", ec);
+  }
+  for (const auto& item : due) {
+    if (item.attempts > 0 &&
+        now - item.created_at >= static_cast<std::int64_t>(policy_.retry_max_age_seconds)) {
+      give_up(item, {OutboxResult::Kind::expired, {}, item.last_error, {}});
+    } else {
+      send(item);
     }
-    if (!stopped_) {
-      co_await arm_timer(alive);
-      if (!*alive) {
-        co_return;
-      }
-    }
-  } while (pump_again_ && !stopped_);
-  pumping_ = false;
+  }
 }
 
 void OutboxPump::send(const OutboxItem& item) {
   in_flight_.emplace(item.id, item);
-  const bool taken = send_(item, [this, alive = alive_, item](OutboxAttempt attempt) {
-    if (*alive) {
-      finished(item, std::move(attempt));
-    }
-  });
+  const bool taken =
+      send_(item, [this, item](OutboxAttempt attempt) { finished(item, std::move(attempt)); });
   if (!taken) {
     in_flight_.erase(item.id);
     reschedule(item.id, unix_time_now() + policy_.retry_min_delay_seconds, item.attempts,
@@ -235,7 +225,7 @@ void OutboxPump::send(const OutboxItem& item) {
 
 void OutboxPump::finished(const OutboxItem& item, OutboxAttempt attempt) {
   if (in_flight_.erase(item.id) == 0 || stopped_) {
-    return; // stop() made it due again already
+    return; // run() ended and made it due again already
   }
   switch (attempt.kind) {
   case OutboxAttempt::Kind::sent:
@@ -277,19 +267,18 @@ void OutboxPump::give_up(const OutboxItem& item, OutboxResult result) {
   on_done_(item, result);
 }
 
-Awaitable<void> OutboxPump::arm_timer(std::shared_ptr<bool> alive) {
+Awaitable<void> OutboxPump::sleep_until_due() {
   std::error_code ec;
   const auto next = co_await context_.repositories().outbox().next_due(component_, ec);
-  if (!*alive || !next || stopped_) {
+  if (wake_) {
     co_return;
   }
-  const auto wait = std::clamp<std::int64_t>(*next - unix_time_now(), 1, max_sleep_seconds);
+  // Nothing due: a pump() wakes it, or the longest sleep ends.
+  const auto wait = next ? std::clamp<std::int64_t>(*next - unix_time_now(), 1, max_sleep_seconds)
+                         : max_sleep_seconds;
   timer_->timer.expires_after(std::chrono::seconds(wait));
-  timer_->timer.async_wait([this, alive](const boost::system::error_code& error) {
-    if (!error && *alive) {
-      pump();
-    }
-  });
+  boost::system::error_code waited; // cancelled by pump() or by the cancellation
+  co_await timer_->timer.async_wait(asio::redirect_error(asio::use_awaitable, waited));
 }
 
 void OutboxPump::log_store_failure(std::string_view what, const std::error_code& ec) {

@@ -103,6 +103,11 @@ std::map<std::string, std::string> decode_notes(std::string_view text);
 /// message being sent is leased (its next attempt moved past the time an
 /// attempt can take) so that a crash mid-attempt retries it later rather
 /// than never. Single-threaded: the io_context's thread.
+///
+/// run() is the pump's loop, ended by Asio cancellation. A transport calls a
+/// report before its owner destroys the pump, or never: the adapters stop
+/// their transport after run() returned, and a report that comes after that
+/// is ignored.
 class OutboxPump {
 public:
   /// Tells the pump how an attempt went; may be called later, once.
@@ -122,23 +127,24 @@ public:
   /// Stores `item` (id, times and attempts are set here) and starts sending
   /// it. `full`: the queue limits are reached; `failed`: the store failed.
   [[nodiscard]] Awaitable<Added> add(const OutboxItem& item);
-  /// Starts sending what is due, what a previous run left included.
-  void start();
-  /// Stops sending; messages in flight become due again at once (written
-  /// as the loop runs on: the store is reached by awaited calls only).
-  void stop();
+  /// Sends what is due, what an earlier run left included, until the
+  /// coroutine that awaits it is cancelled (Asio's terminal cancellation);
+  /// then what is in flight becomes due again at once (a restart sends it),
+  /// and it returns. Store calls run to their answer: cancellation acts
+  /// between them.
+  [[nodiscard]] Awaitable<void> run();
   /// Messages being sent now.
   std::size_t in_flight() const { return in_flight_.size(); }
 
 private:
   struct Timer;
 
-  /// Leases what is due into the free slots and sends it; one at a time
-  /// (a call while one runs makes it go round once more).
+  /// Wakes run() to lease and send what is due now.
   void pump();
-  Awaitable<void> fill(std::shared_ptr<bool> alive);
-  /// Sleeps until the next message is due.
-  Awaitable<void> arm_timer(std::shared_ptr<bool> alive);
+  /// Leases what is due into the free slots and sends it.
+  Awaitable<void> fill();
+  /// Sleeps until the next message is due, a pump() or the cancellation.
+  Awaitable<void> sleep_until_due();
   void send(const OutboxItem& item);
   void finished(const OutboxItem& item, OutboxAttempt attempt);
   void give_up(const OutboxItem& item, OutboxResult result);
@@ -155,12 +161,10 @@ private:
   /// Messages being sent, by id, as they were when sent.
   std::map<std::int64_t, OutboxItem> in_flight_;
   std::unique_ptr<Timer> timer_;
-  /// Shared with the transport's reports, which may come after this is gone.
-  std::shared_ptr<bool> alive_;
+  /// run() is not running.
   bool stopped_ = true;
-  /// fill() runs, and whether it goes round once more.
-  bool pumping_ = false;
-  bool pump_again_ = false;
+  /// pump() asked for a round since run() last leased.
+  bool wake_ = false;
 };
 
 } // namespace trestle::gateway

@@ -8,6 +8,8 @@
 #include "store_error.hpp"
 
 #include <atomic>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -96,9 +98,12 @@ public:
       boost::asio::post(state->worker->thread,
                         [this, state, alone = side == Side::write_alone] { write(state, alone); });
     }
+    // Not cancellable: a call runs to its answer or its deadline, so that
+    // a caller cancelled meanwhile (a shutdown) knows what was written.
     boost::system::error_code waited;
-    co_await state->timer.async_wait(
-        boost::asio::redirect_error(boost::asio::use_awaitable, waited));
+    co_await state->timer.async_wait(boost::asio::bind_cancellation_slot(
+        boost::asio::cancellation_slot(),
+        boost::asio::redirect_error(boost::asio::use_awaitable, waited)));
     ec = state->answered ? state->error : make_error_code(StoreErrc::timeout);
     report(ec);
     co_return finish<T>(ec ? std::move(failed) : std::move(*state->value));

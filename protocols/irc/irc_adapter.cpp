@@ -5,6 +5,11 @@
 #include "user_connection.hpp"
 #include "user_settings.hpp"
 
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <stdexcept>
 #include <utility>
@@ -150,7 +155,18 @@ void IrcAdapter::on_domain_presence(const xmpp::Jid& from, bool available) {
   }
 }
 
-void IrcAdapter::stop() {
+gateway::Awaitable<void> IrcAdapter::run() {
+  boost::asio::steady_timer idle(context_.io());
+  for (;;) {
+    const auto state = co_await boost::asio::this_coro::cancellation_state;
+    if (state.cancelled() != boost::asio::cancellation_type::none) {
+      break;
+    }
+    // A day at a time: the reactor's timeout overflows at time_point::max().
+    idle.expires_after(std::chrono::hours(24));
+    boost::system::error_code ec; // operation_aborted at the shutdown
+    co_await idle.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
   for (auto& [key, user] : connections_) {
     user->quit("Gateway shutting down");
   }

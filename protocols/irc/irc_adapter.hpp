@@ -43,8 +43,9 @@ public:
   gateway::Awaitable<void> handle(const gateway::UserEvent& event) override;
   /// An unavailable presence to the domain: that resource left every room.
   void on_domain_presence(const xmpp::Jid& from, bool available) override;
-  /// QUITs every IRC connection.
-  void stop() override;
+  /// Waits for the shutdown (users' connections start with their traffic),
+  /// then QUITs every IRC connection.
+  gateway::Awaitable<void> run() override;
   /// The user's registration was removed: their connections QUIT.
   gateway::Awaitable<void> on_unregistered(const xmpp::Jid& user) override;
   /// An admin disconnected the user: their connections QUIT.

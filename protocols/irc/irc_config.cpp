@@ -139,16 +139,11 @@ IrcSettings parse_irc(const Context& ctx, const Entry& entry) {
   }
   return irc;
 }
+
 } // namespace
 
 gateway::NetworkConfigReader irc_config_reader() {
-  return {"irc", "IRC gateway", [](const Context& ctx, const Entry* entry) {
-            IrcSettings settings = entry != nullptr ? parse_irc(ctx, *entry) : IrcSettings{};
-            gateway::NetworkSection section;
-            section.settings =
-                std::make_shared<gateway::SettingsOf<IrcSettings>>(std::move(settings));
-            return section;
-          }};
+  return section_reader<IrcSettings>("irc", "IRC gateway", parse_irc);
 }
 
 } // namespace trestle::irc

@@ -111,33 +111,20 @@ SmsAdapter::SmsAdapter(const gateway::ComponentConfig& config, SmsSettings setti
 
 SmsAdapter::~SmsAdapter() = default;
 
-void SmsAdapter::start() {
-  // A failure ends the gateway's loop with the error, as a failed start does.
-  boost::asio::co_spawn(context_.io(), numbers_->load_static(),
-                        [](const std::exception_ptr& error) {
-                          if (error) {
-                            std::rethrow_exception(error);
-                          }
-                        });
+gateway::Awaitable<void> SmsAdapter::run() {
+  // A failure ends run() with the error, which stops the gateway.
+  co_await numbers_->load_static();
   if (!provider_) {
     context_.log().warning("component " + context_.domain().domain(),
                            "no SMS provider configured (sms.provider): messages are refused");
-    return;
+    co_return;
   }
   context_.log().info("component " + context_.domain().domain(),
                       std::string("SMS through ") + std::string(provider_->name()) +
                           "; webhooks at " + public_url_);
-  outbox_->start();
-  boost::asio::co_spawn(context_.io(), inbound_->hand_over_waiting(), boost::asio::detached);
-}
-
-void SmsAdapter::stop() {
-  if (outbox_) {
-    outbox_->stop();
-  }
-  if (provider_) {
-    provider_->stop();
-  }
+  co_await inbound_->hand_over_waiting();
+  co_await outbox_->run();
+  provider_->stop();
 }
 
 gateway::Awaitable<void> SmsAdapter::handle(const gateway::UserEvent& event) {

@@ -47,10 +47,10 @@ public:
   std::string_view identity_type() const override { return "sms"; }
   gateway::NetworkAbilities abilities() const override;
 
-  /// Writes the operator's numbers to the mapping table and starts the outbox.
-  void start() override;
-  /// Stops the outbox and the provider's calls.
-  void stop() override;
+  /// Writes the operator's numbers to the mapping table (throws when it
+  /// cannot), then runs the outbox until the shutdown, and stops the
+  /// provider's calls.
+  gateway::Awaitable<void> run() override;
 
   /// Messages become SMS; presence is answered as for a contact that is
   /// always there; requests are refused.

@@ -238,17 +238,12 @@ SmsSettings parse_sms(const Context& ctx, const Entry& entry) {
   }
   return sms;
 }
+
 } // namespace
 
 gateway::NetworkConfigReader sms_config_reader() {
-  return {"sms", "SMS gateway", [](const Context& ctx, const Entry* entry) {
-            SmsSettings settings = entry != nullptr ? parse_sms(ctx, *entry) : SmsSettings{};
-            gateway::NetworkSection section;
-            section.needs_http = !settings.provider.empty();
-            section.settings =
-                std::make_shared<gateway::SettingsOf<SmsSettings>>(std::move(settings));
-            return section;
-          }};
+  return section_reader<SmsSettings>("sms", "SMS gateway", parse_sms,
+                                     [](const SmsSettings& sms) { return !sms.provider.empty(); });
 }
 
 } // namespace trestle::sms

@@ -117,21 +117,17 @@ EmailAdapter::EmailAdapter(EmailSettings settings, gateway::AdapterContext& cont
 
 EmailAdapter::~EmailAdapter() = default;
 
-void EmailAdapter::start() {
+gateway::Awaitable<void> EmailAdapter::run() {
   if (listener_) {
     std::string error;
     if (!listener_->start(&error)) {
       throw std::runtime_error("component " + context_.domain().domain() + ": " + error);
     }
   }
-  outbox_->start();
-}
-
-void EmailAdapter::stop() {
+  co_await outbox_->run();
   if (listener_) {
     listener_->stop();
   }
-  outbox_->stop();
   relay_->stop();
 }
 

@@ -44,10 +44,10 @@ public:
   gateway::NetworkAbilities abilities() const override;
 
   /// Starts the listener (throws std::runtime_error when it cannot listen)
-  /// and the outbox, which picks up what an earlier run left.
-  void start() override;
-  /// Stops the listener and the outbox; queued mail stays in the store.
-  void stop() override;
+  /// and runs the outbox, which picks up what an earlier run left, until the
+  /// shutdown; then stops the listener and the relay. Queued mail stays in
+  /// the store.
+  gateway::Awaitable<void> run() override;
 
   /// Messages become mail; presence to contacts is answered; requests refused.
   gateway::Awaitable<void> handle(const gateway::UserEvent& event) override;

@@ -139,16 +139,11 @@ EmailSettings parse_email(const Context& ctx, const Entry& entry) {
   }
   return email;
 }
+
 } // namespace
 
 gateway::NetworkConfigReader email_config_reader() {
-  return {"smtp", "Email gateway", [](const Context& ctx, const Entry* entry) {
-            EmailSettings settings = entry != nullptr ? parse_email(ctx, *entry) : EmailSettings{};
-            gateway::NetworkSection section;
-            section.settings =
-                std::make_shared<gateway::SettingsOf<EmailSettings>>(std::move(settings));
-            return section;
-          }};
+  return section_reader<EmailSettings>("smtp", "Email gateway", parse_email);
 }
 
 } // namespace trestle::smtp

@@ -51,10 +51,9 @@ public:
   [[nodiscard]] gateway::Awaitable<Added> add(const gateway::OutboxItem& item) {
     return pump_.add(item);
   }
-  /// Starts sending what is due, what a previous run left included.
-  void start() { pump_.start(); }
-  /// Stops sending; mails in flight become due again at once.
-  void stop() { pump_.stop(); }
+  /// Sends what is due, what a previous run left included, until cancelled;
+  /// mails in flight then become due again at once (OutboxPump::run()).
+  [[nodiscard]] gateway::Awaitable<void> run() { return pump_.run(); }
   /// Mails being sent now.
   std::size_t in_flight() const { return pump_.in_flight(); }
 

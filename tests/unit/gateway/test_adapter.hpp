@@ -52,6 +52,8 @@ public:
   gateway::NetworkAbilities carries{.network = "the test network"};
 
   /// Records the event.
+  /// Nothing long-lived.
+  gateway::Awaitable<void> run() override { co_return; }
   gateway::Awaitable<void> handle(const gateway::UserEvent& event) override {
     received.push_back(event);
     co_return;

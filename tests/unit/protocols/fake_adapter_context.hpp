@@ -6,6 +6,8 @@
 #include "store.hpp"
 
 #include <algorithm>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
@@ -146,7 +148,29 @@ public:
     }
   }
 
-  /// Runs what is ready on io() (what start() spawned, for one).
+  /// Starts `work` (an adapter's or an outbox's run()) on io() as the app
+  /// does; stop_run() cancels it. An error it throws comes out of the loop.
+  void start_run(gateway::Awaitable<void> work) {
+    run_ended_ = false;
+    boost::asio::co_spawn(
+        io_, std::move(work),
+        boost::asio::bind_cancellation_slot(stop_.slot(), [this](const std::exception_ptr& error) {
+          run_ended_ = true;
+          if (error) {
+            std::rethrow_exception(error);
+          }
+        }));
+  }
+  /// Cancels what start_run() started and runs the loop until it ended;
+  /// returns whether it did.
+  bool stop_run() {
+    stop_.emit(boost::asio::cancellation_type::terminal);
+    return poll_until([this] { return run_ended_; });
+  }
+  /// Whether what start_run() started has ended.
+  bool run_ended() const { return run_ended_; }
+
+  /// Runs what is ready on io() (what start_run() started, for one).
   void run_ready() {
     poll_until([] { return false; });
   }
@@ -191,6 +215,8 @@ public:
   std::map<std::string, gateway::HttpHandler> routes;
 
 private:
+  boost::asio::cancellation_signal stop_;
+  bool run_ended_ = true;
   /// `work`, answering true once it ended, for run().
   static gateway::Awaitable<bool> ended(gateway::Awaitable<void> work) {
     co_await std::move(work);

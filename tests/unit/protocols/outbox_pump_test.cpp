@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -72,8 +73,8 @@ BOOST_AUTO_TEST_CASE(two_instances_sharing_a_database_send_each_message_once) {
     item.peer = "bob@example.com";
     BOOST_REQUIRE(first.store->add_outbox(item, ec) > 0);
   }
-  first.pump.start();
-  second.pump.start();
+  first.context.start_run(first.pump.run());
+  second.context.start_run(second.pump.run());
   // The two loops take turns, one handler each, as two processes would
   // interleave.
   for (int round = 0; round < 2000 && first.done + second.done < 20; ++round) {
@@ -92,8 +93,44 @@ BOOST_AUTO_TEST_CASE(two_instances_sharing_a_database_send_each_message_once) {
     BOOST_TEST(count == 1, id << " was sent " << count << " times");
   }
   BOOST_TEST(first.store->count_outbox("mail.example.org", "", ec) == 0u);
-  first.pump.stop();
-  second.pump.stop();
+  BOOST_TEST(first.context.stop_run());
+  BOOST_TEST(second.context.stop_run());
+}
+
+BOOST_AUTO_TEST_CASE(a_cancelled_run_gives_back_what_is_in_flight) {
+  trestle::test::TempDir dir;
+  std::error_code ec;
+  auto store = open_sqlite_store(dir.path("outbox.db"));
+  FakeAdapterContext context("mail.example.org", store.get());
+  std::vector<OutboxPump::Report> pending;
+  OutboxPump pump(
+      context, Instance::policy(),
+      [&pending](const OutboxItem&, OutboxPump::Report report) {
+        pending.push_back(std::move(report)); // never answered before the stop
+        return true;
+      },
+      [](const OutboxItem&, const OutboxResult&) { BOOST_FAIL("nothing ends"); });
+  for (int i = 0; i < 2; ++i) {
+    OutboxItem item;
+    item.component = "mail.example.org";
+    item.user = "alice@example.org";
+    item.xmpp_id = "m" + std::to_string(i);
+    BOOST_REQUIRE(store->add_outbox(item, ec) > 0);
+  }
+  context.start_run(pump.run());
+  BOOST_TEST(context.poll_until([&] { return pump.in_flight() == 2; }));
+  // Leased: not due while the attempts run.
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  BOOST_TEST(store->due_outbox("mail.example.org", now + 1, 10, ec).empty());
+  BOOST_TEST(!context.run_ended()); // sleeping until something is due
+  BOOST_TEST(context.stop_run());
+  BOOST_TEST(pump.in_flight() == 0u);
+  BOOST_TEST(store->due_outbox("mail.example.org", now + 1, 10, ec).size() == 2u);
+  // A report after the end changes nothing.
+  pending.at(0)(OutboxAttempt{OutboxAttempt::Kind::sent, "250", "ok", {}});
+  BOOST_TEST(store->due_outbox("mail.example.org", now + 1, 10, ec).size() == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -70,10 +70,10 @@ struct Fixture {
         adapter(config.component, config.sms, context) {
     context.admin_jids.push_back(jid("admin@example.org"));
     if (given == nullptr) {
-      adapter.start();
+      context.start_run(adapter.run());
     }
   }
-  ~Fixture() { adapter.stop(); }
+  ~Fixture() { context.stop_run(); }
 
   trestle::gateway::HttpResponse mo(const std::string& query) {
     HttpRequest request;
@@ -157,7 +157,7 @@ BOOST_AUTO_TEST_CASE(a_repeated_mo_is_delivered_once) {
 BOOST_AUTO_TEST_CASE(a_text_costs_one_store_read_and_one_write_and_its_repeat_no_more) {
   trestle::gateway_test::FlakyStore store;
   Fixture f(kannel_config(), &store);
-  f.adapter.start();
+  f.context.start_run(f.adapter.run());
   f.context.run_ready();
   store.reads = 0;
   store.writes = 0;
@@ -234,7 +234,7 @@ BOOST_AUTO_TEST_CASE(texts_and_reports_are_kept_while_xmpp_is_down) {
 BOOST_AUTO_TEST_CASE(a_text_that_cannot_be_kept_is_503_and_not_remembered) {
   trestle::gateway_test::FlakyStore store;
   Fixture f(kannel_config(), &store);
-  f.adapter.start();
+  f.context.start_run(f.adapter.run());
   f.context.run_ready(); // the operator's numbers are written
   store.fail_writes = true;
   BOOST_TEST(f.mo(good_mo).status == 503u);
@@ -250,7 +250,7 @@ BOOST_AUTO_TEST_CASE(numbers_that_cannot_be_written_at_start_end_the_loop_with_t
   trestle::gateway_test::FlakyStore store;
   store.fail_writes = true;
   Fixture f(kannel_config(), &store);
-  f.adapter.start();
+  f.context.start_run(f.adapter.run());
   try {
     f.context.run_ready();
     BOOST_FAIL("the start did not fail");
@@ -272,7 +272,7 @@ BOOST_AUTO_TEST_CASE(texts_an_earlier_version_stored_for_users_are_handed_over) 
   held.user = "alice@example.org";
   BOOST_REQUIRE(store->add_held(held, ec) != 0);
   Fixture f(kannel_config(), store.get());
-  f.adapter.start();
+  f.context.start_run(f.adapter.run());
   BOOST_TEST(run_until(f.context.io(), [&] { return !f.context.sent.empty(); }));
   BOOST_REQUIRE(f.context.sent.size() == 1u);
   const auto& message = f.context.sent[0];

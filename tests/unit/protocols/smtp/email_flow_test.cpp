@@ -35,12 +35,20 @@ Jid jid(std::string_view text) {
   return Jid::parse(text).value();
 }
 
-/// A store, a context and the identities and threads over them.
+/// A store (in memory, or `given`), a context and the identities and threads
+/// over them.
 struct Fixture {
-  explicit Fixture(EmailSettings email = {})
-      : settings(std::move(email)), store(open_sqlite_store(":memory:")),
-        context("mail.example.org", store.get()), identities(settings, "mail.example.org", context),
-        threads(context), inbound(context, identities, threads) {}
+  explicit Fixture(EmailSettings email = {}, Store* given = nullptr)
+      : settings(std::move(email)), store(given ? nullptr : open_sqlite_store(":memory:")),
+        context("mail.example.org", given ? given : store.get()),
+        identities(settings, "mail.example.org", context), threads(context),
+        inbound(context, identities, threads) {}
+
+  /// Gives alice the address alice@mail.example.org.
+  void assign_alice() {
+    IdentityProblem problem;
+    BOOST_REQUIRE(context.run(identities.assign(jid("alice@example.org"), "alice", problem)));
+  }
 
   InboundMessage mail(std::string to, std::string data) {
     InboundMessage message;
@@ -264,57 +272,40 @@ BOOST_AUTO_TEST_CASE(mail_is_250_once_kept_even_while_xmpp_is_down) {
 
 BOOST_AUTO_TEST_CASE(a_mail_checked_at_rcpt_costs_one_store_write_and_no_read) {
   FlakyStore store;
-  EmailSettings settings;
-  FakeAdapterContext context("mail.example.org", &store);
-  EmailIdentities identities(settings, "mail.example.org", context);
-  EmailThreads threads(context);
-  EmailInbound inbound(context, identities, threads);
-  IdentityProblem problem;
-  BOOST_REQUIRE(context.run(identities.assign(jid("alice@example.org"), "alice", problem)));
-  const auto checked = context.run(inbound.check_recipient("alice@mail.example.org"));
+  Fixture f({}, &store);
+  f.assign_alice();
+  const auto checked = f.context.run(f.inbound.check_recipient("alice@mail.example.org"));
   BOOST_TEST(checked.code == 250);
   BOOST_TEST(checked.accepted_as == "alice@example.org");
-  InboundMessage message;
-  message.mail_from = "bob@example.com";
-  message.recipients.push_back("alice@mail.example.org");
+  auto message = f.mail("alice@mail.example.org", simple_mail);
   message.accepted_as.push_back(checked.accepted_as);
-  message.data = simple_mail;
   store.reads = 0;
   store.writes = 0;
-  const auto verdicts = context.run(inbound.deliver(message));
+  const auto verdicts = f.deliver(message);
   BOOST_TEST(verdicts.at(0).code == 250);
   BOOST_TEST(store.reads == 0u);
   // The message and its thread's rows, in one transaction.
   BOOST_TEST(store.writes == 1u);
-  BOOST_REQUIRE_EQUAL(context.sent.size(), 1u);
-  BOOST_TEST(context.sent[0].attr_or("to") == "alice@example.org");
+  BOOST_REQUIRE_EQUAL(f.context.sent.size(), 1u);
+  BOOST_TEST(f.context.sent[0].attr_or("to") == "alice@example.org");
   // Threaded like any mail: a reply to it continues its thread.
   bool known = false;
-  const auto thread = context.sent[0].child_text("thread");
-  BOOST_TEST(context.run(threads.incoming("alice@example.org", "m1@example.com", {}, known)) ==
+  const auto thread = f.context.sent[0].child_text("thread");
+  BOOST_TEST(f.context.run(f.threads.incoming("alice@example.org", "m1@example.com", {}, known)) ==
              thread);
   BOOST_TEST(known);
 }
 
 BOOST_AUTO_TEST_CASE(mail_that_cannot_be_kept_is_451) {
   FlakyStore store;
-  EmailSettings settings;
-  FakeAdapterContext context("mail.example.org", &store);
-  EmailIdentities identities(settings, "mail.example.org", context);
-  EmailThreads threads(context);
-  EmailInbound inbound(context, identities, threads);
-  IdentityProblem problem;
-  BOOST_REQUIRE(context.run(identities.assign(jid("alice@example.org"), "alice", problem)));
+  Fixture f({}, &store);
+  f.assign_alice();
   store.fail_writes = true;
-  InboundMessage message;
-  message.mail_from = "bob@example.com";
-  message.recipients.push_back("alice@mail.example.org");
-  message.data = simple_mail;
-  const auto verdicts = context.run(inbound.deliver(message));
+  const auto verdicts = f.deliver(f.mail("alice@mail.example.org", simple_mail));
   BOOST_TEST(verdicts.at(0).code == 451);
   BOOST_TEST(verdicts.at(0).enhanced == "4.3.0");
-  BOOST_TEST(context.sent.empty());
-  BOOST_TEST(context.log_text().find("answered 451") != std::string::npos);
+  BOOST_TEST(f.context.sent.empty());
+  BOOST_TEST(f.context.log_text().find("answered 451") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(mail_without_a_readable_sender_comes_from_the_domain) {

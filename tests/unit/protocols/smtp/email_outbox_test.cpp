@@ -71,6 +71,7 @@ struct Fixture {
                [this](const OutboxItem& item, const OutboxResult& result) {
                  done.emplace_back(item, result);
                }) {}
+  ~Fixture() { context.stop_run(); }
 
   std::vector<OutboxItem> all() {
     std::error_code ec;
@@ -105,7 +106,7 @@ BOOST_AUTO_TEST_SUITE(email_outbox)
 
 BOOST_AUTO_TEST_CASE(a_temporary_failure_is_rescheduled_with_the_reason) {
   Fixture f;
-  f.outbox.start();
+  f.context.start_run(f.outbox.run());
   BOOST_TEST(
       (f.context.run(f.outbox.add(mail_from("alice@example.org"))) == EmailOutbox::Added::queued));
   BOOST_TEST(trestle::test::run_until(f.context.io(), [&] { return f.outbox.in_flight() == 1; }));
@@ -123,7 +124,7 @@ BOOST_AUTO_TEST_CASE(past_the_age_limit_the_sender_gets_an_error) {
   EmailSettings settings;
   settings.retry_max_age_seconds = 0;
   Fixture f(settings);
-  f.outbox.start();
+  f.context.start_run(f.outbox.run());
   BOOST_TEST(
       (f.context.run(f.outbox.add(mail_from("alice@example.org"))) == EmailOutbox::Added::queued));
   BOOST_TEST(trestle::test::run_until(f.context.io(), [&] { return !f.done.empty(); }));
@@ -170,26 +171,26 @@ BOOST_AUTO_TEST_CASE(what_a_stopped_run_left_is_sent_by_the_next) {
   {
     SmtpRelay relay(context.io(), unreachable_relay(context.io()));
     EmailOutbox outbox(context, settings, relay, [](const OutboxItem&, const OutboxResult&) {});
-    outbox.start();
+    context.start_run(outbox.run());
     BOOST_TEST(
         (context.run(outbox.add(mail_from("alice@example.org"))) == EmailOutbox::Added::queued));
     BOOST_TEST(trestle::test::run_until(context.io(), [&] { return outbox.in_flight() == 1; }));
-    outbox.stop();
+    BOOST_TEST(context.stop_run()); // after what the cancelled run writes
     relay.stop();
   }
-  context.run_ready(); // what stop() writes
   std::error_code ec;
-  // stop() undid the lease: the mail is due now, not after the delivery time.
+  // The cancelled run undid the lease: the mail is due now, not after the delivery time.
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   BOOST_TEST(store->due_outbox("mail.example.org", now + 1, 10, ec).size() == 1u);
   SmtpRelay relay(context.io(), unreachable_relay(context.io()));
   EmailOutbox outbox(context, settings, relay, [](const OutboxItem&, const OutboxResult&) {});
-  outbox.start();
+  context.start_run(outbox.run());
   BOOST_TEST(trestle::test::run_until(context.io(), [&] { return outbox.in_flight() == 1; }));
   BOOST_TEST(trestle::test::run_until(context.io(), [&] { return outbox.in_flight() == 0; }));
   context.run_ready(); // the retry's schedule
+  BOOST_TEST(context.stop_run());
   const auto left = store->due_outbox("mail.example.org", std::int64_t{1} << 40, 10, ec);
   BOOST_REQUIRE(left.size() == 1u);
   BOOST_TEST(left[0].attempts == 1);
