@@ -510,30 +510,9 @@ ActionResult IrcLink::part(std::string_view channel, std::string_view reason) {
   return impl.submit(impl.session.part(channel, reason));
 }
 
-ActionResult IrcLink::privmsg(std::string_view target, std::string_view text) {
-  return impl_->when_registered([&](IrcClientSession& s) { return s.privmsg(target, text); });
-}
-
-ActionResult IrcLink::notice(std::string_view target, std::string_view text) {
-  return impl_->when_registered([&](IrcClientSession& s) { return s.notice(target, text); });
-}
-
-ActionResult IrcLink::action(std::string_view target, std::string_view text) {
-  return impl_->when_registered([&](IrcClientSession& s) { return s.action(target, text); });
-}
-
-ActionResult IrcLink::set_topic(std::string_view channel, std::string_view text) {
-  return impl_->when_registered([&](IrcClientSession& s) { return s.set_topic(channel, text); });
-}
-
-ActionResult IrcLink::kick(std::string_view channel, std::string_view nick,
-                           std::string_view reason) {
-  return impl_->when_registered([&](IrcClientSession& s) { return s.kick(channel, nick, reason); });
-}
-
-ActionResult IrcLink::mode(std::string_view target, std::string_view modes,
-                           const std::vector<std::string>& params) {
-  return impl_->when_registered([&](IrcClientSession& s) { return s.mode(target, modes, params); });
+ActionResult
+IrcLink::perform(const std::function<ActionResult(IrcClientSession& session)>& action) {
+  return impl_->when_registered(action);
 }
 
 ActionResult IrcLink::nick(std::string_view new_nick) {
@@ -550,14 +529,6 @@ ActionResult IrcLink::nick(std::string_view new_nick) {
     impl.requested_nick = std::string(new_nick);
   }
   return result;
-}
-
-ActionResult IrcLink::away(std::string_view text) {
-  return impl_->when_registered([&](IrcClientSession& s) { return s.away(text); });
-}
-
-ActionResult IrcLink::back() {
-  return impl_->when_registered([&](IrcClientSession& s) { return s.back(); });
 }
 
 ActionResult IrcLink::raw(std::string_view line) {

@@ -96,27 +96,16 @@ public:
   ActionResult join(std::string_view channel, std::string_view key = {});
   /// No longer wants `channel`; PARTs it now when registered.
   ActionResult part(std::string_view channel, std::string_view reason = {});
-  /// PRIVMSG; refused with not_registered until registered.
-  ActionResult privmsg(std::string_view target, std::string_view text);
-  /// NOTICE; refused with not_registered until registered.
-  ActionResult notice(std::string_view target, std::string_view text);
-  /// CTCP ACTION (`/me`); refused with not_registered until registered.
-  ActionResult action(std::string_view target, std::string_view text);
-  /// TOPIC; refused with not_registered until registered.
-  ActionResult set_topic(std::string_view channel, std::string_view text);
-  /// KICK; refused with not_registered until registered.
-  ActionResult kick(std::string_view channel, std::string_view nick, std::string_view reason = {});
-  /// MODE; refused with not_registered until registered.
-  ActionResult mode(std::string_view target, std::string_view modes,
-                    const std::vector<std::string>& params = {});
+  /// Runs one of the session's actions that the link need not remember
+  /// (PRIVMSG, NOTICE, ACTION, TOPIC, KICK, MODE, AWAY: `session.privmsg(...)`
+  /// and the like) and sends its lines; refused with not_registered until
+  /// registered. join(), part(), nick() and raw() are the link's own, since
+  /// it keeps what they change for the next connection.
+  ActionResult perform(const std::function<ActionResult(IrcClientSession& session)>& action);
   /// NICK: when registered, or while registering (the answer to a
   /// nick_rejected event); refused with not_registered otherwise. A nick the
   /// server confirms is kept for later connections.
   ActionResult nick(std::string_view new_nick);
-  /// AWAY with text; refused with not_registered until registered.
-  ActionResult away(std::string_view text);
-  /// AWAY without text; refused with not_registered until registered.
-  ActionResult back();
   /// One raw command line; refused with not_registered until registered.
   ActionResult raw(std::string_view line);
 

@@ -202,7 +202,7 @@ void UserConnection::update_away(const gateway::UserPresence& presence) {
   away_ = want_away;
   away_text_ = text;
   if (link_->state() == IrcLinkState::registered) {
-    (void)(want_away ? link_->away(text) : link_->back());
+    (void)link_->perform([&](IrcClientSession& s) { return want_away ? s.away(text) : s.back(); });
   }
 }
 
@@ -241,7 +241,9 @@ void UserConnection::on_room_message(const gateway::UserMessage& message, std::s
       refuse(message, Condition::not_acceptable, "an IRC topic is one line");
       return;
     }
-    if (auto result = link_->set_topic(room->name, text); !result.ok()) {
+    if (auto result =
+            link_->perform([&](IrcClientSession& s) { return s.set_topic(room->name, text); });
+        !result.ok()) {
       refuse_action(message, result);
     }
     return;
@@ -255,7 +257,9 @@ void UserConnection::send_to_channel(const gateway::UserMessage& message, Room& 
   const auto& body = message.body;
   const auto& id = message.id;
   const auto action = me_action(body);
-  auto result = action ? link_->action(room.name, *action) : link_->privmsg(room.name, body);
+  auto result = link_->perform([&](IrcClientSession& s) {
+    return action ? s.action(room.name, *action) : s.privmsg(room.name, body);
+  });
   if (!result.ok()) {
     refuse_action(message, result);
     return;
@@ -286,7 +290,9 @@ void UserConnection::send_private(const gateway::UserMessage& message, std::stri
     return;
   }
   const auto action = me_action(body);
-  auto result = action ? link_->action(nick, *action) : link_->privmsg(nick, body);
+  auto result = link_->perform([&](IrcClientSession& s) {
+    return action ? s.action(nick, *action) : s.privmsg(nick, body);
+  });
   if (!result.ok()) {
     refuse_action(message, result);
     return;
@@ -384,15 +390,17 @@ void UserConnection::on_room_admin(const gateway::ContactRequest& iq, std::strin
           c = ' ';
         }
       }
-      result = link_->kick(room->name, nick, flat);
+      result = link_->perform([&](IrcClientSession& s) { return s.kick(room->name, nick, flat); });
     } else if (role == "moderator") {
-      result = link_->mode(room->name, "+o", {nick});
-    } else if (role == "participant") {
-      result = link_->mode(room->name, op ? "-o" : "+v", {nick});
-    } else if (role == "visitor") {
       result =
-          link_->mode(room->name, op ? "-ov" : "-v",
-                      op ? std::vector<std::string>{nick, nick} : std::vector<std::string>{nick});
+          link_->perform([&](IrcClientSession& s) { return s.mode(room->name, "+o", {nick}); });
+    } else if (role == "participant") {
+      result = link_->perform(
+          [&](IrcClientSession& s) { return s.mode(room->name, op ? "-o" : "+v", {nick}); });
+    } else if (role == "visitor") {
+      const auto nicks = op ? std::vector<std::string>{nick, nick} : std::vector<std::string>{nick};
+      result = link_->perform(
+          [&](IrcClientSession& s) { return s.mode(room->name, op ? "-ov" : "-v", nicks); });
     } else {
       refuse(iq, Condition::bad_request, "unknown role '" + role + "'");
       return;

@@ -212,7 +212,7 @@ void UserConnection::refold_rooms() {
 void UserConnection::on_registered() {
   ever_registered_ = true;
   if (away_) {
-    (void)link_->away(away_text_);
+    (void)link_->perform([&](IrcClientSession& s) { return s.away(away_text_); });
   }
   auto pending = std::move(pending_);
   pending_.clear();

@@ -21,6 +21,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace trestle::irc {
@@ -34,7 +35,9 @@ std::ostream& operator<<(std::ostream& out, ActionError error) {
 } // namespace trestle::irc
 
 using trestle::irc::ActionError;
+using trestle::irc::ActionResult;
 using trestle::irc::ClientEvent;
+using trestle::irc::IrcClientSession;
 using trestle::irc::IrcLink;
 using trestle::irc::IrcLinkHandlers;
 using trestle::irc::IrcLinkOptions;
@@ -49,6 +52,11 @@ using boost::system::error_code;
 using std::chrono::milliseconds;
 
 namespace {
+
+/// PRIVMSG through the link's perform().
+ActionResult privmsg(IrcLink& link, std::string_view target, std::string_view text) {
+  return link.perform([&](IrcClientSession& s) { return s.privmsg(target, text); });
+}
 
 using trestle::test::closed_port;
 using trestle::test::run_until;
@@ -273,7 +281,7 @@ BOOST_AUTO_TEST_CASE(joins_wanted_channels_after_registration_and_again_after_a_
   BOOST_TEST(rec.count(IrcLinkState::reconnecting) == 1u);
   BOOST_TEST(link.reconnects() == 1u);
   // Lines arrive in order: once the marker is seen, every rejoin is too.
-  BOOST_TEST(link.privmsg("#a", "marker").ok());
+  BOOST_TEST(privmsg(link, "#a", "marker").ok());
   BOOST_REQUIRE(run_until(io, [&] { return server.conn(1).saw("PRIVMSG #a marker"); }));
   BOOST_TEST(server.conn(1).saw("NICK alice"));
   BOOST_TEST(server.conn(1).saw("USER alice"));
@@ -297,7 +305,7 @@ BOOST_AUTO_TEST_CASE(registration_timeout_reconnects) {
   BOOST_TEST(rec.count(IrcLinkState::registered) == 0u);
   BOOST_TEST(rec.states.at(2).first == IrcLinkState::reconnecting);
   BOOST_TEST(rec.states.at(2).second.find("welcome") != std::string::npos);
-  BOOST_TEST(link.privmsg("#a", "hi").error == ActionError::not_registered);
+  BOOST_TEST(privmsg(link, "#a", "hi").error == ActionError::not_registered);
 
   bool done = false;
   link.stop("bye", [&] { done = true; });
@@ -323,7 +331,7 @@ BOOST_AUTO_TEST_CASE(stop_sends_quit_and_does_not_reconnect) {
   BOOST_TEST(rec.count(IrcLinkState::reconnecting) == 0u);
   io.poll();
   BOOST_TEST(server.count() == 1u);
-  BOOST_TEST(link.privmsg("#a", "late").error == ActionError::not_registered);
+  BOOST_TEST(privmsg(link, "#a", "late").error == ActionError::not_registered);
   // A second stop still reports done.
   bool again = false;
   link.stop("", [&] { again = true; });
@@ -353,9 +361,14 @@ BOOST_AUTO_TEST_CASE(actions_before_registration_are_refused_but_join_and_part) 
   BOOST_TEST(link.state() == IrcLinkState::idle);
   const std::vector<std::string> none;
   for (const auto& result :
-       {link.privmsg("#a", "x"), link.notice("#a", "x"), link.action("#a", "x"),
-        link.set_topic("#a", "x"), link.kick("#a", "bob"), link.mode("#a", "+o", {"bob"}),
-        link.nick("bob"), link.away("gone"), link.back(), link.raw("PRIVMSG #a :x")}) {
+       {privmsg(link, "#a", "x"),
+        link.perform([](IrcClientSession& s) { return s.notice("#a", "x"); }),
+        link.perform([](IrcClientSession& s) { return s.action("#a", "x"); }),
+        link.perform([](IrcClientSession& s) { return s.set_topic("#a", "x"); }),
+        link.perform([](IrcClientSession& s) { return s.kick("#a", "bob"); }),
+        link.perform([](IrcClientSession& s) { return s.mode("#a", "+o", {"bob"}); }),
+        link.nick("bob"), link.perform([](IrcClientSession& s) { return s.away("gone"); }),
+        link.perform([](IrcClientSession& s) { return s.back(); }), link.raw("PRIVMSG #a :x")}) {
     BOOST_TEST((result.error == ActionError::not_registered));
     BOOST_TEST(result.events.empty());
   }
@@ -446,7 +459,7 @@ BOOST_AUTO_TEST_CASE(full_send_queue_drops_the_connection_and_reconnects) {
   BOOST_REQUIRE(run_until(io, [&] { return link.state() == IrcLinkState::registered; }));
   bool refused = false;
   for (int i = 0; i < 10 && !refused; ++i) {
-    const auto result = link.privmsg("#a", "line " + std::to_string(i));
+    const auto result = privmsg(link, "#a", "line " + std::to_string(i));
     refused = !result.ok();
     if (refused) {
       BOOST_TEST((result.error == ActionError::not_registered));
@@ -454,7 +467,7 @@ BOOST_AUTO_TEST_CASE(full_send_queue_drops_the_connection_and_reconnects) {
   }
   BOOST_REQUIRE(refused);
   // Dropped: nothing more goes to the dead connection.
-  BOOST_TEST((link.privmsg("#a", "after").error == ActionError::not_registered));
+  BOOST_TEST((privmsg(link, "#a", "after").error == ActionError::not_registered));
   BOOST_TEST(link.join("#later").ok()); // wanted, joined after the reconnect
   BOOST_REQUIRE(run_until(
       io, [&] { return server.count() == 2 && link.state() == IrcLinkState::registered; }));
@@ -499,7 +512,7 @@ BOOST_AUTO_TEST_CASE(raw_join_and_part_change_the_wanted_channels) {
   server.drop(0);
   BOOST_REQUIRE(run_until(
       io, [&] { return server.count() == 2 && link.state() == IrcLinkState::registered; }));
-  BOOST_TEST(link.privmsg("#r2", "marker").ok());
+  BOOST_TEST(privmsg(link, "#r2", "marker").ok());
   BOOST_REQUIRE(run_until(io, [&] { return server.conn(1).saw("PRIVMSG #r2 marker"); }));
   BOOST_TEST(server.conn(1).saw("JOIN #r2"));
   BOOST_TEST(!server.conn(1).saw("JOIN #r1"));
