@@ -20,6 +20,10 @@ namespace {
 
 using xmpp::Condition;
 
+/// How long run() waits at the shutdown for the connections to QUIT: an IRC
+/// connection's close timeout (3 s) and a little more.
+constexpr auto quit_wait = std::chrono::milliseconds(3500);
+
 xmpp::StanzaError not_acceptable(std::string text) {
   return xmpp::make_stanza_error(Condition::not_acceptable, std::move(text));
 }
@@ -167,9 +171,27 @@ gateway::Awaitable<void> IrcAdapter::run() {
     boost::system::error_code ec; // operation_aborted at the shutdown
     co_await idle.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
   }
+  co_await boost::asio::this_coro::reset_cancellation_state();
   for (auto& [key, user] : connections_) {
     user->quit("Gateway shutting down");
   }
+  // Each link QUITs within its connection's close timeout; the connections
+  // are gone once they all finished, so none of their handlers outlives
+  // this. Bounded: past the wait, the adapter goes with what is left.
+  idle.expires_after(quit_wait);
+  last_quit_ = [&idle] {
+    idle.cancel();
+  };
+  while (!connections_.empty() || !closing_.empty()) {
+    boost::system::error_code ec; // operation_aborted: the last one finished
+    co_await idle.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    if (!ec) {
+      context_.log().warning("irc", std::to_string(connections_.size() + closing_.size()) +
+                                        " IRC connections had not quit when the gateway stopped");
+      break;
+    }
+  }
+  last_quit_ = nullptr;
 }
 
 gateway::Awaitable<void> IrcAdapter::on_unregistered(const xmpp::Jid& user) {
@@ -246,12 +268,19 @@ gateway::Awaitable<UserConnection*> IrcAdapter::connection(const gateway::UserEv
       BridgeContext{context_, rules_, channels_}, from.bare(), server, std::move(options),
       std::chrono::seconds(policy_.settings().idle_timeout_seconds),
       [this, key](UserConnection& finished) {
-        if (auto it = connections_.find(key);
-            it != connections_.end() && it->second.get() == &finished) {
-          connections_.erase(it);
-          return;
+        // Erasing destroys this callback (the connection holds it): what
+        // comes after uses locals only.
+        auto& adapter = *this;
+        if (auto it = adapter.connections_.find(key);
+            it != adapter.connections_.end() && it->second.get() == &finished) {
+          adapter.connections_.erase(it);
+        } else {
+          std::erase_if(adapter.closing_,
+                        [&](const auto& entry) { return entry.get() == &finished; });
         }
-        std::erase_if(closing_, [&](const auto& entry) { return entry.get() == &finished; });
+        if (adapter.last_quit_ && adapter.connections_.empty() && adapter.closing_.empty()) {
+          adapter.last_quit_();
+        }
       });
   auto* raw = user.get();
   connections_.emplace(key, std::move(user));

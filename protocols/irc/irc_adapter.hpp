@@ -7,6 +7,7 @@
 #include "irc_config.hpp"
 #include "server_policy.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -112,6 +113,8 @@ private:
   std::map<std::string, std::unique_ptr<UserConnection>, std::less<>> connections_;
   /// Connections that are quitting, kept until their link is over.
   std::vector<std::unique_ptr<UserConnection>> closing_;
+  /// While run() waits for the last connections to finish: wakes it.
+  std::function<void()> last_quit_;
 };
 
 /// The network for the app wiring: the `irc:` section and this adapter.

@@ -62,7 +62,6 @@ UserConnection::UserConnection(BridgeContext context, xmpp::Jid user, std::strin
 }
 
 UserConnection::~UserConnection() {
-  *alive_ = false;
   context_.channels.leave_all(server_, user_.bare_string());
 }
 
@@ -516,8 +515,8 @@ void UserConnection::arm_idle_timer() {
   }
   const auto deadline = last_activity_ + idle_timeout_;
   idle_timer_->timer.expires_at(deadline);
-  idle_timer_->timer.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const auto& ec) {
-    if (!ec && alive.lock()) {
+  idle_timer_->timer.async_wait([this](const auto& ec) {
+    if (!ec) {
       on_idle_timer();
     }
   });
@@ -553,8 +552,8 @@ void UserConnection::finish(std::string_view quit_reason) {
   fail_pending(Condition::service_unavailable, "the connection to " + server_ + " was closed");
   rooms_.clear();
   context_.channels.leave_all(server_, user_.bare_string());
-  link_->stop(quit_reason, [this, alive = std::weak_ptr<bool>(alive_)] {
-    if (alive.lock() && finished_) {
+  link_->stop(quit_reason, [this] {
+    if (finished_) {
       finished_(*this);
     }
   });

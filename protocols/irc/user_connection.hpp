@@ -43,6 +43,11 @@ struct BridgeContext {
 /// server JID. All of the user's resources share it. It translates both
 /// ways: the XMPP side calls the `on_*` methods; IRC events come from the
 /// link. Single-threaded, on the io_context's thread.
+///
+/// Its owner destroys it from its `finished` callback, or after the loop
+/// has stopped running its handlers (the adapter's run() waits for every
+/// connection to finish): no handler of it is left to run after that, so
+/// its timer and link callbacks need no guard.
 class UserConnection {
 public:
   /// Told (posted, never from inside a call) that the connection is over
@@ -251,8 +256,6 @@ private:
   bool ever_registered_ = false;
   bool finishing_ = false;
   std::chrono::steady_clock::time_point last_activity_;
-  /// Guards posted callbacks against a destroyed connection.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 } // namespace trestle::irc

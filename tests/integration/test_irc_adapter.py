@@ -1569,6 +1569,30 @@ class InspircdAthemeTests(AdapterTestBase):
                          STEP, what="AWAY cleared")
 
 
+
+class ShutdownTests(AdapterTestBase):
+    """SIGTERM with a user in a room: a trestle of its own, which the test stops."""
+
+    def test_sigterm_quits_irc_and_tells_the_rooms(self) -> None:
+        chan = self.channel("bye")
+        room = room_jid(chan)
+        carol = self.irc(self.nick("carol"))
+        carol.join(chan)
+        alice = self.xmpp("alice")
+        a = self.nick("alice")
+        self.join(alice, chan, a)
+        carol.wait_command("JOIN", chan, nick=a, timeout=STEP)
+
+        since = alice.mark()
+        self.trestle.stop_expect_clean_exit()
+        # The IRC adapter's run() was cancelled: the connection QUIT with the
+        # gateway's reason...
+        carol.wait_for(msg("QUIT", nick=a, contains="shutting down"), STEP,
+                       what=f"QUIT of {a} at the shutdown")
+        # ...and the room told alice that it closed (332) before the stream did.
+        self.occupant(alice, room, a, since, type_="unavailable", codes=("332",),
+                      what="the room closed at the shutdown")
+
 if __name__ == "__main__":
     servers.install_exit_on_signals()
     unittest.main(verbosity=2)
