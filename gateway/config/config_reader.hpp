@@ -192,6 +192,26 @@ template <typename T> void read_number(const MapView& map, std::string_view key,
   }
 }
 
+/// Up to 30 days, for the age limit of queued messages.
+constexpr Range retry_age_range{60, 30 * 86400};
+
+/// Reads the outbox keys that networks with a queue share
+/// (`retry_max_age_seconds`, `retry_min_delay_seconds`,
+/// `retry_max_delay_seconds`, `max_queued`, `max_queued_per_user`) into
+/// `settings`' fields of those names.
+template <typename QueueSettings>
+void read_queue_settings(const MapView& map, QueueSettings& settings) {
+  read_number(map, "retry_max_age_seconds", settings.retry_max_age_seconds, retry_age_range);
+  read_number(map, "retry_min_delay_seconds", settings.retry_min_delay_seconds, seconds_range);
+  read_number(map, "retry_max_delay_seconds", settings.retry_max_delay_seconds, seconds_range);
+  if (settings.retry_max_delay_seconds < settings.retry_min_delay_seconds) {
+    map.ctx().fail(map.mark(), map.path(),
+                   "retry_max_delay_seconds is smaller than retry_min_delay_seconds");
+  }
+  read_number(map, "max_queued", settings.max_queued, count_range);
+  read_number(map, "max_queued_per_user", settings.max_queued_per_user, count_range);
+}
+
 /// Which characters a required string may hold besides printable ones.
 enum class Spaces { refused, allowed };
 

@@ -2,10 +2,10 @@
 
 #include "adapter.hpp"
 #include "backoff.hpp"
+#include "cancelled.hpp"
 #include "log.hpp"
 
 #include <algorithm>
-#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -134,16 +134,6 @@ Awaitable<void> write_removal(Outbox& outbox, Logger& log, std::string area, std
     // It stays queued and will be tried again: a duplicate is better than a loss.
     log.error(area, "outbox: cannot remove message " + std::to_string(id) + ": " + ec.message());
   }
-}
-
-} // namespace
-
-namespace {
-
-/// Whether the coroutine that awaits this was cancelled.
-Awaitable<bool> cancelled() {
-  const auto state = co_await asio::this_coro::cancellation_state;
-  co_return state.cancelled() != asio::cancellation_type::none;
 }
 
 } // namespace

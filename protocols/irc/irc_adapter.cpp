@@ -1,11 +1,11 @@
 #include "irc_adapter.hpp"
 
 #include "address_text.hpp"
+#include "cancelled.hpp"
 #include "log.hpp"
 #include "user_connection.hpp"
 #include "user_settings.hpp"
 
-#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -160,12 +160,11 @@ void IrcAdapter::on_domain_presence(const xmpp::Jid& from, bool available) {
 }
 
 gateway::Awaitable<void> IrcAdapter::run() {
+  // Cancellation ends the wait below instead of throwing: the connections
+  // QUIT after it.
+  co_await boost::asio::this_coro::throw_if_cancelled(false);
   boost::asio::steady_timer idle(context_.io());
-  for (;;) {
-    const auto state = co_await boost::asio::this_coro::cancellation_state;
-    if (state.cancelled() != boost::asio::cancellation_type::none) {
-      break;
-    }
+  while (!co_await gateway::cancelled()) {
     // A day at a time: the reactor's timeout overflows at time_point::max().
     idle.expires_after(std::chrono::hours(24));
     boost::system::error_code ec; // operation_aborted at the shutdown

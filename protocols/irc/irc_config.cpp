@@ -38,29 +38,22 @@ std::vector<std::string> read_server_patterns(const Context& ctx, const Entry& e
 /// Reads the keys of one IRC server over `base` (the defaults).
 IrcServerSettings parse_irc_server(const Context& ctx, const Entry& entry,
                                    const IrcServerSettings& base, bool with_host) {
-  static const std::initializer_list<std::string_view> defaults_keys = {
-      "port",
-      "tls",
-      "verify_certificate",
-      "ca_file",
-      "password",
-      "flood_burst",
-      "flood_lines_per_second",
-      "connect_timeout_seconds",
-      "reconnect_min_delay_seconds",
-      "reconnect_max_delay_seconds"};
-  static const std::initializer_list<std::string_view> server_keys = {
-      "host",
-      "port",
-      "tls",
-      "verify_certificate",
-      "ca_file",
-      "password",
-      "flood_burst",
-      "flood_lines_per_second",
-      "connect_timeout_seconds",
-      "reconnect_min_delay_seconds",
-      "reconnect_max_delay_seconds"};
+  static const std::vector<std::string_view> defaults_keys = {"port",
+                                                              "tls",
+                                                              "verify_certificate",
+                                                              "ca_file",
+                                                              "password",
+                                                              "flood_burst",
+                                                              "flood_lines_per_second",
+                                                              "connect_timeout_seconds",
+                                                              "reconnect_min_delay_seconds",
+                                                              "reconnect_max_delay_seconds"};
+  // A listed server takes the same keys and its host.
+  static const std::vector<std::string_view> server_keys = [] {
+    std::vector<std::string_view> keys{"host"};
+    keys.insert(keys.end(), defaults_keys.begin(), defaults_keys.end());
+    return keys;
+  }();
   const MapView map(ctx, entry.value, entry.key_node.Mark(), entry.path,
                     with_host ? server_keys : defaults_keys);
   IrcServerSettings server = base;

@@ -14,9 +14,6 @@ using namespace gateway::config_detail;
 
 namespace {
 
-/// Up to 30 days, for the age limit of queued messages.
-constexpr Range retry_age_range{60, 30 * 86400};
-
 bool all_digits(std::string_view text) {
   return !text.empty() &&
          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -196,15 +193,7 @@ SmsSettings parse_sms(const Context& ctx, const Entry& entry) {
   read_number(map, "max_segments", sms.max_segments, Range{1, 255});
   read_number(map, "max_per_hour", sms.max_per_hour, Range{0, 1000000});
   read_number(map, "max_per_day", sms.max_per_day, Range{0, 1000000});
-  read_number(map, "retry_max_age_seconds", sms.retry_max_age_seconds, retry_age_range);
-  read_number(map, "retry_min_delay_seconds", sms.retry_min_delay_seconds, seconds_range);
-  read_number(map, "retry_max_delay_seconds", sms.retry_max_delay_seconds, seconds_range);
-  if (sms.retry_max_delay_seconds < sms.retry_min_delay_seconds) {
-    ctx.fail(map.mark(), map.path(),
-             "retry_max_delay_seconds is smaller than retry_min_delay_seconds");
-  }
-  read_number(map, "max_queued", sms.max_queued, count_range);
-  read_number(map, "max_queued_per_user", sms.max_queued_per_user, count_range);
+  read_queue_settings(map, sms);
   read_number(map, "request_timeout_seconds", sms.request_timeout_seconds, seconds_range);
   read_number(map, "max_connections", sms.max_connections, Range{1, 100});
   read_bool(map, "verify_certificate", sms.verify_certificate);

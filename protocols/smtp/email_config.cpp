@@ -11,9 +11,6 @@ using namespace gateway::config_detail;
 
 namespace {
 
-/// Up to 30 days, for the age limit of queued mail.
-constexpr Range retry_age_range{60, 30 * 86400};
-
 /// Fails unless `key`'s text holds only the given placeholders in braces.
 void check_template(const MapView& map, std::string_view key, const std::string& text,
                     std::initializer_list<std::string_view> placeholders) {
@@ -122,15 +119,7 @@ EmailSettings parse_email(const Context& ctx, const Entry& entry) {
   if (map.find("default_subject") != nullptr) {
     check_template(map, "default_subject", email.default_subject, {"{name}"});
   }
-  read_number(map, "retry_max_age_seconds", email.retry_max_age_seconds, retry_age_range);
-  read_number(map, "retry_min_delay_seconds", email.retry_min_delay_seconds, seconds_range);
-  read_number(map, "retry_max_delay_seconds", email.retry_max_delay_seconds, seconds_range);
-  if (email.retry_max_delay_seconds < email.retry_min_delay_seconds) {
-    ctx.fail(map.mark(), map.path(),
-             "retry_max_delay_seconds is smaller than retry_min_delay_seconds");
-  }
-  read_number(map, "max_queued", email.max_queued, count_range);
-  read_number(map, "max_queued_per_user", email.max_queued_per_user, count_range);
+  read_queue_settings(map, email);
   if (const Entry* relay = map.find("relay")) {
     email.relay = parse_relay(ctx, *relay);
   }

@@ -345,6 +345,20 @@ class AdapterTestBase(XmppHelpers):
             self.xmpp_nicks.append(result.nick)
         return result
 
+    def alice_joins_beside_carol(self, base: str) -> tuple[str, str, IrcTestClient,
+                                                           MucTestClient, str]:
+        """carol (IRC) in a channel of this test; alice (XMPP) joins it, and carol
+        sees her JOIN. Returns the channel, its room JID, carol, alice and
+        alice's nick."""
+        chan = self.channel(base)
+        carol = self.irc(self.nick("carol"))
+        carol.join(chan)
+        alice = self.xmpp("alice")
+        a = self.nick("alice")
+        self.join(alice, chan, a)
+        carol.wait_command("JOIN", chan, nick=a, timeout=STEP)
+        return chan, room_jid(chan), carol, alice, a
+
     def trestle_tail(self) -> str:
         """The end of the trestle log, for failure messages."""
         return f"\n--- trestle log tail ---\n{self.trestle.log_tail(30)}"
@@ -528,14 +542,7 @@ class NgircdAdapterTests(AdapterTestBase):
         self.assertEqual(subject_of(joined.subject), "", self.describe(joined.subject))
 
     def test_leave_parts_and_last_resource_quits(self) -> None:
-        chan = self.channel("part")
-        room = room_jid(chan)
-        carol = self.irc(self.nick("carol"))
-        carol.join(chan)
-        alice = self.xmpp("alice")
-        a = self.nick("alice")
-        self.join(alice, chan, a)
-        carol.wait_command("JOIN", chan, nick=a, timeout=STEP)
+        chan, room, carol, alice, a = self.alice_joins_beside_carol("part")
 
         try:
             left = alice.leave_room(room, a, timeout=STEP)
@@ -618,14 +625,7 @@ class NgircdAdapterTests(AdapterTestBase):
         self.assertEqual(echo.get("id"), "bob-msg-1", self.describe(echo))
 
     def test_omemo_message_is_refused_and_nothing_reaches_irc(self) -> None:
-        chan = self.channel("omemo")
-        room = room_jid(chan)
-        carol = self.irc(self.nick("carol"))
-        carol.join(chan)
-        alice = self.xmpp("alice")
-        a = self.nick("alice")
-        self.join(alice, chan, a)
-        carol.wait_command("JOIN", chan, nick=a, timeout=STEP)
+        chan, room, carol, alice, a = self.alice_joins_beside_carol("omemo")
         since = alice.mark()
         mark = len(carol.received)
         encrypted = ET.Element("{eu.siacs.conversations.axolotl}encrypted")
@@ -661,14 +661,7 @@ class NgircdAdapterTests(AdapterTestBase):
         self.assertEqual(error_condition(error), "not-acceptable", self.describe(error))
 
     def test_corrections_reactions_replies_and_retractions_cross_as_text(self) -> None:
-        chan = self.channel("border")
-        room = room_jid(chan)
-        carol = self.irc(self.nick("carol"))
-        carol.join(chan)
-        alice = self.xmpp("alice")
-        a = self.nick("alice")
-        self.join(alice, chan, a)
-        carol.wait_command("JOIN", chan, nick=a, timeout=STEP)
+        chan, room, carol, alice, a = self.alice_joins_beside_carol("border")
         since = alice.mark()
         carol.privmsg(chan, "lunch at noon?")
         lunch = self.stanza(alice, message_from(f"{room}/{carol.nick}", type_="groupchat",
@@ -1260,14 +1253,7 @@ class NgircdAdapterTests(AdapterTestBase):
         self.assertEqual(stray, [], self.trestle_tail())
 
     def test_body_line_breaks_never_become_commands(self) -> None:
-        chan = self.channel("inject")
-        room = room_jid(chan)
-        carol = self.irc(self.nick("carol"))
-        carol.join(chan)
-        alice = self.xmpp("alice")
-        a = self.nick("alice")
-        self.join(alice, chan, a)
-        carol.wait_command("JOIN", chan, nick=a, timeout=STEP)
+        chan, room, carol, alice, a = self.alice_joins_beside_carol("inject")
         mark = carol.mark()
 
         alice.send_groupchat(room, "hello\r\nQUIT :injected")
@@ -1326,14 +1312,7 @@ class NgircdAdapterTests(AdapterTestBase):
                           if m.command == "PRIVMSG" and "bad target" in m.text], [])
 
     def test_raw_path_is_one_command_per_line(self) -> None:
-        chan = self.channel("rawcheck")
-        room = room_jid(chan)
-        carol = self.irc(self.nick("carol"))
-        carol.join(chan)
-        alice = self.xmpp("alice")
-        a = self.nick("alice")
-        self.join(alice, chan, a)
-        carol.wait_command("JOIN", chan, nick=a, timeout=STEP)
+        chan, room, carol, alice, a = self.alice_joins_beside_carol("rawcheck")
         mark = carol.mark()
         # A carriage return alone (as a character reference, so XML keeps it)
         # still ends a command; it never rides along inside one.
@@ -1574,14 +1553,7 @@ class ShutdownTests(AdapterTestBase):
     """SIGTERM with a user in a room: a trestle of its own, which the test stops."""
 
     def test_sigterm_quits_irc_and_tells_the_rooms(self) -> None:
-        chan = self.channel("bye")
-        room = room_jid(chan)
-        carol = self.irc(self.nick("carol"))
-        carol.join(chan)
-        alice = self.xmpp("alice")
-        a = self.nick("alice")
-        self.join(alice, chan, a)
-        carol.wait_command("JOIN", chan, nick=a, timeout=STEP)
+        chan, room, carol, alice, a = self.alice_joins_beside_carol("bye")
 
         since = alice.mark()
         self.trestle.stop_expect_clean_exit()
